@@ -1,0 +1,147 @@
+"""Go's `strconv` and `encoding/json` text forms, for messages and output that must match Go.
+
+The bootstrapper's errors quote values with `%q` (strconv.Quote), turn YAML numbers into strings
+with `strconv.FormatFloat(f, 'g', -1, 32)` and show raw config values as `encoding/json` text.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from decimal import Decimal
+from typing import Any
+
+_QUOTE_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
+
+
+def quote(s: str) -> str:
+    """strconv.Quote: a double-quoted Go string literal; printable runes stay as they are."""
+    out = ['"']
+    for ch in s:
+        if ch in _QUOTE_ESCAPES:
+            out.append(_QUOTE_ESCAPES[ch])
+        elif ch.isprintable():
+            # Go's unicode.IsPrint and str.isprintable agree: L, M, N, P, S and ASCII space.
+            out.append(ch)
+        else:
+            code = ord(ch)
+            if code < 0x80:
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _to_float32(f: float) -> float:
+    return float(struct.unpack("f", struct.pack("f", f))[0])
+
+
+def _shortest_digits(f: float, bitsize: int) -> tuple[str, int]:
+    """The shortest digits that read back as positive `f` at `bitsize`, and the decimal point.
+
+    (digits, dp) means 0.<digits> x 10**dp, the shape of Go's decimal conversion.
+    """
+    if bitsize == 64:
+        text = repr(f)  # Python's repr is the shortest round-trip form, like Go's.
+    else:
+        for precision in range(1, 10):
+            text = f"{f:.{precision - 1}e}"
+            if _to_float32(float(text)) == f:
+                break
+    sign_digits_exp = Decimal(text).normalize().as_tuple()
+    digits = "".join(map(str, sign_digits_exp.digits))
+    exponent = int(sign_digits_exp.exponent)
+    return digits, len(digits) + exponent
+
+
+def format_float(f: float, fmt: str = "g", bitsize: int = 64) -> str:
+    """strconv.FormatFloat(f, fmt, -1, bitsize) for fmt 'g', 'e' and 'f' (shortest precision)."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    if bitsize == 32:
+        f = _to_float32(f)
+    sign = "-" if math.copysign(1.0, f) < 0 else ""
+    digits, dp = ("0", 1) if f == 0 else _shortest_digits(abs(f), bitsize)
+    if fmt == "g":
+        # Shortest 'g' switches to an exponent below 1e-4 and from 1e+06 on ("eprec = 6").
+        fmt = "e" if dp - 1 < -4 or dp - 1 >= 6 else "f"
+    if fmt == "e":
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        exp = dp - 1 if digits != "0" else 0
+        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if dp <= 0:
+        return f"{sign}0.{'0' * -dp}{digits}"
+    if dp >= len(digits):
+        return sign + digits + "0" * (dp - len(digits))
+    return f"{sign}{digits[:dp]}.{digits[dp:]}"
+
+
+def _json_string(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20 or ch in "<>&\u2028\u2029":
+            # encoding/json escapes HTML-significant characters and line separators by default.
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+class UnsupportedJSONValue(ValueError):
+    """json.Marshal refused a value (NaN or an infinity)."""
+
+
+def json_marshal(value: Any) -> str:
+    """encoding/json.Marshal of a JSON-shaped value: compact, map keys sorted bytewise."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise UnsupportedJSONValue(f"json: unsupported value: {format_float(value)}")
+        if value != 0 and (abs(value) < 1e-6 or abs(value) >= 1e21):
+            text = format_float(value, "e")
+            # encoding/json writes e-7, not e-07.
+            mant, _, exp = text.partition("e")
+            return f"{mant}e{exp[0]}{int(exp[1:])}"
+        return format_float(value, "f")
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(json_marshal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda kv: kv[0].encode())
+        return "{" + ",".join(f"{_json_string(k)}:{json_marshal(v)}" for k, v in items) + "}"
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
