@@ -1,0 +1,149 @@
+"""The `bot:` section of the bootstrap config, which only bootstrap-bot reads.
+
+openmcp-bootstrapper ignores unknown keys, so the section can live in the same file. Unlike the
+rest of the config it is read strictly: exact key names, exact types, no YAML 1.1 coercion, so a
+typo in an upgrade policy is an error rather than a silently different policy.
+
+    bot:
+      cluster: prod-eu            # a cluster the operator configured for this repository
+      upgrade:
+        enabled: true             # propose new openMCP releases (default true)
+        constraint: ">=0.19, <1"  # which versions to propose (default: any)
+        allowPrereleases: false   # (default false)
+        ignoredVersions: [v0.20.0]
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core import gostrconv
+from bot.core.semver import Constraint, InvalidConstraint, InvalidVersion, Version
+from bot.core.yamlv2 import Mark, YamlList, YamlMap
+
+Report = Callable[[str, Mark], None]
+
+
+@dataclass(frozen=True)
+class UpgradePolicy:
+    """When the bot proposes a new openMCP release (the `bot.upgrade` section)."""
+
+    enabled: bool = True
+    constraint: Constraint | None = None
+    allow_prereleases: bool = False
+    ignored_versions: tuple[Version, ...] = ()
+
+
+@dataclass(frozen=True)
+class BotSection:
+    cluster: str | None = None
+    upgrade: UpgradePolicy = field(default_factory=UpgradePolicy)
+
+
+_BOT_FIELDS = {"cluster", "upgrade"}
+_UPGRADE_FIELDS = {"enabled", "constraint", "allowPrereleases", "ignoredVersions"}
+
+
+def read_bot_section(value: Any, mark: Mark, report: Report) -> BotSection:
+    if value is None:
+        return BotSection()
+    fields = _strict_map(value, "bot", _BOT_FIELDS, mark, report)
+    cluster = None
+    if "cluster" in fields:
+        item, item_mark = fields["cluster"]
+        if not isinstance(item, str) or not item:
+            report("bot.cluster: must be a non-empty string naming a cluster", item_mark)
+        else:
+            cluster = item
+    upgrade = UpgradePolicy()
+    if "upgrade" in fields:
+        upgrade = _upgrade_policy(*fields["upgrade"], report)
+    return BotSection(cluster=cluster, upgrade=upgrade)
+
+
+def _upgrade_policy(value: Any, mark: Mark, report: Report) -> UpgradePolicy:
+    if value is None:
+        return UpgradePolicy()
+    fields = _strict_map(value, "bot.upgrade", _UPGRADE_FIELDS, mark, report)
+    flags = {}
+    for key, default in (("enabled", True), ("allowPrereleases", False)):
+        item, item_mark = fields.get(key, (default, mark))
+        if not isinstance(item, bool):
+            report(f"bot.upgrade.{key}: must be true or false, not {_describe(item)}", item_mark)
+            item = default
+        flags[key] = item
+    constraint = None
+    if "constraint" in fields:
+        item, item_mark = fields["constraint"]
+        if not isinstance(item, str):
+            report(
+                f'bot.upgrade.constraint: must be a string such as ">=0.19, <1.0", '
+                f"not {_describe(item)}; quote it",
+                item_mark,
+            )
+        else:
+            try:
+                constraint = Constraint.parse(item)
+            except InvalidConstraint as err:
+                report(f"bot.upgrade.constraint: {err}", item_mark)
+    ignored: list[Version] = []
+    if "ignoredVersions" in fields:
+        item, item_mark = fields["ignoredVersions"]
+        if not isinstance(item, YamlList):
+            report("bot.upgrade.ignoredVersions: must be a list of versions", item_mark)
+        else:
+            for i, (v, m) in enumerate(zip(item.items, item.marks, strict=True)):
+                if not isinstance(v, str):
+                    report(
+                        f"bot.upgrade.ignoredVersions[{i}]: must be a version string, not "
+                        f"{_describe(v)}; quote it",
+                        m,
+                    )
+                    continue
+                try:
+                    ignored.append(Version.parse(v))
+                except InvalidVersion as err:
+                    report(f"bot.upgrade.ignoredVersions[{i}]: {err}", m)
+    return UpgradePolicy(
+        enabled=flags["enabled"],
+        constraint=constraint,
+        allow_prereleases=flags["allowPrereleases"],
+        ignored_versions=tuple(ignored),
+    )
+
+
+def _strict_map(
+    value: Any, path: str, allowed: set[str], mark: Mark, report: Report
+) -> dict[str, tuple[Any, Mark]]:
+    if not isinstance(value, YamlMap):
+        report(f"{path}: must be a mapping, not {_describe(value)}", mark)
+        return {}
+    fields: dict[str, tuple[Any, Mark]] = {}
+    for key, item, key_mark, value_mark, _ in value.items():
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            known = ", ".join(sorted(allowed))
+            report(f"{path}.{key}: unknown field (known: {known}){suggestion}", key_mark)
+            continue
+        fields[key] = (item, value_mark)
+    for dup_key, dup_mark in value.duplicates:
+        report(f"{path}.{dup_key}: written more than once", dup_mark)
+    return fields
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, YamlMap):
+        return "a mapping"
+    if isinstance(value, YamlList):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {gostrconv.format_float(float(value))}"
+    return f"the string {gostrconv.quote(value)}"
