@@ -1,0 +1,312 @@
+"""Operator settings: what only the people running bootstrap-bot decide, never a repository.
+
+Sources, strongest first: `BOOTSTRAP_BOT_*` environment variables (nested fields with `__`, e.g.
+`BOOTSTRAP_BOT_REGISTRY__DOCKER_CONFIG`), then the YAML file named by
+`BOOTSTRAP_BOT_SETTINGS_FILE`, then defaults. The file is where clusters, registry credentials
+and the poll interval usually live:
+
+    app_id: 123456
+    private_key_file: /etc/bootstrap-bot/app.pem
+    registry:
+      docker_config: /etc/bootstrap-bot/docker-config.json
+    clusters:
+      dev:
+        kubeconfig: /etc/bootstrap-bot/kubeconfig-dev
+        repositories: [example-org/landscape-dev]
+        branches: [incoming]
+    poll_interval: 600        # seconds, or "PT10M"
+
+Secrets are `SecretStr` and never printed; errors name the variable or file:line:col and what is
+wrong, never the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "BOOTSTRAP_BOT_"
+SETTINGS_FILE_VARIABLE = ENV_PREFIX + "SETTINGS_FILE"
+_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
+_REDACTED = "<redacted>"
+
+
+def _fingerprint(pem: str) -> str:
+    """SHA256 of the public key, as GitHub shows it; ValueError (never quoting it) if unusable."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("the private key is not an unencrypted PEM private key") from None
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message lists each problem and where it came from."""
+
+
+class RegistrySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: docker `config.json` with registry credentials (`auths`)
+    docker_config: Path | None = None
+    #: OCM config file (`.ocmconfig`) with credentials
+    ocm_config: Path | None = None
+    #: allow plain HTTP to loopback registries even when a location does not say `http://`
+    plain_http_loopback: bool = False
+
+
+class ClusterSettings(BaseModel):
+    """A cluster landscapes may name in `bot.cluster`, and which of them may."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kubeconfig: Path
+    #: `owner/repo` names allowed to target this cluster
+    repositories: list[str] = Field(min_length=1)
+    #: landscape branches allowed to target it (shell patterns such as `release-*`)
+    branches: list[str] = Field(min_length=1)
+
+    @field_validator("repositories")
+    @classmethod
+    def _owner_repo(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _REPOSITORY.match(name):
+                raise ValueError(f"{name!r} is not an owner/repo name")
+        return value
+
+    def may_target(self, repository: str, branch: str) -> bool:
+        """Whether a landscape in `repository` on `branch` may be applied to this cluster."""
+        allowed_repo = repository.casefold() in {r.casefold() for r in self.repositories}
+        return allowed_repo and any(fnmatchcase(branch, p) for p in self.branches)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
+    )
+
+    app_id: int | None = Field(default=None, gt=0)
+    private_key: SecretStr | None = None
+    private_key_file: Path | None = None
+    webhook_secret: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    listen: str = "0.0.0.0:8080"
+    cache_dir: Path = Field(
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bootstrap-bot"
+        )
+    )
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    clusters: dict[str, ClusterSettings] = Field(default_factory=dict)
+    poll_interval: timedelta = timedelta(minutes=10)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be an http(s) URL such as https://api.github.com")
+        return value.rstrip("/")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:8080")
+        return value
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _not_too_often(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=30):
+            raise ValueError("must be at least 30 seconds")
+        return value
+
+    @field_validator("private_key")
+    @classmethod
+    def _usable_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        pem = value.get_secret_value()
+        if "\n" not in pem:
+            # Container platforms often pass a PEM key on one line with literal "\n".
+            pem = pem.replace("\\n", "\n")
+        _fingerprint(pem)
+        return SecretStr(pem)
+
+    @field_validator("private_key_file")
+    @classmethod
+    def _usable_key_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                pem = value.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"cannot read it: {exc.strerror}") from None
+            _fingerprint(pem)
+        return value
+
+    @model_validator(mode="after")
+    def _one_private_key(self) -> Settings:
+        if self.private_key is not None and self.private_key_file is not None:
+            raise ValueError("set either private_key or private_key_file, not both")
+        return self
+
+    @property
+    def listen_host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    def private_key_pem(self) -> str | None:
+        """The App's private key, from the value or the file; None when neither is set."""
+        if self.private_key is not None:
+            return self.private_key.get_secret_value()
+        if self.private_key_file is not None:
+            return self.private_key_file.read_text(encoding="utf-8")
+        return None
+
+    def private_key_fingerprint(self) -> str | None:
+        """GitHub's SHA256 fingerprint of the App key, safe to log: it identifies the key only."""
+        pem = self.private_key_pem()
+        return None if pem is None else _fingerprint(pem)
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings for people to read: secrets replaced, the key shown by fingerprint."""
+        data = self.model_dump(mode="json")
+        for name in ("private_key", "webhook_secret"):
+            data[name] = _REDACTED if data[name] is not None else None
+        data["private_key_fingerprint"] = self.private_key_fingerprint()
+        data["poll_interval"] = f"{int(self.poll_interval.total_seconds())}s"
+        return data
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        file_data = _SETTINGS_FILE_DATA.get() or {}
+        return (init_settings, env_settings, InitSettingsSource(settings_cls, file_data))
+
+
+# load_settings reads (and can locate errors in) the file itself, then hands its data over here.
+_SETTINGS_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar(
+    "settings_file_data", default=None
+)
+
+
+def _read_settings_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(
+            f"{SETTINGS_FILE_VARIABLE}: cannot read {path}: {exc.strerror}"
+        ) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise SettingsError(f"{where}: {exc.problem}") from None
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}:1:1: the settings file must be a mapping")
+    return data, node
+
+
+def _locate(node: yaml.Node | None, loc: tuple[str | int, ...]) -> tuple[int, int] | None:
+    """Line and column of the deepest part of `loc` written in the settings file."""
+    found = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((kv for kv in node.value if kv[0].value == str(part)), None)
+            if match is None:
+                break
+            node = match[1]
+            found = (match[0].start_mark.line + 1, match[0].start_mark.column + 1)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            found = (node.start_mark.line + 1, node.start_mark.column + 1)
+        else:
+            break
+    return found
+
+
+def _describe_error(
+    error: Mapping[str, Any], environ: Mapping[str, str], path: Path | None, node: yaml.Node | None
+) -> tuple[tuple[int, int], str]:
+    """The problem in words, and a sort key: file problems in file order, after the others."""
+    loc = tuple(error["loc"])
+    dotted = ".".join(str(p) for p in loc) or "settings"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if loc:
+        variable = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+        top_variable = ENV_PREFIX + str(loc[0]).upper()
+        for name in (variable, top_variable):
+            if name in environ:
+                return (0, 0), f"{name}: {message}"
+    if path is not None:
+        where = _locate(node, loc)
+        if where is not None or error["type"] == "missing":
+            line, column = where or (1, 1)
+            return (line, column), f"{path}:{line}:{column}: {dotted}: {message}"
+    return (0, 0), f"{dotted}: {message}" if loc else message
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and the settings file; SettingsError lists all problems."""
+    file_value = os.environ.get(SETTINGS_FILE_VARIABLE)
+    path = Path(file_value) if file_value else None
+    data, node = _read_settings_file(path) if path else ({}, None)
+    token = _SETTINGS_FILE_DATA.set(data)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        described = [
+            _describe_error(e, os.environ, path, node)
+            for e in exc.errors(include_input=False, include_url=False)
+        ]
+        problems = [text for _, text in sorted(described, key=lambda d: d[0])]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
+    finally:
+        _SETTINGS_FILE_DATA.reset(token)
