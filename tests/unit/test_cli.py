@@ -1,0 +1,135 @@
+"""The `bootstrap-bot` command line: help, usage errors, render and serve --check."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import __version__
+from bot.cli import main
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "landscape" / ".bootstrap" / "config.yaml"
+CONSOLE_SCRIPT = Path(sys.executable).parent / "bootstrap-bot"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_console_script_is_installed_and_shows_help():
+    result = subprocess.run([str(CONSOLE_SCRIPT), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("render", "ocm", "serve"):
+        assert command in result.stdout
+
+
+def test_version(capsys):
+    assert run(capsys, "--version") == (0, f"bootstrap-bot {__version__}\n", "")
+
+
+@pytest.mark.parametrize("command", ["render", "ocm", "serve"])
+def test_every_command_has_help(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0 and out.startswith(f"usage: bootstrap-bot {command}")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ((), "the following arguments are required: COMMAND"),
+        (("deploy",), "invalid choice: 'deploy'"),
+        (("render",), "the following arguments are required: CONFIG"),
+        (("render", "a.yaml", "b.yaml"), "unrecognized arguments: b.yaml"),
+        (("render", "--frobnicate", "x.yaml"), "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_bad_usage_exits_2_with_a_clear_message(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert message in err and "see 'bootstrap-bot" in err
+
+
+def test_render_the_bundled_example_prints_the_resolved_config(capsys):
+    code, out, err = run(capsys, "render", str(EXAMPLE))
+    assert code == 0
+    resolved = yaml.safe_load(out)
+    assert resolved["environment"] == "dev"
+    assert resolved["component"]["fluxcdTemplateResourcePath"] == "gitops-templates/fluxcd"
+    assert resolved["repository"]["pullBranch"] == "outgoing"
+    assert resolved["bot"]["upgrade"]["constraint"] == ">=0.0.1, <1.0.0"
+    assert "printing the resolved config" in err
+
+
+def test_render_reports_every_error_located_and_what_the_go_tool_would_say(capsys, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        textwrap.dedent("""\
+        component:
+          location: ""
+        repository:
+          url: https://github.com/org/landscape.git
+          pushBranch: main
+        openmcpOperator:
+          config: {a: 1}
+        providers:
+          clusterProviders:
+            - config: {a: 1}
+        enviroment: dev
+    """)
+    )
+    code, out, err = run(capsys, "render", str(config))
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[:4] == [
+        f"{config}:1:1: error: environment: Required value: environment is required",
+        f"{config}:2:13: error: component.location: Required value: component location is required",
+        f"{config}:10:7: error: providers.clusterProviders[0].name: Required value: cluster "
+        "provider name is required",
+        f"{config}:11:1: warning: enviroment: unknown field, ignored by openmcp-bootstrapper; "
+        "did you mean 'environment'?",
+    ]
+    assert lines[4] == "bootstrap-bot: the config has 3 errors"
+    assert lines[5].startswith("openmcp-bootstrapper would say: invalid config file: [")
+
+
+def test_render_a_missing_file(capsys, tmp_path):
+    code, _, err = run(capsys, "render", str(tmp_path / "nope.yaml"))
+    assert code == 1 and "cannot read config file" in err and "No such file" in err
+
+
+def test_serve_check_prints_settings_without_secrets(capsys, monkeypatch):
+    monkeypatch.setenv("BOOTSTRAP_BOT_WEBHOOK_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("BOOTSTRAP_BOT_APP_ID", "99")
+    code, out, _ = run(capsys, "serve", "--check")
+    assert code == 0
+    summary = yaml.safe_load(out)
+    assert summary["app_id"] == 99 and summary["webhook_secret"] == "<redacted>"
+    assert "s3cr3t-value" not in out
+
+
+def test_serve_refuses_bad_settings(capsys, monkeypatch):
+    monkeypatch.setenv("BOOTSTRAP_BOT_LISTEN", "nowhere")
+    code, out, err = run(capsys, "serve", "--check")
+    assert code == 1 and out == ""
+    assert "BOOTSTRAP_BOT_LISTEN: must be HOST:PORT" in err
+
+
+def test_serve_says_the_server_is_not_in_this_build(capsys):
+    code, _, err = run(capsys, "serve")
+    assert code == 1 and "not part of this build" in err
+
+
+def test_ocm_says_no_command_is_in_this_build(capsys):
+    code, _, err = run(capsys, "ocm")
+    assert code == 2 and "no OCM command" in err
