@@ -1,0 +1,167 @@
+"""A real git server: bare repositories behind `git http-backend` (smart HTTP, Basic auth like
+GitHub's `x-access-token:<token>`) and `git daemon` (git://, no auth).
+
+The HTTP front is a small threaded server in this process; it de-chunks request bodies because
+libgit2 always pushes with `Transfer-Encoding: chunked`, which CGI cannot pass on.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from tests.peers.net import LOOPBACK, free_port, port_open, stop, wait_until
+
+
+class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
+    server: _GitHTTPServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the server is quiet; failures surface in the client
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0], 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        self.rfile.readline()
+        return b"".join(chunks)
+
+    def _deny(self) -> None:
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="git"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _handle(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        user, password = "", ""
+        if auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+        self.server.requests.append((self.command, self.path, user))
+        if password != self.server.token:
+            self._deny()
+            return
+        body = self._body()
+        path, _, query = self.path.partition("?")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_PROJECT_ROOT": str(self.server.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "REQUEST_METHOD": self.command,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_USER": user,
+            "REMOTE_ADDR": self.client_address[0],
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+        }
+        result = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = result.stdout.partition(b"\r\n\r\n")
+        headers = [line.split(": ", 1) for line in head.decode().split("\r\n") if line]
+        status = next((int(v.split()[0]) for k, v in headers if k.lower() == "status"), 200)
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() != "status":
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _handle
+
+
+class _GitHTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, root: Path, token: str) -> None:
+        super().__init__((LOOPBACK, port), _GitHTTPHandler)
+        self.root = root
+        self.token = token
+        self.requests: list[tuple[str, str, str]] = []
+
+
+@dataclass
+class GitServer:
+    root: Path  # directory holding the bare repositories
+    http_port: int
+    daemon_port: int
+    token: str
+    _http: _GitHTTPServer
+
+    def create_repository(self, name: str, *, default_branch: str = "main") -> Path:
+        """A new empty bare repository `<name>.git` that accepts pushes on both transports."""
+        path = self.root / f"{name}.git"
+        subprocess.run(
+            ["git", "init", "--quiet", "--bare", "-b", default_branch, str(path)], check=True
+        )
+        subprocess.run(["git", "-C", str(path), "config", "http.receivepack", "true"], check=True)
+        return path
+
+    def http_url(self, name: str) -> str:
+        return f"http://{LOOPBACK}:{self.http_port}/{name}.git"
+
+    def git_url(self, name: str) -> str:
+        return f"git://{LOOPBACK}:{self.daemon_port}/{name}.git"
+
+    @property
+    def requests(self) -> list[tuple[str, str, str]]:
+        """(method, path, user) of every HTTP request, authorised or not."""
+        return self._http.requests
+
+
+@contextmanager
+def run_git_server(root: Path, *, token: str) -> Iterator[GitServer]:
+    """Serve the bare repositories under `root` over smart HTTP and git:// until the block ends."""
+    root.mkdir(parents=True, exist_ok=True)
+    http_server = _GitHTTPServer(free_port(), root, token)
+    thread = threading.Thread(target=http_server.serve_forever, name="git-http", daemon=True)
+    thread.start()
+    daemon = None
+    try:
+        for _attempt in range(3):
+            port = free_port()
+            daemon = subprocess.Popen(
+                [
+                    "git",
+                    "daemon",
+                    "--reuseaddr",
+                    f"--listen={LOOPBACK}",
+                    f"--port={port}",
+                    f"--base-path={root}",
+                    "--export-all",
+                    "--enable=receive-pack",
+                    str(root),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                wait_until(partial(port_open, port), what="git daemon", process=daemon)
+                break
+            except RuntimeError:
+                stop(daemon)
+                daemon = None
+        if daemon is None:
+            raise RuntimeError("git daemon could not start on a free port")
+        yield GitServer(root, http_server.server_address[1], port, token, http_server)
+    finally:
+        if daemon is not None:
+            stop(daemon)
+        http_server.shutdown()
+        http_server.server_close()
+        thread.join(timeout=10)

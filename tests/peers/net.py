@@ -1,0 +1,55 @@
+"""Loopback ports and readiness waits shared by the peers."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A port that was free on 127.0.0.1 a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    process: subprocess.Popen[bytes] | None,
+    timeout: float = 15.0,
+) -> None:
+    """Poll `ready` until it holds; fail early and loudly if the peer's process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{output[-2000:]}")
+        if ready():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not become ready within {timeout:.0f}s")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex((LOOPBACK, port)) == 0
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout:
+        process.stdout.close()
