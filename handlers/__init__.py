@@ -1,0 +1,9 @@
+"""Webhook handlers, one module per webhook family, each with its own gidgethub Router.
+
+`router` composes them; the webhook server dispatches every verified delivery through it.
+Feature modules register themselves here as they are added.
+"""
+
+from gidgethub import routing
+
+router = routing.Router()
