@@ -15,12 +15,12 @@ typo in an upgrade policy is an error rather than a silently different policy.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core import gostrconv
+from bot.core.problems import did_you_mean
 from bot.core.semver import Constraint, InvalidConstraint, InvalidVersion, Version
 from bot.core.yamlv2 import Mark, YamlList, YamlMap
 
@@ -124,8 +124,7 @@ def _strict_map(
     fields: dict[str, tuple[Any, Mark]] = {}
     for key, item, key_mark, value_mark, _ in value.items():
         if key not in allowed:
-            hint = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            suggestion = did_you_mean(str(key), allowed)
             known = ", ".join(sorted(allowed))
             report(f"{path}.{key}: unknown field (known: {known}){suggestion}", key_mark)
             continue

@@ -14,40 +14,20 @@ reported as warnings; and the `bot:` section, which the Go tool ignores, is vali
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bot.core import gostrconv
 from bot.core.bot_section import BotSection, read_bot_section
+from bot.core.config_decode import ABSENT, BOOTSTRAPPER_CONFIG, GoDecoder, json_numbers
+from bot.core.problems import Problem, by_position
 from bot.core.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
 
 CONFIG_PATH = ".bootstrap/config.yaml"
 DEFAULT_FLUXCD_TEMPLATE_PATH = "gitops-templates/fluxcd"
 DEFAULT_OPENMCP_TEMPLATE_PATH = "gitops-templates/openmcp"
 DEFAULT_PROVIDER = "generic"
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding about a config file, located in it."""
-
-    severity: Severity
-    message: str
-    file: str
-    mark: Mark
-    #: a check openmcp-bootstrapper does not make (or makes only later, after cloning)
-    bot_only: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.mark.line}:{self.mark.column}: {self.severity}: {self.message}"
-
-
-def _by_position(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (p.mark.line, p.mark.column))
 
 
 class ConfigError(ValueError):
@@ -60,8 +40,8 @@ class ConfigError(ValueError):
     def __init__(
         self, errors: list[Problem], warnings: list[Problem], phase: Literal["read", "validate"]
     ) -> None:
-        self.errors = _by_position(errors)
-        self.warnings = _by_position(warnings)
+        self.errors = by_position(errors)
+        self.warnings = by_position(warnings)
         self.phase = phase
         self._go_errors = [p.message for p in errors if not p.bot_only]
         super().__init__("\n".join(str(p) for p in self.errors))
@@ -151,282 +131,6 @@ class LoadedConfig:
     warnings: list[Problem]
 
 
-# --- the Go struct the file is decoded into ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Struct:
-    go_type: str  # as reflect prints it, for encoding/json's messages
-    fields: Mapping[
-        str, Any
-    ]  # JSON name -> "string" | "[]string" | "map" | "raw" | _Struct | _List
-
-
-@dataclass(frozen=True)
-class _List:
-    item: _Struct
-
-
-_LOCAL_OBJECT_REFERENCE = _Struct("meta.LocalObjectReference", {"name": "string"})
-_PROVIDER = _Struct("config.Provider", {"name": "string", "config": "raw"})
-_SCHEMA = _Struct(
-    "config.BootstrapperConfig",
-    {
-        "component": _Struct(
-            "config.Component",
-            {
-                "location": "string",
-                "openmcpOperatorTemplateResourcePath": "string",
-                "fluxcdTemplateResourcePath": "string",
-            },
-        ),
-        "repository": _Struct(
-            "config.DeploymentRepository",
-            {"url": "string", "pushBranch": "string", "pullBranch": "string", "provider": "string"},
-        ),
-        "providers": _Struct(
-            "config.Providers",
-            {
-                "clusterProviders": _List(_PROVIDER),
-                "serviceProviders": _List(_PROVIDER),
-                "platformServices": _List(_PROVIDER),
-            },
-        ),
-        "imagePullSecrets": "[]string",
-        "openmcpOperator": _Struct("config.OpenMCPOperator", {"config": "raw"}),
-        "environment": "string",
-        "templateInput": "map",
-        "externalSecrets": _Struct(
-            "config.ExternalSecrets",
-            {
-                "repositorySecretRef": _LOCAL_OBJECT_REFERENCE,
-                "imagePullSecrets": _List(_LOCAL_OBJECT_REFERENCE),
-            },
-        ),
-    },
-)
-_GO_TYPE_NAMES = {"string": "string", "[]string": "[]string", "map": "map[string]interface {}"}
-_ABSENT = object()
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, YamlMap):
-        return "object"
-    if isinstance(value, YamlList):
-        return "array"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return "string"
-
-
-def _go_type(kind: Any) -> str:
-    if isinstance(kind, _Struct):
-        return kind.go_type
-    if isinstance(kind, _List):
-        return "[]" + kind.item.go_type
-    return _GO_TYPE_NAMES[kind]
-
-
-@dataclass
-class _Decoder:
-    """sigs.k8s.io/yaml's YAML-to-JSON conversion and encoding/json's decode, in one walk."""
-
-    file: str
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    #: where each Go field path ("providers.clusterProviders[0].name") was written
-    marks: dict[str, Mark] = field(default_factory=dict)
-
-    def error(self, message: str, mark: Mark, *, bot_only: bool = False) -> None:
-        self.errors.append(Problem("error", message, self.file, mark, bot_only))
-
-    def warn(self, message: str, mark: Mark) -> None:
-        self.warnings.append(Problem("warning", message, self.file, mark))
-
-    # JSON-able conversion of free-form values (sigs.k8s.io/yaml convertToJSONableObject).
-
-    def jsonable(self, value: Any, mark: Mark) -> Any:
-        if isinstance(value, YamlMap):
-            out: dict[str, Any] = {}
-            for key, item, key_mark, value_mark, _ in value.items():
-                out[self.json_key(key, key_mark)] = self.jsonable(item, value_mark)
-            return out
-        if isinstance(value, YamlList):
-            return [self.jsonable(v, m) for v, m in zip(value.items, value.marks, strict=True)]
-        if isinstance(value, float) and (value != value or value in (float("inf"), -float("inf"))):
-            # json.Marshal refuses these, so the Go tool cannot read the file at all.
-            self.error(
-                "error converting YAML to JSON: json: unsupported value: "
-                + gostrconv.format_float(value),
-                mark,
-            )
-        return value
-
-    def json_key(self, key: Any, mark: Mark) -> str:
-        if isinstance(key, bool):
-            return "true" if key else "false"
-        if isinstance(key, int):
-            return str(key)
-        if isinstance(key, float):
-            text = gostrconv.format_float(key, "g", 32)
-            return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
-        if key is None:
-            self.error("error converting YAML to JSON: unsupported map key of type: <nil>", mark)
-            return ""
-        return str(key)
-
-    # Decoding into the Go struct.
-
-    def decode_struct(self, value: Any, schema: _Struct, path: str, mark: Mark) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if value is None:
-            return out
-        if not isinstance(value, YamlMap):
-            self.type_error(value, schema, path, mark, struct_name=None)
-            return out
-        for dup_key, dup_mark in value.duplicates:
-            self.warn(
-                f"{self.join(path, self.json_key(dup_key, dup_mark))}: written more than once; "
-                "the last one is used",
-                dup_mark,
-            )
-        # encoding/json sees the keys sorted bytewise (json.Marshal sorts map keys) and lets a
-        # later key overwrite an earlier one that matched the same field.
-        entries = []
-        for key, item, key_mark, value_mark, text in value.items():
-            entries.append((self.json_key(key, key_mark), item, key_mark, value_mark, text))
-        entries.sort(key=lambda e: e[0].encode())
-        for name, item, key_mark, value_mark, text in entries:
-            field_name = self.match_field(name, schema)
-            child = self.join(path, field_name or name)
-            if field_name is None:
-                self.unknown_key(name, schema, child, key_mark)
-                self.jsonable(item, value_mark)  # still marshalled to JSON by the Go tool
-                continue
-            if field_name != name:
-                self.warn(
-                    f"{child}: written as {name!r}; openmcp-bootstrapper matches field names "
-                    "without regard to case, but other tools do not",
-                    key_mark,
-                )
-            self.marks[child] = value_mark
-            kind = schema.fields[field_name]
-            decoded = self.decode_field(item, kind, child, value_mark, text, schema)
-            if decoded is not _ABSENT:
-                out[field_name] = decoded
-        return out
-
-    def decode_field(
-        self, item: Any, kind: Any, path: str, mark: Mark, text: str | None, parent: _Struct
-    ) -> Any:
-        if kind == "raw":
-            # json.RawMessage keeps anything, even null (as the text "null").
-            return self.jsonable(item, mark)
-        if item is None:
-            return _ABSENT  # null leaves a Go field at its zero value
-        if kind == "string":
-            if isinstance(item, YamlMap | YamlList):
-                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
-                return _ABSENT
-            return self.coerce_string(item, path, mark, text)
-        if kind == "[]string":
-            if not isinstance(item, YamlList):
-                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
-                return _ABSENT
-            strings = []
-            for i, (v, m, t) in enumerate(zip(item.items, item.marks, item.texts, strict=True)):
-                if isinstance(v, YamlMap | YamlList):
-                    self.type_error(v, "string", path, m, struct_name=parent.go_type)
-                elif v is None:
-                    strings.append("")
-                else:
-                    strings.append(self.coerce_string(v, f"{path}[{i}]", m, t))
-            return strings
-        if kind == "map":
-            if not isinstance(item, YamlMap):
-                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
-                return _ABSENT
-            return _json_numbers(self.jsonable(item, mark))
-        if isinstance(kind, _Struct):
-            if not isinstance(item, YamlMap):
-                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
-                return _ABSENT
-            return self.decode_struct(item, kind, path, mark)
-        assert isinstance(kind, _List)
-        if not isinstance(item, YamlList):
-            self.type_error(item, kind, path, mark, struct_name=parent.go_type)
-            return _ABSENT
-        out = []
-        for i, (v, m) in enumerate(zip(item.items, item.marks, strict=True)):
-            self.marks[f"{path}[{i}]"] = m
-            if v is not None and not isinstance(v, YamlMap):
-                self.type_error(v, kind.item, path, m, struct_name=parent.go_type)
-                continue
-            out.append(self.decode_struct(v, kind.item, f"{path}[{i}]", m))
-        return out
-
-    def coerce_string(self, value: Any, path: str, mark: Mark, text: str | None) -> str:
-        if isinstance(value, str):
-            return value
-        # sigs.k8s.io/yaml turns a number or boolean aimed at a string field into text.
-        if isinstance(value, bool):
-            result = "true" if value else "false"
-        elif isinstance(value, int):
-            result = str(value)
-        else:
-            result = gostrconv.format_float(value, "g", 32)
-        if text != result:
-            written = text if text is not None else result
-            self.warn(
-                f"{path}: {written} is read as the string {gostrconv.quote(result)} "
-                "(YAML 1.1, as openmcp-bootstrapper reads it); quote the value if you meant "
-                f"{gostrconv.quote(written)}",
-                mark,
-            )
-        return result
-
-    def match_field(self, name: str, schema: _Struct) -> str | None:
-        if name in schema.fields:
-            return name
-        folded = name.casefold()
-        return next((f for f in schema.fields if f.casefold() == folded), None)
-
-    def unknown_key(self, name: str, schema: _Struct, path: str, mark: Mark) -> None:
-        if schema is _SCHEMA and name == "bot":
-            return
-        hint = difflib.get_close_matches(name, list(schema.fields), n=1, cutoff=0.6)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        self.warn(f"{path}: unknown field, ignored by openmcp-bootstrapper{suggestion}", mark)
-
-    def type_error(
-        self, value: Any, kind: Any, path: str, mark: Mark, *, struct_name: str | None
-    ) -> None:
-        json_path = ".".join(p.split("[")[0] for p in path.split("."))
-        if struct_name is None:
-            target = f"Go value of type {_go_type(kind)}"
-        else:
-            target = f"Go struct field {struct_name.split('.')[-1]}.{json_path} of type "
-            target += _go_type(kind)
-        self.error(f"json: cannot unmarshal {_json_kind(value)} into {target}", mark)
-
-    @staticmethod
-    def join(path: str, name: str) -> str:
-        return f"{path}.{name}" if path else name
-
-
-def _json_numbers(value: Any) -> Any:
-    """What a Go map[string]interface{} holds after the JSON round trip: every number a float."""
-    if isinstance(value, dict):
-        return {k: _json_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_numbers(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
 # --- SetDefaults and Validate -------------------------------------------------------------------
 
 
@@ -440,7 +144,7 @@ def _invalid(path: str, raw: str, detail: str) -> str:
 
 @dataclass
 class _Validator:
-    decoder: _Decoder
+    decoder: GoDecoder
     top: Mark
 
     def where(self, path: str) -> Mark:
@@ -457,10 +161,10 @@ class _Validator:
 
     def parse_map(self, raw: Any, path: str, detail: str) -> Mapping[str, Any] | None:
         """`yaml.Unmarshal(rawJSON, &map)`: an object or null is fine, anything else is not."""
-        if raw is None or raw is _ABSENT:
+        if raw is None or raw is ABSENT:
             return None
         if isinstance(raw, dict):
-            parsed: Mapping[str, Any] = _json_numbers(raw)
+            parsed: Mapping[str, Any] = json_numbers(raw)
             return parsed
         try:
             text = gostrconv.json_marshal(raw)
@@ -488,7 +192,7 @@ def _providers(v: _Validator, raw: Mapping[str, Any]) -> Providers:
             name = _string(entry, "name")
             v.require(name, f"{path}.name", f"{noun} name is required")
             config = v.parse_map(
-                entry.get("config", _ABSENT), f"{path}.config", f"{noun} config is not valid yaml"
+                entry.get("config", ABSENT), f"{path}.config", f"{noun} config is not valid yaml"
             )
             entries.append(Provider(name, config))
         lists[key] = tuple(entries)
@@ -588,14 +292,14 @@ def load_bootstrap_config(text: str, *, file: str = CONFIG_PATH) -> LoadedConfig
     Raises ConfigError listing every error (each located in `file`) when the Go tool would
     refuse the file, or when bootstrap-bot could not use it.
     """
-    decoder = _Decoder(file)
+    decoder = GoDecoder(file)
     try:
         document = decode_first_document(text)
     except YamlError as err:
         problem = Problem("error", f"error converting YAML to JSON: {err.message}", file, err.mark)
         raise ConfigError([problem], [], "read") from None
     top = document.mark if isinstance(document, YamlMap | YamlList) else Mark(1, 1)
-    raw = decoder.decode_struct(document, _SCHEMA, "", top)
+    raw = decoder.decode_struct(document, BOOTSTRAPPER_CONFIG, "", top)
     if decoder.errors:
         # The Go tool stops at a read error; so do we, reporting all of them.
         raise ConfigError(decoder.errors, decoder.warnings, "read")
@@ -610,7 +314,7 @@ def load_bootstrap_config(text: str, *, file: str = CONFIG_PATH) -> LoadedConfig
                 config = replace(config, bot=read_bot_section(item, value_mark, report))
     if decoder.errors:
         raise ConfigError(decoder.errors, decoder.warnings, "validate")
-    return LoadedConfig(config=config, warnings=_by_position(decoder.warnings))
+    return LoadedConfig(config=config, warnings=by_position(decoder.warnings))
 
 
 def resolved_document(config: BootstrapConfig) -> dict[str, Any]:

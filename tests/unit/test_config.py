@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import ConfigError, LoadedConfig, Problem, load_bootstrap_config
+from bot.core.config import ConfigError, LoadedConfig, load_bootstrap_config
+from bot.core.problems import Problem
 from bot.core.semver import Version
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bootstrapper"

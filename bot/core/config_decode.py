@@ -1,0 +1,291 @@
+"""Decoding a YAML document into openmcp-bootstrapper's config struct, as Go does it.
+
+sigs.k8s.io/yaml first converts the YAML to JSON, guided by the target struct: keys become
+strings, and a number or boolean aimed at a string field becomes text (`FormatFloat(f, 'g', -1,
+32)` for floats). encoding/json then decodes that JSON into the struct: field names match
+exactly or else case-insensitively, unknown keys are ignored, null leaves a field at its zero
+value, and a wrong shape is an `UnmarshalTypeError`. Both steps happen here in one walk, which
+also records where every field was written and what deserves a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core import gostrconv
+from bot.core.problems import Problem, did_you_mean
+from bot.core.yamlv2 import Mark, YamlList, YamlMap
+
+
+@dataclass(frozen=True)
+class _Struct:
+    go_type: str  # as reflect prints it, for encoding/json's messages
+    fields: Mapping[
+        str, Any
+    ]  # JSON name -> "string" | "[]string" | "map" | "raw" | _Struct | _List
+
+
+@dataclass(frozen=True)
+class _List:
+    item: _Struct
+
+
+LOCAL_OBJECT_REFERENCE = _Struct("meta.LocalObjectReference", {"name": "string"})
+PROVIDER = _Struct("config.Provider", {"name": "string", "config": "raw"})
+BOOTSTRAPPER_CONFIG = _Struct(
+    "config.BootstrapperConfig",
+    {
+        "component": _Struct(
+            "config.Component",
+            {
+                "location": "string",
+                "openmcpOperatorTemplateResourcePath": "string",
+                "fluxcdTemplateResourcePath": "string",
+            },
+        ),
+        "repository": _Struct(
+            "config.DeploymentRepository",
+            {"url": "string", "pushBranch": "string", "pullBranch": "string", "provider": "string"},
+        ),
+        "providers": _Struct(
+            "config.Providers",
+            {
+                "clusterProviders": _List(PROVIDER),
+                "serviceProviders": _List(PROVIDER),
+                "platformServices": _List(PROVIDER),
+            },
+        ),
+        "imagePullSecrets": "[]string",
+        "openmcpOperator": _Struct("config.OpenMCPOperator", {"config": "raw"}),
+        "environment": "string",
+        "templateInput": "map",
+        "externalSecrets": _Struct(
+            "config.ExternalSecrets",
+            {
+                "repositorySecretRef": LOCAL_OBJECT_REFERENCE,
+                "imagePullSecrets": _List(LOCAL_OBJECT_REFERENCE),
+            },
+        ),
+    },
+)
+_GO_TYPE_NAMES = {"string": "string", "[]string": "[]string", "map": "map[string]interface {}"}
+ABSENT = object()
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, YamlMap):
+        return "object"
+    if isinstance(value, YamlList):
+        return "array"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "string"
+
+
+def _go_type(kind: Any) -> str:
+    if isinstance(kind, _Struct):
+        return kind.go_type
+    if isinstance(kind, _List):
+        return "[]" + kind.item.go_type
+    return _GO_TYPE_NAMES[kind]
+
+
+@dataclass
+class GoDecoder:
+    """sigs.k8s.io/yaml's YAML-to-JSON conversion and encoding/json's decode, in one walk."""
+
+    file: str
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    #: where each Go field path ("providers.clusterProviders[0].name") was written
+    marks: dict[str, Mark] = field(default_factory=dict)
+
+    def error(self, message: str, mark: Mark, *, bot_only: bool = False) -> None:
+        self.errors.append(Problem("error", message, self.file, mark, bot_only))
+
+    def warn(self, message: str, mark: Mark) -> None:
+        self.warnings.append(Problem("warning", message, self.file, mark))
+
+    # JSON-able conversion of free-form values (sigs.k8s.io/yaml convertToJSONableObject).
+
+    def jsonable(self, value: Any, mark: Mark) -> Any:
+        if isinstance(value, YamlMap):
+            out: dict[str, Any] = {}
+            for key, item, key_mark, value_mark, _ in value.items():
+                out[self.json_key(key, key_mark)] = self.jsonable(item, value_mark)
+            return out
+        if isinstance(value, YamlList):
+            return [self.jsonable(v, m) for v, m in zip(value.items, value.marks, strict=True)]
+        if isinstance(value, float) and (value != value or value in (float("inf"), -float("inf"))):
+            # json.Marshal refuses these, so the Go tool cannot read the file at all.
+            self.error(
+                "error converting YAML to JSON: json: unsupported value: "
+                + gostrconv.format_float(value),
+                mark,
+            )
+        return value
+
+    def json_key(self, key: Any, mark: Mark) -> str:
+        if isinstance(key, bool):
+            return "true" if key else "false"
+        if isinstance(key, int):
+            return str(key)
+        if isinstance(key, float):
+            text = gostrconv.format_float(key, "g", 32)
+            return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
+        if key is None:
+            self.error("error converting YAML to JSON: unsupported map key of type: <nil>", mark)
+            return ""
+        return str(key)
+
+    # Decoding into the Go struct.
+
+    def decode_struct(self, value: Any, schema: _Struct, path: str, mark: Mark) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if value is None:
+            return out
+        if not isinstance(value, YamlMap):
+            self.type_error(value, schema, path, mark, struct_name=None)
+            return out
+        for dup_key, dup_mark in value.duplicates:
+            self.warn(
+                f"{self.join(path, self.json_key(dup_key, dup_mark))}: written more than once; "
+                "the last one is used",
+                dup_mark,
+            )
+        # encoding/json sees the keys sorted bytewise (json.Marshal sorts map keys) and lets a
+        # later key overwrite an earlier one that matched the same field.
+        entries = []
+        for key, item, key_mark, value_mark, text in value.items():
+            entries.append((self.json_key(key, key_mark), item, key_mark, value_mark, text))
+        entries.sort(key=lambda e: e[0].encode())
+        for name, item, key_mark, value_mark, text in entries:
+            field_name = self.match_field(name, schema)
+            child = self.join(path, field_name or name)
+            if field_name is None:
+                self.unknown_key(name, schema, child, key_mark)
+                self.jsonable(item, value_mark)  # still marshalled to JSON by the Go tool
+                continue
+            if field_name != name:
+                self.warn(
+                    f"{child}: written as {name!r}; openmcp-bootstrapper matches field names "
+                    "without regard to case, but other tools do not",
+                    key_mark,
+                )
+            self.marks[child] = value_mark
+            kind = schema.fields[field_name]
+            decoded = self.decode_field(item, kind, child, value_mark, text, schema)
+            if decoded is not ABSENT:
+                out[field_name] = decoded
+        return out
+
+    def decode_field(
+        self, item: Any, kind: Any, path: str, mark: Mark, text: str | None, parent: _Struct
+    ) -> Any:
+        if kind == "raw":
+            # json.RawMessage keeps anything, even null (as the text "null").
+            return self.jsonable(item, mark)
+        if item is None:
+            return ABSENT  # null leaves a Go field at its zero value
+        if kind == "string":
+            if isinstance(item, YamlMap | YamlList):
+                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
+                return ABSENT
+            return self.coerce_string(item, path, mark, text)
+        if kind == "[]string":
+            if not isinstance(item, YamlList):
+                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
+                return ABSENT
+            strings = []
+            for i, (v, m, t) in enumerate(zip(item.items, item.marks, item.texts, strict=True)):
+                if isinstance(v, YamlMap | YamlList):
+                    self.type_error(v, "string", path, m, struct_name=parent.go_type)
+                elif v is None:
+                    strings.append("")
+                else:
+                    strings.append(self.coerce_string(v, f"{path}[{i}]", m, t))
+            return strings
+        if kind == "map":
+            if not isinstance(item, YamlMap):
+                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
+                return ABSENT
+            return json_numbers(self.jsonable(item, mark))
+        if isinstance(kind, _Struct):
+            if not isinstance(item, YamlMap):
+                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
+                return ABSENT
+            return self.decode_struct(item, kind, path, mark)
+        assert isinstance(kind, _List)
+        if not isinstance(item, YamlList):
+            self.type_error(item, kind, path, mark, struct_name=parent.go_type)
+            return ABSENT
+        out = []
+        for i, (v, m) in enumerate(zip(item.items, item.marks, strict=True)):
+            self.marks[f"{path}[{i}]"] = m
+            if v is not None and not isinstance(v, YamlMap):
+                self.type_error(v, kind.item, path, m, struct_name=parent.go_type)
+                continue
+            out.append(self.decode_struct(v, kind.item, f"{path}[{i}]", m))
+        return out
+
+    def coerce_string(self, value: Any, path: str, mark: Mark, text: str | None) -> str:
+        if isinstance(value, str):
+            return value
+        # sigs.k8s.io/yaml turns a number or boolean aimed at a string field into text.
+        if isinstance(value, bool):
+            result = "true" if value else "false"
+        elif isinstance(value, int):
+            result = str(value)
+        else:
+            result = gostrconv.format_float(value, "g", 32)
+        if text != result:
+            written = text if text is not None else result
+            self.warn(
+                f"{path}: {written} is read as the string {gostrconv.quote(result)} "
+                "(YAML 1.1, as openmcp-bootstrapper reads it); quote the value if you meant "
+                f"{gostrconv.quote(written)}",
+                mark,
+            )
+        return result
+
+    def match_field(self, name: str, schema: _Struct) -> str | None:
+        if name in schema.fields:
+            return name
+        folded = name.casefold()
+        return next((f for f in schema.fields if f.casefold() == folded), None)
+
+    def unknown_key(self, name: str, schema: _Struct, path: str, mark: Mark) -> None:
+        if schema is BOOTSTRAPPER_CONFIG and name == "bot":
+            return
+        hint = did_you_mean(name, schema.fields)
+        self.warn(f"{path}: unknown field, ignored by openmcp-bootstrapper{hint}", mark)
+
+    def type_error(
+        self, value: Any, kind: Any, path: str, mark: Mark, *, struct_name: str | None
+    ) -> None:
+        json_path = ".".join(p.split("[")[0] for p in path.split("."))
+        if struct_name is None:
+            target = f"Go value of type {_go_type(kind)}"
+        else:
+            target = f"Go struct field {struct_name.split('.')[-1]}.{json_path} of type "
+            target += _go_type(kind)
+        self.error(f"json: cannot unmarshal {_json_kind(value)} into {target}", mark)
+
+    @staticmethod
+    def join(path: str, name: str) -> str:
+        return f"{path}.{name}" if path else name
+
+
+def json_numbers(value: Any) -> Any:
+    """What a Go map[string]interface{} holds after the JSON round trip: every number a float."""
+    if isinstance(value, dict):
+        return {k: json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_numbers(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
