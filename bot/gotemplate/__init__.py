@@ -1,0 +1,105 @@
+"""Go's text/template in pure Python, for rendering the openMCP GitOps templates byte for byte.
+
+    from bot.gotemplate import render, TemplateError
+    render("{{ .Values.name | quote }}", {"Values": {"name": "x"}}, missingkey="zero")
+
+`data` is plain Python values, seen the way the Go tool sees its decoded inputs: every number
+is a float64 (so `{{ eq .n 3 }}` fails for a number `n`, as in Go), dicts are
+map[string]interface{}, None is nil. Every parse or execution error raises `TemplateError`,
+whose message is the one Go reports. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.gotemplate.builtins import BUILTINS
+from bot.gotemplate.executor import ExecError, Limits, Template, execute
+from bot.gotemplate.functions import Func, from_callable
+from bot.gotemplate.lexer import Lexer
+from bot.gotemplate.parser import ParseError, parse
+from bot.gotemplate.values import GoStruct, StringMap
+
+__all__ = ["GoStruct", "Limits", "StringMap", "TemplateError", "render"]
+
+MISSINGKEY_MODES = ("default", "invalid", "zero", "error")
+
+
+class TemplateError(Exception):
+    """A template Go would refuse to parse or fail to execute; `str()` is Go's message."""
+
+    def __init__(self, message: str, *, source: str = "", pos: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.pos = pos
+
+    @property
+    def excerpt(self) -> str:
+        """The template lines around the failure with a caret under it (empty if unknown)."""
+        if self.pos is None or not self.source:
+            return ""
+        lines = self.source.split("\n")
+        line_no = self.source.count("\n", 0, self.pos)
+        column = self.pos - (self.source.rfind("\n", 0, self.pos) + 1)
+        out = []
+        for i in range(max(0, line_no - 2), min(len(lines), line_no + 3)):
+            out.append(f"{i + 1:>5}: {lines[i]}")
+            if i == line_no:
+                out.append(" " * (7 + column) + "^")
+        return "\n".join(out)
+
+
+def go_data(value: Any) -> Any:
+    """Python data as the Go tool's decoded inputs: numbers are float64, tuples are lists."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | float | GoStruct):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, StringMap):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): go_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [go_data(v) for v in value]
+    return value
+
+
+def build_funcs(funcs: Mapping[str, Callable[..., Any]] | None) -> dict[str, Func]:
+    table = dict(BUILTINS)
+    for name, impl in (funcs or {}).items():
+        table[name] = from_callable(impl)
+    return table
+
+
+def render(
+    source: str,
+    data: object,
+    *,
+    name: str = "template",
+    missingkey: str = "error",
+    funcs: Mapping[str, Callable[..., Any]] | None = None,
+    limits: Limits | None = None,
+    delims: tuple[str, str] = ("{{", "}}"),
+) -> str:
+    """Execute `source` as Go's text/template with `Option("missingkey=...")`."""
+    if missingkey not in MISSINGKEY_MODES:
+        raise TemplateError(f'unrecognized option: "missingkey={missingkey}"')
+    table = build_funcs(funcs)
+    try:
+        trees = parse(name, source, table, *delims)
+    except ParseError as err:
+        raise TemplateError(str(err), source=source) from None
+    template = Template(name, source, trees, table, missingkey, limits or Limits())
+    try:
+        return execute(template, name, go_data(data))
+    except ExecError as err:
+        raise TemplateError(str(err), source=source, pos=err.pos) from None
+    except RecursionError:
+        raise TemplateError(f"template: {name}: nesting too deep", source=source) from None
+
+
+def lex(source: str) -> list[str]:
+    """The lexer's items as text, for debugging templates."""
+    return [f"{item.typ.name}:{item.val!r}" for item in Lexer("debug", source).run()]
