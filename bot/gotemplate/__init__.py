@@ -14,6 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.gotemplate.bootstrapper import (
+    HeaderError,
+    bootstrapper_funcs,
+    no_value_positions,
+    split_header,
+)
 from bot.gotemplate.builtins import BUILTINS
 from bot.gotemplate.executor import ExecError, Limits, Template, execute
 from bot.gotemplate.functions import Func, from_callable
@@ -21,7 +27,7 @@ from bot.gotemplate.lexer import Lexer
 from bot.gotemplate.parser import ParseError, parse
 from bot.gotemplate.values import GoStruct, StringMap
 
-__all__ = ["GoStruct", "Limits", "StringMap", "TemplateError", "render"]
+__all__ = ["GoStruct", "Limits", "StringMap", "TemplateError", "render", "render_bootstrapper_file"]
 
 MISSINGKEY_MODES = ("default", "invalid", "zero", "error")
 
@@ -66,8 +72,13 @@ def go_data(value: Any) -> Any:
     return value
 
 
-def build_funcs(funcs: Mapping[str, Callable[..., Any]] | None) -> dict[str, Func]:
+def build_funcs(
+    funcs: Mapping[str, Callable[..., Any]] | None, *, sprig: bool = True
+) -> dict[str, Func]:
+    """Builtins, then (as the Go tool layers them) sprig and its own functions, then `funcs`."""
     table = dict(BUILTINS)
+    if sprig:
+        table.update(bootstrapper_funcs())
     for name, impl in (funcs or {}).items():
         table[name] = from_callable(impl)
     return table
@@ -82,11 +93,16 @@ def render(
     funcs: Mapping[str, Callable[..., Any]] | None = None,
     limits: Limits | None = None,
     delims: tuple[str, str] = ("{{", "}}"),
+    sprig: bool = True,
 ) -> str:
-    """Execute `source` as Go's text/template with `Option("missingkey=...")`."""
+    """Execute `source` as Go's text/template with `Option("missingkey=...")`.
+
+    The functions are text/template's builtins, sprig, the bootstrapper's toYaml, fromYaml and
+    parseImage, and `funcs` (which win); `sprig=False` leaves only the builtins and `funcs`.
+    """
     if missingkey not in MISSINGKEY_MODES:
         raise TemplateError(f'unrecognized option: "missingkey={missingkey}"')
-    table = build_funcs(funcs)
+    table = build_funcs(funcs, sprig=sprig)
     try:
         trees = parse(name, source, table, *delims)
     except ParseError as err:
@@ -98,6 +114,31 @@ def render(
         raise TemplateError(str(err), source=source, pos=err.pos) from None
     except RecursionError:
         raise TemplateError(f"template: {name}: nesting too deep", source=source) from None
+
+
+def render_bootstrapper_file(
+    source: str,
+    data: object,
+    *,
+    name: str,
+    funcs: Mapping[str, Callable[..., Any]] | None = None,
+    limits: Limits | None = None,
+) -> str:
+    """Render one template file as the Go tool's TemplateDir does: the `#?bootstrap` header,
+    `missingkey=zero`, and a failure when `<no value>` appears anywhere in the output."""
+    try:
+        text, delims = split_header(source)
+    except HeaderError as err:
+        raise TemplateError(str(err), source=source) from None
+    output = render(text, data, name=name, missingkey="zero", funcs=funcs, limits=limits,
+                    delims=delims)  # fmt: skip
+    positions = no_value_positions(output)
+    if positions:
+        where = "".join(f"\nline {line}:{column}" for line, column in positions)
+        raise TemplateError(
+            f'template "{name}" contains fields with "no value":{where}', source=output
+        )
+    return output
 
 
 def lex(source: str) -> list[str]:

@@ -48,6 +48,18 @@ class StringMap(dict[str, str]):
     """map[string]string: a missing key reads as "" rather than as no value."""
 
 
+class StringList(list[str]):
+    """[]string, as sprig's splitList, keys and sortAlpha return it."""
+
+
+class IntList(list[int]):
+    """[]int, as sprig's until and seq return it."""
+
+
+class Int64(int):
+    """int64, as sprig's arithmetic returns it."""
+
+
 class GoStruct:
     """Base for Go structs handed to templates (e.g. OCM component versions).
 
@@ -68,6 +80,10 @@ class GoStruct:
     def go_method(self, name: str) -> Callable[..., Any] | None:
         attribute = self.go_methods.get(name)
         return getattr(self, attribute) if attribute else None
+
+    def go_json(self) -> Any:
+        """What encoding/json makes of the struct (its json tags); by default its fields."""
+        return {name: self.go_field(name)[1] for name in self.go_fields}
 
 
 # --- kinds and types -----------------------------------------------------------------------
@@ -106,6 +122,12 @@ def type_name(value: Any) -> str:
         return "<nil>"
     if isinstance(value, StringMap):
         return "map[string]string"
+    if isinstance(value, StringList):
+        return "[]string"
+    if isinstance(value, IntList):
+        return "[]int"
+    if isinstance(value, Int64):
+        return "int64"
     if isinstance(value, GoStruct):
         return ("*" if value.pointer else "") + value.go_type
     k = kind(value)

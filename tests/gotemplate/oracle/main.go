@@ -7,10 +7,45 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"text/template"
 
 	"github.com/Masterminds/sprig"
+	"sigs.k8s.io/yaml"
 )
+
+// The bootstrapper's own functions (internal/template), as it defines them.
+var bootstrapperFuncs = template.FuncMap{
+	"toYaml": func(v interface{}) string {
+		data, err := yaml.Marshal(v)
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSuffix(string(data), "\n")
+	},
+	"fromYaml": func(s string) (interface{}, error) {
+		var out interface{}
+		err := yaml.Unmarshal([]byte(s), &out)
+		return out, err
+	},
+	"parseImage": func(ref string) map[string]interface{} {
+		if ref == "" {
+			return nil
+		}
+		image, tag, digest := ref, "", ""
+		if i := strings.LastIndex(image, "@"); i >= 0 {
+			digest = image[i+1:]
+			image = image[:i]
+		}
+		if i := strings.LastIndex(image, ":"); i >= 0 {
+			tag = image[i+1:]
+			image = image[:i]
+		} else if digest == "" {
+			tag = "latest"
+		}
+		return map[string]interface{}{"image": image, "tag": tag, "digest": digest}
+	},
+}
 
 type testCase struct {
 	Name       string          `json:"name"`
@@ -33,8 +68,9 @@ func render(c testCase) (out string, err error) {
 		}
 	}()
 	t := template.New(c.Name)
-	if c.Funcs == "sprig" {
+	if c.Funcs != "builtin" {
 		t = t.Funcs(sprig.TxtFuncMap())
+		t = t.Funcs(bootstrapperFuncs)
 	}
 	mode := c.MissingKey
 	if mode == "" {

@@ -1,0 +1,136 @@
+"""openmcp-bootstrapper's own template functions and file conventions (bootstrapper.md §4.5).
+
+`toYaml`, `fromYaml` and `parseImage` are always available; the OCM functions are supplied by
+the renderer. `render_bootstrapper_file` applies the tool's `#?bootstrap` delimiter header and,
+in `missingkey=zero` mode, its check that no `<no value>` reached the output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.core import sigsyaml
+from bot.core.config_decode import json_numbers
+from bot.core.yamlv2 import YamlError, decode_first_document, to_plain
+from bot.gotemplate.functions import ANY, Func, FuncError
+from bot.gotemplate.values import NO_VALUE, GoStruct
+
+NO_VALUE_TEXT = "<no value>"
+HEADER = "#?bootstrap"
+
+
+def _json_ready(value: Any) -> Any:
+    if value is NO_VALUE:
+        return None
+    if isinstance(value, GoStruct):
+        return _json_ready(value.go_json())
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def to_yaml(value: Any) -> str:
+    """sigs.k8s.io/yaml.Marshal with one trailing newline removed; "" on error, like Go."""
+    try:
+        return sigsyaml.marshal(_json_ready(value)).removesuffix("\n")
+    except sigsyaml.MarshalError:
+        return ""
+
+
+def from_yaml(text: str) -> Any:
+    """sigs.k8s.io/yaml.Unmarshal into interface{}: YAML 1.1, then JSON types (float numbers)."""
+    try:
+        document = decode_first_document(text)
+    except YamlError as err:
+        raise FuncError(f"error converting YAML to JSON: {err.message}") from None
+    return json_numbers(_string_keys(to_plain(document)))
+
+
+def _string_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_key(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, float):
+        return sigsyaml.float_text(key)
+    return str(key)
+
+
+def parse_image(reference: str) -> dict[str, str]:
+    """The Go tool's ParseImageVersionAndTag as a map; for an empty reference Go returns a nil
+    map, which prints as map[] and is empty, like {}."""
+    if not reference:
+        return {}
+    image, digest, tag = reference, "", ""
+    if "@" in image:
+        image, _, digest = image.rpartition("@")
+    if ":" in image:
+        image, _, tag = image.rpartition(":")
+    elif not digest:
+        tag = "latest"
+    return {"image": image, "tag": tag, "digest": digest}
+
+
+FUNCS: dict[str, Func] = {
+    "toYaml": Func(to_yaml, (ANY,)),
+    "fromYaml": Func(from_yaml, ("string",)),
+    "parseImage": Func(parse_image, ("string",)),
+}
+
+
+class HeaderError(ValueError):
+    """A malformed `#?bootstrap` header; the message is the Go tool's."""
+
+
+def split_header(source: str) -> tuple[str, tuple[str, str]]:
+    """Apply the `#?bootstrap {"template": {"delims": ...}}` header, if the file starts with it.
+
+    Returns the template text and its delimiters. Like the Go tool, the header switches to
+    trimming the whole template and drops every line that starts with `#?bootstrap`.
+    """
+    if not source.startswith(HEADER):
+        return source, ("{{", "}}")
+    text = source.strip()
+    first_line = text.split("\n", 1)[0]
+    config_text = first_line[len(HEADER) :].strip()
+    if not config_text:
+        raise HeaderError("invalid template delimiter configuration")
+    try:
+        config = json.loads(config_text)
+        delims = config["template"]["delims"]
+        left, right = str(delims.get("start") or "{{"), str(delims.get("end") or "}}")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise HeaderError("cannot parse detected template delimiter configuration") from None
+    kept = [line for line in text.split("\n") if not line.strip().startswith(HEADER)]
+    return "\n".join(kept), (left, right)
+
+
+def no_value_positions(output: str) -> list[tuple[int, int]]:
+    """1-based (line, column) of every `<no value>` in rendered output."""
+    positions = []
+    for number, line in enumerate(output.split("\n"), start=1):
+        start = line.find(NO_VALUE_TEXT)
+        while start >= 0:
+            positions.append((number, start + 1))
+            start = line.find(NO_VALUE_TEXT, start + 1)
+    return positions
+
+
+RenderFn = Callable[..., str]
+
+
+def bootstrapper_funcs(extra: Mapping[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
+    """The function map the Go tool layers: sprig, then its own functions, then `extra`."""
+    from bot.gotemplate.sprig import FUNCS as SPRIG
+
+    return {**SPRIG, **FUNCS, **(extra or {})}

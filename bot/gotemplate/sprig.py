@@ -1,0 +1,1184 @@
+"""Sprig v3's template functions, ported from its Go source with Go's signatures.
+
+Functions that depend on the clock, randomness, the environment or the network exist (so that
+templates parse as in Go) but refuse to run: a rendered landscape must be reproducible.
+A Go panic inside a function becomes `error calling NAME: <panic text>`, as text/template
+reports it.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import math
+import operator
+import posixpath
+import re
+import urllib.parse
+import zlib
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any, ClassVar, TypeVar
+
+from bot.core.gostrconv import quote as go_quote
+from bot.gotemplate.functions import ANY, Func, FuncError
+from bot.gotemplate.gofmt import sprintf
+from bot.gotemplate.values import (
+    NO_VALUE,
+    GoStruct,
+    Int64,
+    IntList,
+    StringList,
+    StringMap,
+    format_v,
+    kind,
+    type_name,
+)
+
+MAP = "map[string]interface {}"
+FUNCS: dict[str, Func] = {}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def register(
+    *names: str, params: tuple[str, ...] = (), variadic: str | None = None
+) -> Callable[[F], F]:
+    """Decorator: add `impl` under `names` with its Go signature."""
+
+    def wrap(impl: F) -> F:
+        for name in names:
+            FUNCS[name] = Func(impl, params, variadic)
+        return impl
+
+    return wrap
+
+
+def _nil(value: Any) -> Any:
+    return None if value is NO_VALUE else value
+
+
+def _conversion_panic(value: Any, want: str) -> FuncError:
+    got = "nil" if value is None else type_name(value)
+    return FuncError(f"interface conversion: interface {{}} is {got}, not {want}")
+
+
+# --- values: strval, empty, numbers (spf13/cast) ------------------------------------------------
+
+
+def strval(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, GoStruct):
+        method = value.go_method("String")
+        if method is not None:
+            return str(method())
+    return "<nil>" if value is None else format_v(value, top=False)
+
+
+def empty(value: Any) -> bool:
+    value = _nil(value)
+    if value is None:
+        return True
+    if isinstance(value, str | list | tuple | dict):
+        return len(value) == 0
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float | complex):
+        return value == 0
+    return False
+
+
+def _trim_zero_decimal(text: str) -> str:
+    found_zero = False
+    for i in range(len(text), 0, -1):
+        ch = text[i - 1]
+        if ch == ".":
+            return text[: i - 1] if found_zero else text
+        if ch == "0":
+            found_zero = True
+        else:
+            return text
+    return text
+
+
+def _go_int_text(text: str) -> int | None:
+    from bot.gotemplate.parser import _go_int
+
+    value = _go_int(text) if text else None
+    return value if value is not None and -(2**63) <= value < 2**63 else None
+
+
+def _float_to_int64(value: float) -> int:
+    if math.isnan(value) or not -(2.0**63) <= value < 2.0**63:
+        return -(2**63)  # what amd64 produces for an out-of-range conversion
+    return int(value)
+
+
+def to_int64(value: Any) -> int:
+    value = _nil(value)
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return _float_to_int64(value)
+    if isinstance(value, str):
+        parsed = _go_int_text(_trim_zero_decimal(value))
+        return parsed if parsed is not None else 0
+    return 0
+
+
+def to_float64(value: Any) -> float:
+    value = _nil(value)
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        from bot.gotemplate.parser import _go_float_text
+
+        try:
+            return float(_go_float_text(value))
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+register("toString", params=(ANY,))(strval)
+register("empty", params=(ANY,))(empty)
+register("int64", params=(ANY,))(lambda v: Int64(to_int64(v)))
+register("int", params=(ANY,))(to_int64)
+register("float64", params=(ANY,))(to_float64)
+
+
+@register("atoi", params=("string",))
+def atoi(text: str) -> int:
+    value = _go_int_text(text) if re.fullmatch(r"[+-]?[0-9]+", text) else None
+    return int(text) if value is not None else 0
+
+
+# --- defaults and flow ----------------------------------------------------------------------------
+
+
+@register("default", params=(ANY,), variadic=ANY)
+def default(fallback: Any, *given: Any) -> Any:
+    if not given or empty(given[0]):
+        return fallback
+    return given[0]
+
+
+@register("coalesce", variadic=ANY)
+def coalesce(*values: Any) -> Any:
+    return next((v for v in values if not empty(v)), None)
+
+
+register("all", variadic=ANY)(lambda *v: all(not empty(x) for x in v))
+register("any", variadic=ANY)(lambda *v: any(not empty(x) for x in v))
+register("ternary", params=(ANY, ANY, "bool"))(lambda t, f, cond: t if cond else f)
+
+
+@register("fail", params=("string",))
+def fail(message: str) -> Any:
+    raise FuncError(message)
+
+
+# --- strings --------------------------------------------------------------------------------------
+
+register("trim", params=("string",))(lambda s: s.strip(" \t\n\r\v\f\x85\xa0"))
+register("upper", params=("string",))(str.upper)
+register("lower", params=("string",))(str.lower)
+register("trimAll", "trimall", params=("string", "string"))(lambda cut, s: s.strip(cut))
+register("trimSuffix", params=("string", "string"))(lambda suf, s: s.removesuffix(suf))
+register("trimPrefix", params=("string", "string"))(lambda pre, s: s.removeprefix(pre))
+register("contains", params=("string", "string"))(lambda sub, s: sub in s)
+register("hasPrefix", params=("string", "string"))(lambda pre, s: s.startswith(pre))
+register("hasSuffix", params=("string", "string"))(lambda suf, s: s.endswith(suf))
+register("replace", params=("string", "string", "string"))(
+    lambda old, new, s: _replace(s, old, new)
+)
+register("repeat", params=("int", "string"))(lambda count, s: _repeat(s, count))
+register("nospace", params=("string",))(lambda s: "".join(c for c in s if not c.isspace()))
+register("plural", params=("string", "string", "int"))(lambda one, many, n: one if n == 1 else many)
+register("indent", params=("int", "string"))(lambda n, s: _indent(n, s))
+register("nindent", params=("int", "string"))(lambda n, s: "\n" + _indent(n, s))
+register("b64enc", params=("string",))(lambda s: base64.b64encode(s.encode()).decode())
+register("b32enc", params=("string",))(lambda s: base64.b32encode(s.encode()).decode())
+register("sha1sum", params=("string",))(lambda s: hashlib.sha1(s.encode()).hexdigest())
+register("sha256sum", params=("string",))(lambda s: hashlib.sha256(s.encode()).hexdigest())
+register("adler32sum", params=("string",))(lambda s: str(zlib.adler32(s.encode())))
+
+
+def _replace(s: str, old: str, new: str) -> str:
+    if old == "":
+        # strings.Replace with an empty old inserts `new` around every rune.
+        return new + new.join(s) + new if s else new
+    return s.replace(old, new)
+
+
+def _repeat(s: str, count: int) -> str:
+    if count < 0:
+        raise FuncError("strings: negative Repeat count")
+    return s * count
+
+
+def _indent(spaces: int, text: str) -> str:
+    pad = " " * max(spaces, 0)
+    return pad + text.replace("\n", "\n" + pad)
+
+
+def _b64decode(text: str, decoder: Callable[[bytes], bytes], name: str) -> str:
+    try:
+        return decoder(text.encode()).decode("utf-8", "replace")
+    except (ValueError, base64.binascii.Error):  # type: ignore[attr-defined]
+        return f"illegal {name} data at input byte 0"
+
+
+register("b64dec", params=("string",))(
+    lambda s: _b64decode(s, lambda b: base64.b64decode(b, validate=True), "base64")
+)
+register("b32dec", params=("string",))(lambda s: _b64decode(s, base64.b32decode, "base32"))
+
+
+@register("quote", variadic=ANY)
+def quote(*values: Any) -> str:
+    return " ".join(go_quote(strval(v)) for v in values if _nil(v) is not None)
+
+
+@register("squote", variadic=ANY)
+def squote(*values: Any) -> str:
+    return " ".join(f"'{format_v(v, top=False)}'" for v in values if _nil(v) is not None)
+
+
+@register("cat", variadic=ANY)
+def cat(*values: Any) -> str:
+    kept = [v for v in values if _nil(v) is not None]
+    return sprintf(" ".join(["%v"] * len(kept)), kept)
+
+
+@register("trunc", params=("int", "string"))
+def trunc(count: int, s: str) -> str:
+    data = s.encode()
+    if count < 0 and len(data) + count > 0:
+        return data[len(data) + count :].decode(errors="replace")
+    if count >= 0 and len(data) > count:
+        return data[:count].decode(errors="replace")
+    return s
+
+
+@register("substr", params=("int", "int", "string"))
+def substr(start: int, end: int, s: str) -> str:
+    data = s.encode()
+    try:
+        if start < 0:
+            piece = _go_slice(data, 0, end)
+        elif end < 0 or end > len(data):
+            piece = _go_slice(data, start, len(data))
+        else:
+            piece = _go_slice(data, start, end)
+    except IndexError as err:
+        raise FuncError(str(err)) from None
+    return piece.decode(errors="replace")
+
+
+def _go_slice(data: bytes, low: int, high: int) -> bytes:
+    if not 0 <= low <= high <= len(data):
+        raise IndexError(f"runtime error: slice bounds out of range [{low}:{high}]")
+    return data[low:high]
+
+
+@register("title", params=("string",))
+def title(s: str) -> str:
+    # strings.Title: upper-case the first letter of each word (words split at non-letters).
+    out = []
+    previous = " "
+    for ch in s:
+        out.append(ch.upper() if not (previous.isalnum() or previous in "_'") else ch)
+        previous = ch
+    return "".join(out)
+
+
+register("untitle", params=("string",))(lambda s: s[:1].lower() + s[1:])
+
+
+@register("abbrev", params=("int", "string"))
+def abbrev(width: int, s: str) -> str:
+    if width < 4 or len(s) <= width:
+        return s
+    return s[: width - 3] + "..."
+
+
+@register("initials", params=("string",))
+def initials(s: str) -> str:
+    return "".join(word[0] for word in s.split())
+
+
+@register("wrap", params=("int", "string"))
+def wrap(width: int, s: str) -> str:
+    return _wrap(s, width, "\n", False)
+
+
+@register("wrapWith", params=("int", "string", "string"))
+def wrap_with(width: int, sep: str, s: str) -> str:
+    return _wrap(s, width, sep, True)
+
+
+def _wrap(s: str, width: int, sep: str, long_words: bool) -> str:
+    width = max(width, 1)
+    lines = []
+    for line in s.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            while long_words and len(word) > width:
+                if current:
+                    lines.append(current)
+                    current = ""
+                lines.append(word[:width])
+                word = word[width:]
+            if current and len(current) + 1 + len(word) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        lines.append(current)
+    return sep.join(lines)
+
+
+@register("swapcase", params=("string",))
+def swapcase(s: str) -> str:
+    return s.swapcase()
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", s)
+
+
+register("snakecase", params=("string",))(lambda s: "_".join(w.lower() for w in _words(s)))
+register("kebabcase", params=("string",))(lambda s: "-".join(w.lower() for w in _words(s)))
+register("camelcase", params=("string",))(
+    lambda s: "".join(w[:1].upper() + w[1:] for w in re.split(r"[_\s-]+", s) if w)
+)
+
+
+@register("toStrings", params=(ANY,))
+def to_strings(value: Any) -> StringList:
+    value = _nil(value)
+    if isinstance(value, list | tuple):
+        return StringList(strval(v) for v in value if v is not None)
+    return StringList() if value is None else StringList([strval(value)])
+
+
+@register("join", params=("string", ANY))
+def join(sep: str, value: Any) -> str:
+    return sep.join(to_strings(value))
+
+
+@register("split", params=("string", "string"))
+def split(sep: str, s: str) -> StringMap:
+    return StringMap({f"_{i}": part for i, part in enumerate(_go_split(s, sep, -1))})
+
+
+@register("splitn", params=("string", "int", "string"))
+def splitn(sep: str, n: int, s: str) -> StringMap:
+    return StringMap({f"_{i}": part for i, part in enumerate(_go_split(s, sep, n))})
+
+
+register("splitList", params=("string", "string"))(lambda sep, s: StringList(_go_split(s, sep, -1)))
+
+
+def _go_split(s: str, sep: str, n: int) -> list[str]:
+    if n == 0:
+        return []
+    if sep == "":
+        parts = list(s)
+        if n > 0 and len(parts) > n:
+            parts = [*parts[: n - 1], "".join(parts[n - 1 :])]
+        return parts
+    return s.split(sep) if n < 0 else s.split(sep, n - 1)
+
+
+@register("sortAlpha", params=(ANY,))
+def sort_alpha(value: Any) -> StringList:
+    if isinstance(value, list | tuple):
+        return StringList(sorted(to_strings(value), key=lambda x: x.encode()))
+    return StringList([strval(_nil(value))])
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+
+def _list_of(value: Any, what: str) -> list[Any]:
+    value = _nil(value)
+    if value is None:
+        raise FuncError("runtime error: invalid memory address or nil pointer dereference")
+    if not isinstance(value, list | tuple):
+        raise FuncError(f"Cannot {what} on type {kind(value)}")
+    return list(value)
+
+
+register("list", "tuple", variadic=ANY)(lambda *v: list(v))
+
+
+def _list_func(*names: str, what: str, params: tuple[str, ...] = (ANY,)) -> Callable[[F], F]:
+    """Decorator for sprig's list functions: `impl` and its must-variant, both refusing
+    non-lists the way sprig does."""
+
+    def wrap(impl: F) -> F:
+        def run(value: Any, *rest: Any) -> Any:
+            return impl(_list_of(value, what), *rest)
+
+        for name in names:
+            FUNCS[name] = Func(run, params)
+            FUNCS["must" + name[0].upper() + name[1:]] = Func(run, params)
+        return impl
+
+    return wrap
+
+
+_list_func("first", what="find first")(lambda items: items[0] if items else None)
+_list_func("last", what="find last")(lambda items: items[-1] if items else None)
+_list_func("rest", what="find rest")(lambda items: items[1:] if items else None)
+_list_func("initial", what="find initial")(lambda items: items[:-1] if items else None)
+_list_func("reverse", what="find reverse")(lambda items: items[::-1])
+_list_func("compact", what="compact")(lambda items: [v for v in items if not empty(v)])
+_list_func("append", "push", what="push", params=(ANY, ANY))(lambda items, v: [*items, v])
+_list_func("prepend", what="prepend", params=(ANY, ANY))(lambda items, v: [v, *items])
+
+
+@_list_func("uniq", what="find uniq")
+def uniq(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if not any(deep_equal(item, seen) for seen in out):
+            out.append(item)
+    return out
+
+
+def _without(items: list[Any], *omit: Any) -> list[Any]:
+    return [v for v in items if not any(deep_equal(v, o) for o in omit)]
+
+
+FUNCS["without"] = FUNCS["mustWithout"] = Func(
+    lambda items, *omit: _without(_list_of(items, "find without"), *omit), (ANY,), ANY
+)
+
+
+def has(needle: Any, haystack: Any) -> bool:
+    haystack = _nil(haystack)
+    if haystack is None:
+        return False
+    if not isinstance(haystack, list | tuple):
+        raise FuncError(f"Cannot find has on type {kind(haystack)}")
+    return any(deep_equal(needle, item) for item in haystack)
+
+
+FUNCS["has"] = FUNCS["mustHas"] = Func(has, (ANY, ANY))
+
+
+def _chunk(size: int, items: Any) -> list[list[Any]]:
+    values = _list_of(items, "chunk")
+    if size <= 0:
+        raise FuncError("runtime error: integer divide by zero")
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+FUNCS["chunk"] = FUNCS["mustChunk"] = Func(_chunk, ("int", ANY))
+
+
+def _sprig_slice(items: Any, *indices: Any) -> Any:
+    values = _nil(items)
+    if not isinstance(values, list | tuple):
+        raise FuncError(f"list should be type of slice or array but {kind(values)}")
+    if not values:
+        return None
+    start = to_int64(indices[0]) if indices else 0
+    end = to_int64(indices[1]) if len(indices) > 1 else len(values)
+    if not 0 <= start <= end <= len(values):
+        raise FuncError(f"reflect: slice index out of range [{start}:{end}]")
+    return list(values[start:end])
+
+
+FUNCS["slice"] = FUNCS["mustSlice"] = Func(_sprig_slice, (ANY,), ANY)
+
+
+@register("concat", variadic=ANY)
+def concat(*lists: Any) -> list[Any]:
+    out: list[Any] = []
+    for value in lists:
+        value = _nil(value)
+        if not isinstance(value, list | tuple):
+            raise FuncError(f"Cannot concat type {kind(value)} as list")
+        out.extend(value)
+    return out
+
+
+@register("until", params=("int",))
+def until(count: int) -> IntList:
+    result: IntList = until_step(0, count, 1 if count >= 0 else -1)
+    return result
+
+
+@register("untilStep", params=("int", "int", "int"))
+def until_step(start: int, stop: int, step: int) -> IntList:
+    if stop < start:
+        return IntList(range(start, stop, step)) if step < 0 else IntList()
+    return IntList(range(start, stop, step)) if step > 0 else IntList()
+
+
+@register("seq", variadic="int")
+def seq(*params: int) -> str:
+    if len(params) == 0:
+        return ""
+    if len(params) == 1:
+        end = params[0]
+        return " ".join(map(str, range(1, end + 1))) if end >= 1 else _seq_down(1, end, -1)
+    if len(params) == 2:
+        start, end = params
+        step = 1 if end >= start else -1
+        return _seq_down(start, end, step)
+    start, step, end = params
+    if step == 0 or (end < start and step > 0) or (end > start and step < 0):
+        return ""
+    return _seq_down(start, end, step)
+
+
+def _seq_down(start: int, end: int, step: int) -> str:
+    stop = end + (1 if step > 0 else -1)
+    return " ".join(map(str, range(start, stop, step)))
+
+
+def deep_equal(a: Any, b: Any) -> bool:
+    """reflect.DeepEqual over template values (types must match, like Go)."""
+    if type_name(a) != type_name(b):
+        return False
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(deep_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(deep_equal(a[k], b[k]) for k in a)
+    return bool(a == b) if not isinstance(a, float) or not math.isnan(a) else False
+
+
+register("deepEqual", params=(ANY, ANY))(deep_equal)
+
+
+# --- dicts ----------------------------------------------------------------------------------------
+
+
+def _map_arg(value: Any) -> dict[str, Any]:
+    value = _nil(value)
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or isinstance(value, StringMap):
+        raise _conversion_panic(value, MAP)
+    return value
+
+
+@register("dict", variadic=ANY)
+def dict_(*pairs: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i in range(0, len(pairs), 2):
+        key = strval(_nil(pairs[i]))
+        out[key] = pairs[i + 1] if i + 1 < len(pairs) else ""
+    return out
+
+
+register("get", params=(MAP, "string"))(lambda d, key: d.get(key, ""))
+register("hasKey", params=(MAP, "string"))(lambda d, key: key in d)
+
+
+@register("set", params=(MAP, "string", ANY))
+def set_(d: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    d[key] = value
+    return d
+
+
+@register("unset", params=(MAP, "string"))
+def unset(d: dict[str, Any], key: str) -> dict[str, Any]:
+    d.pop(key, None)
+    return d
+
+
+register("pluck", params=("string",), variadic=MAP)(
+    lambda key, *dicts: [d[key] for d in dicts if key in d]
+)
+register("keys", variadic=MAP)(
+    # Go returns map order, which is random; sorted is one of its possible answers.
+    lambda *dicts: StringList(sorted((k for d in dicts for k in d), key=lambda k: k.encode()))
+)
+register("values", params=(MAP,))(lambda d: [d[k] for k in sorted(d, key=lambda k: k.encode())])
+register("pick", params=(MAP,), variadic="string")(
+    lambda d, *keys: {k: d[k] for k in keys if k in d}
+)
+register("omit", params=(MAP,), variadic="string")(
+    lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
+)
+
+
+@register("dig", variadic=ANY)
+def dig(*args: Any) -> Any:
+    if len(args) < 3:
+        raise FuncError("dig needs at least three arguments")
+    current = _nil(args[-1])
+    if not isinstance(current, dict) or isinstance(current, StringMap):
+        raise _conversion_panic(current, MAP)
+    fallback = args[-2]
+    keys = []
+    for key in args[:-2]:
+        if not isinstance(key, str):
+            raise _conversion_panic(_nil(key), "string")
+        keys.append(key)
+    for i, key in enumerate(keys):
+        if key not in current:
+            return fallback
+        step = current[key]
+        if i == len(keys) - 1:
+            return step
+        if not isinstance(step, dict) or isinstance(step, StringMap):
+            raise _conversion_panic(step, MAP)
+        current = step
+    return fallback
+
+
+def _merge(dst: dict[str, Any], src: Mapping[str, Any], overwrite: bool) -> None:
+    # mergo: maps merge recursively; other values fill only empty slots (or all, overwriting).
+    for key, value in src.items():
+        if key in dst and isinstance(dst[key], dict) and isinstance(value, dict):
+            _merge(dst[key], value, overwrite)
+        elif key not in dst or overwrite or empty(dst[key]):
+            dst[key] = value
+
+
+def _merge_func(overwrite: bool) -> Callable[..., Any]:
+    def merge(dst: dict[str, Any], *srcs: dict[str, Any]) -> dict[str, Any]:
+        for src in srcs:
+            _merge(dst, src, overwrite)
+        return dst
+
+    return merge
+
+
+for _name, _over in (("merge", False), ("mergeOverwrite", True)):
+    FUNCS[_name] = FUNCS["must" + _name[0].upper() + _name[1:]] = Func(
+        _merge_func(_over), (MAP,), MAP
+    )
+
+FUNCS["deepCopy"] = FUNCS["mustDeepCopy"] = Func(lambda v: copy.deepcopy(_nil(v)), (ANY,))
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    value = _nil(value)
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        raise FuncError(f"json: unsupported value: {format_v(value)}")
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, GoStruct):
+        return {k: _json_value(value.go_field(k)[1]) for k in value.go_fields}
+    if callable(value) or isinstance(value, complex):
+        raise FuncError(f"json: unsupported type: {type_name(value)}")
+    return value
+
+
+def to_json(value: Any, *, indent: str | None = None, html: bool = True) -> str:
+    from bot.core.gostrconv import json_marshal
+
+    text = json_marshal(_json_value(value))
+    if not html:
+        text = text.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+    if indent is not None:
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False, separators=(",", ": "))
+        text = _go_json_floats(value, text)
+        if html:
+            text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text
+
+
+def _go_json_floats(value: Any, text: str) -> str:
+    # json.dumps prints floats the Python way; re-marshal leaves with Go's text.
+    from bot.core.gostrconv import json_marshal
+
+    def render(v: Any, depth: int) -> str:
+        pad = "  " * depth
+        if isinstance(v, dict) and v:
+            items = sorted(v.items(), key=lambda kv: kv[0].encode())
+            inner = ",\n".join(
+                f"{pad}  {json_marshal(k)}: {render(x, depth + 1)}" for k, x in items
+            )
+            return "{\n" + inner + "\n" + pad + "}"
+        if isinstance(v, list) and v:
+            inner = ",\n".join(f"{pad}  {render(x, depth + 1)}" for x in v)
+            return "[\n" + inner + "\n" + pad + "]"
+        return json_marshal(v)
+
+    return render(_json_value(value), 0)
+
+
+def _safe_json(value: Any, **options: Any) -> str:
+    try:
+        return to_json(value, **options)
+    except FuncError:
+        return ""
+
+
+register("toJson", params=(ANY,))(lambda v: _safe_json(v))
+register("mustToJson", params=(ANY,))(lambda v: to_json(v))
+register("toPrettyJson", params=(ANY,))(lambda v: _safe_json(v, indent="  "))
+register("mustToPrettyJson", params=(ANY,))(lambda v: to_json(v, indent="  "))
+register("toRawJson", "mustToRawJson", params=(ANY,))(lambda v: to_json(v, html=False))
+
+
+def from_json(text: str) -> Any:
+    try:
+        return _json_numbers_as_float(json.loads(text))
+    except json.JSONDecodeError as err:
+        raise FuncError(f"invalid character in JSON: {err.msg}") from None
+
+
+def _json_numbers_as_float(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _json_numbers_as_float(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers_as_float(v) for v in value]
+    return value
+
+
+def _from_json_lenient(text: str) -> Any:
+    try:
+        return from_json(text)
+    except FuncError:
+        return None
+
+
+register("fromJson", params=("string",))(_from_json_lenient)
+register("mustFromJson", params=("string",))(from_json)
+
+
+# --- arithmetic -----------------------------------------------------------------------------------
+
+
+def _wrap64(value: int) -> int:
+    return (value + 2**63) % 2**64 - 2**63
+
+
+register("add1", params=(ANY,))(lambda v: Int64(_wrap64(to_int64(v) + 1)))
+register("add", variadic=ANY)(lambda *v: Int64(_wrap64(sum(to_int64(x) for x in v))))
+register("sub", params=(ANY, ANY))(lambda a, b: Int64(_wrap64(to_int64(a) - to_int64(b))))
+
+
+@register("mul", params=(ANY,), variadic=ANY)
+def mul(first: Any, *rest: Any) -> Int64:
+    value = to_int64(first)
+    for other in rest:
+        value = _wrap64(value * to_int64(other))
+    return Int64(value)
+
+
+def _int_division(a: Any, b: Any, modulo: bool) -> Int64:
+    x, y = to_int64(a), to_int64(b)
+    if y == 0:
+        raise FuncError("runtime error: integer divide by zero")
+    quotient = abs(x) // abs(y) * (1 if (x >= 0) == (y >= 0) else -1)  # Go truncates
+    return Int64(x - quotient * y if modulo else _wrap64(quotient))
+
+
+register("div", params=(ANY, ANY))(lambda a, b: _int_division(a, b, False))
+register("mod", params=(ANY, ANY))(lambda a, b: _int_division(a, b, True))
+register("max", "biggest", params=(ANY,), variadic=ANY)(
+    lambda a, *r: Int64(max([to_int64(a), *map(to_int64, r)]))
+)
+register("min", params=(ANY,), variadic=ANY)(
+    lambda a, *r: Int64(min([to_int64(a), *map(to_int64, r)]))
+)
+register("maxf", params=(ANY,), variadic=ANY)(
+    lambda a, *r: max([to_float64(a), *map(to_float64, r)])
+)
+register("minf", params=(ANY,), variadic=ANY)(
+    lambda a, *r: min([to_float64(a), *map(to_float64, r)])
+)
+register("ceil", params=(ANY,))(lambda v: float(math.ceil(to_float64(v))))
+register("floor", params=(ANY,))(lambda v: float(math.floor(to_float64(v))))
+
+
+@register("round", params=(ANY, "int"), variadic=ANY)
+def round_(value: Any, places: int, *half: Any) -> float:
+    threshold = to_float64(half[0]) if half else 0.5
+    number = to_float64(value)
+    scale = 10.0**places
+    digit = number * scale
+    _, fraction = math.modf(digit)
+    rounded = math.ceil(digit) if fraction >= threshold else math.floor(digit)
+    return float(rounded / scale)
+
+
+def _decimal_op(
+    first: Any, rest: tuple[Any, ...], op: Callable[[Decimal, Decimal], Decimal]
+) -> float:
+    """shopspring/decimal arithmetic on the floats' shortest decimal forms, as sprig does it."""
+    result = Decimal(repr(to_float64(first)))
+    for value in rest:
+        result = op(result, Decimal(repr(to_float64(value))))
+    return float(result)
+
+
+def _decimal_div(a: Decimal, b: Decimal) -> Decimal:
+    if b == 0:
+        raise FuncError("decimal division by 0")
+    with localcontext() as ctx:
+        ctx.prec = 100
+        return (a / b).quantize(Decimal(1).scaleb(-16), rounding=ROUND_HALF_UP)
+
+
+register("add1f", params=(ANY,))(lambda v: _decimal_op(v, (1,), operator.add))
+register("addf", variadic=ANY)(lambda *v: _decimal_op(0.0, v, operator.add))
+register("subf", params=(ANY,), variadic=ANY)(lambda a, *v: _decimal_op(a, v, operator.sub))
+register("mulf", params=(ANY,), variadic=ANY)(lambda a, *v: _decimal_op(a, v, operator.mul))
+register("divf", params=(ANY,), variadic=ANY)(lambda a, *v: _decimal_op(a, v, _decimal_div))
+
+
+@register("toDecimal", params=(ANY,))
+def to_decimal(value: Any) -> Int64:
+    text = format_v(_nil(value), top=False) if _nil(value) is not None else "<nil>"
+    if not re.fullmatch(r"[+-]?[0-7]+", text):
+        return Int64(0)
+    number = int(text, 8)
+    return Int64(number if -(2**63) <= number < 2**63 else 0)
+
+
+@register("urlParse", params=("string",))
+def url_parse(text: str) -> dict[str, Any]:
+    parts = urllib.parse.urlsplit(text)
+    netloc = parts.netloc
+    userinfo, _, host = netloc.rpartition("@") if "@" in netloc else ("", "", netloc)
+    opaque = ""
+    path = parts.path
+    if parts.scheme and not netloc and not text[len(parts.scheme) + 1 :].startswith("/"):
+        opaque, path = text[len(parts.scheme) + 1 :].split("#")[0].split("?")[0], ""
+    return {
+        "scheme": parts.scheme,
+        "host": host,
+        "hostname": parts.hostname or "",
+        "path": urllib.parse.unquote(path),
+        "query": parts.query,
+        "opaque": opaque,
+        "fragment": parts.fragment,
+        "userinfo": userinfo,
+    }
+
+
+@register("urlJoin", params=(MAP,))
+def url_join(parts: dict[str, Any]) -> str:
+    def field(key: str) -> str:
+        value = parts.get(key, "")
+        if not isinstance(value, str):
+            raise FuncError(
+                f"unable to parse {key} key, must be of type string, but {kind(value)} found"
+            )
+        return value
+
+    scheme, host, path = field("scheme"), field("host"), field("path")
+    query, opaque, fragment, userinfo = (
+        field("query"), field("opaque"), field("fragment"), field("userinfo")
+    )  # fmt: skip
+    text = f"{scheme}:" if scheme else ""
+    if opaque:
+        text += opaque
+    else:
+        if scheme or host or userinfo:
+            text += "//"
+            text += f"{userinfo}@" if userinfo else ""
+            text += host
+        if path and not path.startswith("/") and host:
+            text += "/"
+        text += urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~")
+    text += f"?{query}" if query else ""
+    return text + (
+        f"#{urllib.parse.quote(fragment, safe='/?:@!$&()*+,;=-._~')}" if fragment else ""
+    )
+
+
+# --- paths, regular expressions, reflection ------------------------------------------------------
+
+register("base", "osBase", params=("string",))(lambda p: _go_base(p))
+register("dir", "osDir", params=("string",))(lambda p: _go_clean(posixpath.dirname(p) or "."))
+register("clean", "osClean", params=("string",))(lambda p: _go_clean(p))
+register("isAbs", "osIsAbs", params=("string",))(lambda p: p.startswith("/"))
+
+
+@register("ext", "osExt", params=("string",))
+def ext(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot:] if dot >= 0 else ""
+
+
+def _go_base(path: str) -> str:
+    if path == "":
+        return "."
+    path = path.rstrip("/")
+    return path.rsplit("/", 1)[-1] if path else "/"
+
+
+def _go_clean(path: str) -> str:
+    if path == "":
+        return "."
+    cleaned = posixpath.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+
+
+def _go_regex(pattern: str, *, must: bool = True) -> re.Pattern[str]:
+    """Compile a Go (RE2) pattern. sprig's plain functions use MustCompile, which panics."""
+    try:
+        return re.compile(pattern.replace(r"\z", r"\Z"))
+    except re.error as err:
+        message = f"error parsing regexp: {err.msg}: `{pattern}`"
+        if not must:
+            raise FuncError(message) from None
+        raise FuncError(f"regexp: Compile({go_quote(pattern)}): {message}") from None
+
+
+def _regex_match(pattern: str, text: str) -> bool:
+    try:
+        return _go_regex(pattern).search(text) is not None
+    except FuncError:
+        return False  # sprig's regexMatch drops the compile error
+
+
+def _expand(match: re.Match[str], template: str) -> str:
+    """Go's Regexp.Expand: $1, ${1}, $name, ${name} and $$."""
+
+    def group(name: str) -> str:
+        try:
+            value = match.group(int(name) if name.isdigit() else name)
+        except IndexError:  # an unknown group expands to nothing, as in Go
+            return ""
+        return value or ""
+
+    out = []
+    i = 0
+    while i < len(template):
+        ch = template[i]
+        if ch != "$" or i + 1 >= len(template):
+            out.append(ch)
+            i += 1
+            continue
+        if template[i + 1] == "$":
+            out.append("$")
+            i += 2
+            continue
+        if template[i + 1] == "{":
+            end = template.find("}", i + 2)
+            name = template[i + 2 : end] if end >= 0 else ""
+            if end >= 0 and re.fullmatch(r"\w+", name):
+                out.append(group(name))
+                i = end + 1
+                continue
+            out.append(ch)
+            i += 1
+            continue
+        name_match = re.match(r"\w+", template[i + 1 :])
+        if not name_match:
+            out.append(ch)
+            i += 1
+            continue
+        out.append(group(name_match.group()))
+        i += 1 + len(name_match.group())
+    return "".join(out)
+
+
+register("regexMatch", params=("string", "string"))(_regex_match)
+register("mustRegexMatch", params=("string", "string"))(
+    lambda rx, s: _go_regex(rx, must=False).search(s) is not None
+)
+register("regexFind", "mustRegexFind", params=("string", "string"))(
+    lambda rx, s: m.group() if (m := _go_regex(rx).search(s)) else ""
+)
+register("regexFindAll", "mustRegexFindAll", params=("string", "string", "int"))(
+    lambda rx, s, n: StringList(
+        [m.group() for m in _go_regex(rx).finditer(s)][: (None if n < 0 else n)]
+    )
+)
+register("regexReplaceAll", "mustRegexReplaceAll", params=("string", "string", "string"))(
+    lambda rx, s, repl: _go_regex(rx).sub(lambda m: _expand(m, repl), s)
+)
+register(
+    "regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", params=("string", "string", "string")
+)(lambda rx, s, repl: _go_regex(rx).sub(lambda m: repl, s))
+register("regexQuoteMeta", params=("string",))(
+    lambda s: re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", s)
+)
+
+
+@register("regexSplit", "mustRegexSplit", params=("string", "string", "int"))
+def regex_split(pattern: str, s: str, n: int) -> StringList:
+    if n == 0:
+        return StringList()
+    rx = _go_regex(pattern)
+    if pattern and not s:
+        return StringList([""])
+    parts: list[str] = []
+    begin = end = 0
+    for match in rx.finditer(s):
+        if n > 0 and len(parts) == n - 1:
+            break
+        end = match.start()
+        if match.end() != 0:
+            parts.append(s[begin:end])
+        begin = match.end()
+    if end != len(s):
+        parts.append(s[begin:])
+    return StringList(parts)
+
+
+register("typeOf", params=(ANY,))(lambda v: type_name(_nil(v)))
+register("typeIs", params=("string", ANY))(lambda t, v: t == type_name(_nil(v)))
+register("typeIsLike", params=("string", ANY))(lambda t, v: type_name(_nil(v)) in (t, "*" + t))
+register("kindOf", params=(ANY,))(lambda v: _kind_name(_nil(v)))
+register("kindIs", params=("string", ANY))(lambda k, v: k == _kind_name(_nil(v)))
+
+
+def _kind_name(value: Any) -> str:
+    if value is None:
+        return "invalid"
+    return {"float64": "float64", "int": "int64" if isinstance(value, Int64) else "int"}.get(
+        kind(value), kind(value)
+    )
+
+
+# --- semver ---------------------------------------------------------------------------------------
+
+
+class SemverVersion(GoStruct):
+    """*semver.Version from sprig's `semver`."""
+
+    go_type = "semver.Version"
+    go_methods: ClassVar[Mapping[str, str]] = {
+        "Major": "major", "Minor": "minor", "Patch": "patch", "Prerelease": "prerelease",
+        "Metadata": "metadata", "Original": "original", "String": "string",
+    }  # fmt: skip
+
+    def __init__(self, version: Any) -> None:
+        self.version = version
+
+    def major(self) -> int:
+        return int(self.version.major)
+
+    def minor(self) -> int:
+        return int(self.version.minor)
+
+    def patch(self) -> int:
+        return int(self.version.patch)
+
+    def prerelease(self) -> str:
+        return str(self.version.prerelease)
+
+    def metadata(self) -> str:
+        return str(self.version.build)
+
+    def original(self) -> str:
+        return str(self.version.original)
+
+    def string(self) -> str:
+        v = self.version
+        text = f"{v.major}.{v.minor}.{v.patch}"
+        text += f"-{v.prerelease}" if v.prerelease else ""
+        return text + (f"+{v.build}" if v.build else "")
+
+
+@register("semver", params=("string",))
+def semver(text: str) -> SemverVersion:
+    from bot.core.semver import InvalidVersion, Version
+
+    try:
+        return SemverVersion(Version.parse(text))
+    except InvalidVersion:
+        raise FuncError("Invalid Semantic Version") from None
+
+
+@register("semverCompare", params=("string", "string"))
+def semver_compare(constraint: str, version: str) -> bool:
+    from bot.core.semver import Constraint, InvalidConstraint, InvalidVersion, Version
+
+    try:
+        parsed = Constraint.parse(constraint)
+    except InvalidConstraint:
+        raise FuncError(f"improper constraint: {constraint}") from None
+    try:
+        return parsed.allows(Version.parse(version))
+    except InvalidVersion:
+        raise FuncError("Invalid Semantic Version") from None
+
+
+# --- refused: clock, randomness, environment, network, key material -----------------------------
+
+_REFUSED = [
+    "now",
+    "date",
+    "dateInZone",
+    "date_in_zone",
+    "dateModify",
+    "date_modify",
+    "mustDateModify",
+    "must_date_modify",
+    "toDate",
+    "mustToDate",
+    "unixEpoch",
+    "ago",
+    "duration",
+    "durationRound",
+    "htmlDate",
+    "htmlDateInZone",
+    "env",
+    "expandenv",
+    "getHostByName",
+    "uuidv4",
+    "randAlpha",
+    "randAlphaNum",
+    "randAscii",
+    "randNumeric",
+    "randInt",
+    "randBytes",
+    "shuffle",
+    "bcrypt",
+    "htpasswd",
+    "derivePassword",
+    "genPrivateKey",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "buildCustomCert",
+    "encryptAES",
+    "decryptAES",
+    "hello",
+]
+
+
+def _refuse(name: str) -> Func:
+    def refused(*_: Any) -> Any:
+        raise FuncError(
+            f"{name} is not supported by bootstrap-bot: rendered landscapes must not depend on "
+            "the clock, randomness, the environment or the network"
+        )
+
+    return Func(refused, (), ANY)
+
+
+for _name in _REFUSED:
+    FUNCS.setdefault(_name, _refuse(_name))
