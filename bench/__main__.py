@@ -1,85 +1,14 @@
-"""`make bench`: speed and memory of reading bootstrap configs, against PyYAML in the same run.
-
-The baseline is PyYAML's pure-Python `yaml.safe_load` of the same text: reading a config the way
-the Go tool does (yaml.v2 resolution, positions, the JSON round trip, validation) is allowed to
-cost a small multiple of plain YAML parsing, never an order of magnitude.
-"""
+"""`make bench`: every benchmark, each printing ratios against a baseline from the same run."""
 
 from __future__ import annotations
 
 import sys
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
 
-import yaml
-
-from bot.core.config import load_bootstrap_config
-
-TARGETS = {"time": 2.0, "memory": 2.0}  # at most this many times the baseline
-
-
-def landscape_config(providers: int) -> str:
-    entries = "".join(
-        f"    - name: provider-{i}\n      config:\n        verbosity: info\n"
-        f'        replicas: {i}\n        labels: {{team: t{i}, tier: "gold"}}\n'
-        for i in range(providers)
-    )
-    return (
-        "component:\n  location: ctf//github.com/openmcp-project/openmcp:v0.19.1\n"
-        "environment: dev\nrepository:\n  url: https://github.com/o/r.git\n  pushBranch: main\n"
-        "openmcpOperator:\n  config:\n    someKey: someValue\n"
-        f"providers:\n  clusterProviders:\n{entries}"
-        "templateInput:\n  a: 1\n  b: [x, y, z]\n"
-    )
-
-
-def best_time(run: Callable[[], Any], repeat: int = 7) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def peak_memory(run: Callable[[], Any]) -> int:
-    tracemalloc.start()
-    run()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak
-
-
-def main() -> int:
-    text = landscape_config(500)
-
-    def ours() -> object:
-        return load_bootstrap_config(text)
-
-    def baseline() -> object:
-        return yaml.load(text, Loader=yaml.SafeLoader)
-
-    ours()  # warm up imports and caches
-    results = {
-        "time": (best_time(ours), best_time(baseline)),
-        "memory": (peak_memory(ours), peak_memory(baseline)),
-    }
-    print(f"bootstrap config with 500 providers ({len(text)} bytes), vs yaml.safe_load:")
-    failed = False
-    for name, (measured, base) in results.items():
-        ratio = measured / base
-        verdict = "ok" if ratio <= TARGETS[name] else "OVER TARGET"
-        failed |= ratio > TARGETS[name]
-        unit = "ms" if name == "time" else "KiB"
-        scale = 1000 if name == "time" else 1 / 1024
-        print(
-            f"  {name:6} {measured * scale:9.1f} {unit} vs {base * scale:9.1f} {unit}"
-            f"  ratio {ratio:5.2f} (target <= {TARGETS[name]:.1f})  {verdict}"
-        )
-    return 1 if failed else 0
-
+from bench import config_read, template_render
 
 if __name__ == "__main__":
-    sys.exit(main())
+    failed = 0
+    for benchmark in (config_read, template_render):
+        failed |= benchmark.main()
+        print()
+    sys.exit(failed)

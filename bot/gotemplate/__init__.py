@@ -17,7 +17,8 @@ from typing import Any
 from bot.gotemplate.bootstrapper import (
     HeaderError,
     bootstrapper_funcs,
-    no_value_positions,
+    error_snippet,
+    no_value_message,
     split_header,
 )
 from bot.gotemplate.builtins import BUILTINS
@@ -43,18 +44,14 @@ class TemplateError(Exception):
 
     @property
     def excerpt(self) -> str:
-        """The template lines around the failure with a caret under it (empty if unknown)."""
-        if self.pos is None or not self.source:
-            return ""
-        lines = self.source.split("\n")
-        line_no = self.source.count("\n", 0, self.pos)
-        column = self.pos - (self.source.rfind("\n", 0, self.pos) + 1)
-        out = []
-        for i in range(max(0, line_no - 2), min(len(lines), line_no + 3)):
-            out.append(f"{i + 1:>5}: {lines[i]}")
-            if i == line_no:
-                out.append(" " * (7 + column) + "^")
-        return "\n".join(out)
+        """The Go tool's "template source" snippet around the failure (empty if unknown)."""
+        return error_snippet(self.message, self.source) if self.source else ""
+
+    @property
+    def detail(self) -> str:
+        """Go's message with the source snippet, as the Go tool prints it (never the input)."""
+        excerpt = self.excerpt
+        return f"{self.message}\ntemplate source:\n{excerpt}" if excerpt else self.message
 
 
 def go_data(value: Any) -> Any:
@@ -132,12 +129,9 @@ def render_bootstrapper_file(
         raise TemplateError(str(err), source=source) from None
     output = render(text, data, name=name, missingkey="zero", funcs=funcs, limits=limits,
                     delims=delims)  # fmt: skip
-    positions = no_value_positions(output)
-    if positions:
-        where = "".join(f"\nline {line}:{column}" for line, column in positions)
-        raise TemplateError(
-            f'template "{name}" contains fields with "no value":{where}', source=output
-        )
+    message = no_value_message(name, output)
+    if message is not None:
+        raise TemplateError(message, source=output)
     return output
 
 

@@ -8,6 +8,7 @@ in `missingkey=zero` mode, its check that no `<no value>` reached the output.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -115,15 +116,50 @@ def split_header(source: str) -> tuple[str, tuple[str, str]]:
     return "\n".join(kept), (left, right)
 
 
-def no_value_positions(output: str) -> list[tuple[int, int]]:
-    """1-based (line, column) of every `<no value>` in rendered output."""
-    positions = []
-    for number, line in enumerate(output.split("\n"), start=1):
-        start = line.find(NO_VALUE_TEXT)
-        while start >= 0:
-            positions.append((number, start + 1))
-            start = line.find(NO_VALUE_TEXT, start + 1)
-    return positions
+def no_value_message(name: str, output: str) -> str | None:
+    """The Go tool's NoValueError text for rendered output, or None if it has no `<no value>`.
+
+    Like Go: the first hit of each line, 1-based line and 0-based column, with a snippet.
+    Unlike Go, the template input is not dumped after it: it may hold secrets.
+    """
+    if NO_VALUE_TEXT not in output:
+        return None
+    lines = output.split("\n")
+    parts = [f'template "{name}" contains fields with "no value":\n']
+    for number, content in enumerate(lines, start=1):
+        column = content.find(NO_VALUE_TEXT)
+        if column >= 0:
+            parts.append(f"\nline {number}:{column}\n")
+            parts.append(source_snippet(number, column, lines))
+    return "".join(parts)
+
+
+def source_snippet(line: int, column: int, lines: list[str]) -> str:
+    """The Go tool's CreateSourceSnippet: five lines around a 1-based line, and a marker."""
+    index = line - 1
+    start = max(index - 5, 0)
+    index -= start
+    window = lines[start:][: index + 6]
+    out = []
+    for i, text in enumerate(window):
+        real = start + i + 1
+        prefix = f"{real}:" + " " * max(6 - len(str(real)) - 1, 0)
+        out.append(f"{prefix}{text}\n")
+        if i == index:
+            out.append(" " * (column + len(prefix)) + "\u02c6≈≈≈≈≈≈≈\n")
+    return "".join(out)
+
+
+_LINE_COLUMN = re.compile(r":([0-9]+)(:([0-9]+))?:")
+
+
+def error_snippet(message: str, source: str) -> str:
+    """The Go tool's "template source:" excerpt for a template error message."""
+    match = _LINE_COLUMN.search(message)
+    if not match:
+        return ""
+    column = int(match.group(3)) if match.group(3) else 0
+    return source_snippet(int(match.group(1)), column, source.split("\n"))
 
 
 RenderFn = Callable[..., str]

@@ -8,6 +8,7 @@ sprig). Only constructs the Python engine is meant to support belong here.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 Case = dict[str, Any]
@@ -814,10 +815,131 @@ def to_yaml_cases() -> list[Case]:
     return out
 
 
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+# The template input of bootstrapper.md §4.4 for test case 01, written out (JSON, as Go sees it).
+_IMAGES = {
+    "sourceController": ("source-controller", "v1.6.2"),
+    "kustomizeController": ("kustomize-controller", "v1.6.1"),
+    "helmController": ("helm-controller", "v1.3.0"),
+    "notificationController": ("notification-controller", "v1.6.0"),
+    "imageReflectorController": ("image-reflector-controller", "v0.35.2"),
+    "imageAutomationController": ("image-automation-controller", "v0.41.2"),
+}
+BOOTSTRAPPER_VALUES = {
+    "imagePullSecrets": [{"name": "imgpull-a"}, {"name": "imgpull-b"}],
+    "openmcpOperator": {
+        "version": "v0.2.1",
+        "image": "ghcr.io/openmcp-project/images/openmcp-operator",
+        "tag": "v0.2.1",
+        "digest": "",
+        "imagePullSecrets": ["imgpull-a", "imgpull-b"],
+        "environment": "dev",
+        "config": {"someKey": "someValue"},
+    },
+    "user": {
+        "additionalKey1": "additionalValue1",
+        "additionalKey2": "additionalValue2",
+        "myMap": {"key1": "value1", "key2": "value2"},
+        "funkyVar": "funkyValue",
+    },
+    "fluxCDEnvPath": "./envs/dev/fluxcd",
+    "fluxCDResourcesPath": "../../../resources/fluxcd",
+    "openMCPResourcesPath": "../../../resources/openmcp",
+    "git": {
+        "repoUrl": "https://github.com/example/landscape.git",
+        "pushBranch": "incoming",
+        "pullBranch": "outgoing",
+        "provider": "github",
+    },
+    "images": {
+        key: {"version": tag, "image": f"ghcr.io/fluxcd/{name}", "tag": tag, "digest": ""}
+        for key, (name, tag) in _IMAGES.items()
+    },
+    "userKustomizationPatches": [
+        {
+            "patch": "- op: replace\n  path: /data/setByUserPatch\n  value: funkyValue",
+            "target": {"kind": "ConfigMap", "name": "test-configmap"},
+        }
+    ],
+}
+
+
+def real_templates() -> list[Case]:
+    """Every real template of the reference data, with the Go tool's input and options."""
+    folders = [
+        FIXTURES / "bootstrapper" / "manage-deployment-repo-01" / "templates",
+        FIXTURES / "gitops-templates" / "templates",
+        FIXTURES / "bootstrapper" / "deploy-flux-01" / "fluxcd_resource",
+    ]
+    out = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*.yaml")):
+            if path.name in ("Chart.yaml", "values.yaml"):
+                continue
+            name = "real-" + str(path.relative_to(FIXTURES)).replace("/", "-")
+            for variant, values in (
+                ("", BOOTSTRAPPER_VALUES),
+                ("-no-secrets", {**BOOTSTRAPPER_VALUES, "imagePullSecrets": []}),
+            ):
+                out.append(
+                    case(
+                        name + variant,
+                        path.read_text(),
+                        data={"Values": values},
+                        missingkey="zero",
+                        funcs="bootstrapper",
+                    )
+                )
+    patches = FIXTURES / "bootstrapper" / "manage-deployment-repo-01" / "patches" / "patches.yaml"
+    out.append(
+        case(
+            "real-user-patches",
+            patches.read_text(),
+            data={"Values": {**BOOTSTRAPPER_VALUES, "images": {}}},
+            missingkey="zero",
+            funcs="bootstrapper",
+        )
+    )
+    for kind in ("clusterProvider", "serviceProvider", "platformService"):
+        source = (FIXTURES / "bootstrapper" / "provider-templates" / f"{kind}.yaml").read_text()
+        provider_values: list[tuple[str, dict[str, Any]]] = [
+            (
+                "full",
+                {
+                    "name": "test",
+                    "image": {"location": "ghcr.io/x/y:v1", "imagePullSecrets": ["a", "b"]},
+                    "config": {"verbosity": "info", "nested": {"list": [1, "two"]}},
+                },
+            ),
+            (
+                "bare",
+                {
+                    "name": "test",
+                    "image": {"location": "ghcr.io/x/y:v1", "imagePullSecrets": None},
+                    "config": None,
+                },
+            ),
+            ("missing", {"name": "test", "image": {"location": "ghcr.io/x/y:v1"}}),
+        ]
+        for variant, values in provider_values:
+            out.append(
+                case(
+                    f"real-provider-{kind}-{variant}",
+                    source,
+                    data={"values": values},
+                    missingkey="error",
+                    funcs="bootstrapper",
+                )
+            )
+    return out
+
+
 def all_cases() -> list[Case]:
     groups = [text_and_trimming, literals, fields_and_missing_keys, printing_values, variables,
               control, templates_and_blocks, comparisons, logic, collections, printf_matrix,
-              escapers, pipelines_and_errors, sprig_functions, to_yaml_cases]  # fmt: skip
+              escapers, pipelines_and_errors, sprig_functions, to_yaml_cases,
+              real_templates]  # fmt: skip
     cases = [c for group in groups for c in group()]
     names = [c["name"] for c in cases]
     assert len(names) == len(set(names)), "case names must be unique"
