@@ -16,6 +16,7 @@ import math
 import operator
 import posixpath
 import re
+import unicodedata
 import urllib.parse
 import zlib
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, ClassVar, TypeVar
 
 from bot.core.gostrconv import quote as go_quote
+from bot.gotemplate import sprig_text
 from bot.gotemplate.functions import ANY, Func, FuncError
 from bot.gotemplate.gofmt import sprintf
 from bot.gotemplate.values import (
@@ -205,7 +207,7 @@ register("replace", params=("string", "string", "string"))(
     lambda old, new, s: _replace(s, old, new)
 )
 register("repeat", params=("int", "string"))(lambda count, s: _repeat(s, count))
-register("nospace", params=("string",))(lambda s: "".join(c for c in s if not c.isspace()))
+register("nospace", params=("string",))(sprig_text.nospace)
 register("plural", params=("string", "string", "int"))(lambda one, many, n: one if n == 1 else many)
 register("indent", params=("int", "string"))(lambda n, s: _indent(n, s))
 register("nindent", params=("int", "string"))(lambda n, s: "\n" + _indent(n, s))
@@ -294,77 +296,7 @@ def _go_slice(data: bytes, low: int, high: int) -> bytes:
     return data[low:high]
 
 
-@register("title", params=("string",))
-def title(s: str) -> str:
-    # strings.Title: upper-case the first letter of each word (words split at non-letters).
-    out = []
-    previous = " "
-    for ch in s:
-        out.append(ch.upper() if not (previous.isalnum() or previous in "_'") else ch)
-        previous = ch
-    return "".join(out)
-
-
-register("untitle", params=("string",))(lambda s: s[:1].lower() + s[1:])
-
-
-@register("abbrev", params=("int", "string"))
-def abbrev(width: int, s: str) -> str:
-    if width < 4 or len(s) <= width:
-        return s
-    return s[: width - 3] + "..."
-
-
-@register("initials", params=("string",))
-def initials(s: str) -> str:
-    return "".join(word[0] for word in s.split())
-
-
-@register("wrap", params=("int", "string"))
-def wrap(width: int, s: str) -> str:
-    return _wrap(s, width, "\n", False)
-
-
-@register("wrapWith", params=("int", "string", "string"))
-def wrap_with(width: int, sep: str, s: str) -> str:
-    return _wrap(s, width, sep, True)
-
-
-def _wrap(s: str, width: int, sep: str, long_words: bool) -> str:
-    width = max(width, 1)
-    lines = []
-    for line in s.split("\n"):
-        current = ""
-        for word in line.split(" "):
-            while long_words and len(word) > width:
-                if current:
-                    lines.append(current)
-                    current = ""
-                lines.append(word[:width])
-                word = word[width:]
-            if current and len(current) + 1 + len(word) > width:
-                lines.append(current)
-                current = word
-            else:
-                current = f"{current} {word}" if current else word
-        lines.append(current)
-    return sep.join(lines)
-
-
-@register("swapcase", params=("string",))
-def swapcase(s: str) -> str:
-    return s.swapcase()
-
-
-def _words(s: str) -> list[str]:
-    return re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", s)
-
-
-register("snakecase", params=("string",))(lambda s: "_".join(w.lower() for w in _words(s)))
-register("kebabcase", params=("string",))(lambda s: "-".join(w.lower() for w in _words(s)))
-register("camelcase", params=("string",))(
-    lambda s: "".join(w[:1].upper() + w[1:] for w in re.split(r"[_\s-]+", s) if w)
-)
+register("untitle", params=("string",))(sprig_text.uncapitalize)
 
 
 @register("toStrings", params=(ANY,))
@@ -1178,6 +1110,53 @@ def _refuse(name: str) -> Func:
         )
 
     return Func(refused, (), ANY)
+
+
+# --- goutils and xstrings text helpers ------------------------------------------------------------
+
+
+def _go_title(text: str) -> str:
+    """strings.Title: title-case every letter that follows a separator."""
+
+    def separator(ch: str) -> bool:
+        if ord(ch) <= 0x7F:
+            return not (ch.isascii() and (ch.isalnum() or ch == "_"))
+        if ch.isalpha() or unicodedata.category(ch) == "Nd":
+            return False
+        return ch.isspace()
+
+    out = []
+    previous = " "
+    for ch in text:
+        out.append(ch.title() if separator(previous) else ch)
+        previous = ch
+    return "".join(out)
+
+
+def _abbreviation(impl: Callable[..., str]) -> Callable[..., str]:
+    def run(*args: Any) -> str:
+        try:
+            return impl(*args)
+        except sprig_text.AbbreviateError:
+            return ""  # sprig drops goutils' error and returns ""
+
+    return run
+
+
+register("title", params=("string",))(_go_title)
+register("abbrev", params=("int", "string"))(_abbreviation(sprig_text.abbrev))
+register("abbrevboth", params=("int", "int", "string"))(_abbreviation(sprig_text.abbrevboth))
+register("initials", params=("string",))(sprig_text.initials)
+register("swapcase", params=("string",))(sprig_text.swapcase)
+register("wrap", params=("int", "string"))(
+    lambda width, s: sprig_text.wrap_custom(s, width, "", False)
+)
+register("wrapWith", params=("int", "string", "string"))(
+    lambda width, sep, s: sprig_text.wrap_custom(s, width, sep, True)
+)
+register("snakecase", params=("string",))(lambda s: sprig_text.camel_to_lower(s, "_"))
+register("kebabcase", params=("string",))(lambda s: sprig_text.camel_to_lower(s, "-"))
+register("camelcase", params=("string",))(sprig_text.to_camel_case)
 
 
 for _name in _REFUSED:

@@ -610,7 +610,50 @@ def sprig_functions() -> list[Case]:
         '{{ (semver "1.2.3-rc.1+b7").Major }} {{ (semver "v1.2.3").Minor }} {{ (semver "1.2.3-rc.1").Prerelease }}',
         '{{ semverCompare ">=x" "1.0.0" }}',
         '{{ semver "nope" }}',
-        # the non-deterministic ones fail (not compared: Go would succeed)
+        # goutils and xstrings text helpers
+        *[
+            f'{{{{ {fn} "{text}" }}}}'
+            for fn in (
+                "snakecase",
+                "kebabcase",
+                "camelcase",
+                "swapcase",
+                "title",
+                "untitle",
+                "initials",
+                "nospace",
+            )
+            for text in (
+                "HTTPStatusCode",
+                "Bld4Floor",
+                "fooBar_baz Qux",
+                "foo_bar-baz",
+                "__x",
+                "HTTP2xx",
+                "a1b2",
+                "Ünïcode Wörds",
+                "don't stop",
+                " lead  space",
+                "x",
+                "",
+            )
+        ],
+        *[
+            f'{{{{ {fn} {w} "{text}" }}}}'
+            for fn in ("wrap", "abbrev")
+            for w in (3, 5, 10)
+            for text in ("hello world again", "averyveryverylongword and more", "héllo wörld", "")
+        ],
+        *[
+            f'{{{{ wrapWith {w} "<br>" "{text}" }}}}'
+            for w in (4, 8)
+            for text in ("hello world again", "averyveryverylongword x")
+        ],
+        *[
+            f'{{{{ abbrevboth {left} {right} "{text}" }}}}'
+            for left, right in ((0, 5), (5, 10), (10, 7), (3, 6), (20, 10))
+            for text in ("1234567890123456789", "abcdefghijklmno", "short")
+        ],
     ]
     return [
         case(f"sprig-{i}", t, missingkey="default", funcs="bootstrapper")
