@@ -104,6 +104,9 @@ def render(
         trees = parse(name, source, table, *delims)
     except ParseError as err:
         raise TemplateError(str(err), source=source) from None
+    except RecursionError:
+        # Go's growing stacks take deeper nesting than Python's; real templates nest a few levels.
+        raise TemplateError(f"template: {name}: nesting too deep to parse", source=source) from None
     template = Template(name, source, trees, table, missingkey, limits or Limits())
     try:
         return execute(template, name, go_data(data))

@@ -610,6 +610,22 @@ def sprig_functions() -> list[Case]:
         '{{ (semver "1.2.3-rc.1+b7").Major }} {{ (semver "v1.2.3").Minor }} {{ (semver "1.2.3-rc.1").Prerelease }}',
         '{{ semverCompare ">=x" "1.0.0" }}',
         '{{ semver "nope" }}',
+        # URLs
+        *[
+            f'{{{{ urlParse "{u}" }}}}'
+            for u in (
+                "https://user:pw@host.example:8443/a/b%20c?q=1&r=2#frag",
+                "mailto:a@b.c",
+                "/relative/path",
+                "http://host",
+                "",
+            )
+        ],
+        '{{ urlJoin (dict "scheme" "https" "host" "h.example" "path" "/a b" "query" "x=1" "fragment" "f g") }}',
+        '{{ urlJoin (dict "scheme" "mailto" "opaque" "a@b.c") }}',
+        '{{ urlJoin (dict "host" "h" "path" "p") }}',
+        '{{ urlJoin (dict "scheme" "http" "host" "h" "userinfo" "u:p") }}',
+        '{{ urlJoin (dict "scheme" 1) }}',
         # goutils and xstrings text helpers
         *[
             f'{{{{ {fn} "{text}" }}}}'

@@ -173,3 +173,15 @@ def test_huge_repeat_is_bounded_by_output_size():
 
 def test_default_limits_allow_real_work():
     assert len(render("{{ range until 2000 }}{{ . }}{{ end }}", {})) > 6000
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{" + "(" * 3000 + "1" + ")" * 3000 + "}}",
+        "{{ if 1 }}" * 3000 + "x" + "{{ end }}" * 3000,
+    ],
+)
+def test_pathological_nesting_is_a_template_error(source):
+    with pytest.raises(TemplateError, match="nesting too deep"):
+        render(source, {})
