@@ -394,19 +394,7 @@ class Lexer:
         return self.input.startswith(self.right, self.pos)
 
     def lex_char(self) -> StateFn | None:
-        while True:
-            ch = self.next()
-            if ch == "\\":
-                if self.next() not in ("", "\n"):
-                    continue
-                ch = ""
-            if ch in ("", "\n"):
-                self.errorf("unterminated character constant")
-                return None
-            if ch == "'":
-                break
-        self.emit(T.CHAR_CONSTANT)
-        return self.lex_inside_action
+        return self.lex_escaped("'", T.CHAR_CONSTANT, "unterminated character constant")
 
     def lex_number(self) -> StateFn | None:
         if not self.scan_number():
@@ -449,6 +437,10 @@ class Lexer:
         return True
 
     def lex_quote(self) -> StateFn | None:
+        return self.lex_escaped('"', T.STRING, "unterminated quoted string")
+
+    def lex_escaped(self, quote: str, typ: T, unterminated: str) -> StateFn | None:
+        """A quoted string or character constant: backslash escapes, no raw newlines."""
         while True:
             ch = self.next()
             if ch == "\\":
@@ -456,11 +448,11 @@ class Lexer:
                     continue
                 ch = ""
             if ch in ("", "\n"):
-                self.errorf("unterminated quoted string")
+                self.errorf(unterminated)
                 return None
-            if ch == '"':
+            if ch == quote:
                 break
-        self.emit(T.STRING)
+        self.emit(typ)
         return self.lex_inside_action
 
     def lex_raw_quote(self) -> StateFn | None:
