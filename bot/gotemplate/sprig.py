@@ -1082,6 +1082,7 @@ _REFUSED = [
     "randAlphaNum",
     "randAscii",
     "randNumeric",
+    "randSeededNumeric",
     "randInt",
     "randBytes",
     "shuffle",
