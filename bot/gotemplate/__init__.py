@@ -24,7 +24,6 @@ from bot.gotemplate.bootstrapper import (
 from bot.gotemplate.builtins import BUILTINS
 from bot.gotemplate.executor import ExecError, Limits, Template, execute
 from bot.gotemplate.functions import Func, from_callable
-from bot.gotemplate.lexer import Lexer
 from bot.gotemplate.parser import ParseError, parse
 from bot.gotemplate.values import GoStruct, StringMap
 
@@ -136,8 +135,3 @@ def render_bootstrapper_file(
     if message is not None:
         raise TemplateError(message, source=output)
     return output
-
-
-def lex(source: str) -> list[str]:
-    """The lexer's items as text, for debugging templates."""
-    return [f"{item.typ.name}:{item.val!r}" for item in Lexer("debug", source).run()]

@@ -162,9 +162,6 @@ def error_snippet(message: str, source: str) -> str:
     return source_snippet(int(match.group(1)), column, source.split("\n"))
 
 
-RenderFn = Callable[..., str]
-
-
 def bootstrapper_funcs(extra: Mapping[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
     """The function map the Go tool layers: sprig, then its own functions, then `extra`."""
     from bot.gotemplate.sprig import FUNCS as SPRIG

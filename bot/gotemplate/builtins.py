@@ -7,23 +7,17 @@ from typing import Any
 
 from bot.gotemplate import gofmt
 from bot.gotemplate.functions import ANY, VALUE, Func, FuncError
-from bot.gotemplate.values import NO_VALUE, StringMap, printable, truth, type_name
+from bot.gotemplate.values import NO_VALUE, StringMap, kind, printable, truth, type_name
+
+_BASIC_KINDS = {
+    "invalid": "invalid", "interface": "invalid", "bool": "bool", "int": "int",
+    "float64": "float", "complex128": "complex", "string": "string",
+}  # fmt: skip
 
 
 def _basic_kind(value: Any) -> str:
-    if value is NO_VALUE or value is None:
-        return "invalid"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, complex):
-        return "complex"
-    if isinstance(value, str):
-        return "string"
-    return "other"
+    """text/template's basicKind: the comparable kinds; nil counts as invalid."""
+    return _BASIC_KINDS.get(kind(value), "other")
 
 
 _BAD_COMPARISON = "incompatible types for comparison"

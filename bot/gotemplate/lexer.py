@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from bot.core.gostrconv import quote
+
 StateFn: TypeAlias = Callable[[], "StateFn | None"]
 
 
@@ -75,12 +77,6 @@ _LEFT_COMMENT = "/*"
 _RIGHT_COMMENT = "*/"
 
 
-def _go_quote_short(val: str) -> str:
-    from bot.core.gostrconv import quote
-
-    return quote(val)
-
-
 @dataclass(frozen=True)
 class Item:
     typ: T
@@ -98,8 +94,8 @@ class Item:
             return f"<{self.val}>"
         if len(self.val) > 10:
             # %.10q: quote the first ten runes.
-            return _go_quote_short(self.val[:10]) + "..."
-        return _go_quote_short(self.val)
+            return quote(self.val[:10]) + "..."
+        return quote(self.val)
 
 
 def _is_alnum(ch: str) -> bool:
@@ -398,13 +394,13 @@ class Lexer:
 
     def lex_number(self) -> StateFn | None:
         if not self.scan_number():
-            self.errorf(f"bad number syntax: {_go_quote_short(self.input[self.start : self.pos])}")
+            self.errorf(f"bad number syntax: {quote(self.input[self.start : self.pos])}")
             return None
         if self.peek() in ("+", "-") and self.peek() != "":
             # A complex number: 1+2i.
             if not self.scan_number() or self.input[self.pos - 1] != "i":
                 text = self.input[self.start : self.pos]
-                self.errorf(f"bad number syntax: {_go_quote_short(text)}")
+                self.errorf(f"bad number syntax: {quote(text)}")
                 return None
             self.emit(T.COMPLEX)
         else:
