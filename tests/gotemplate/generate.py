@@ -1,7 +1,9 @@
 """Regenerate golden.json: render every case of cases.py with Go's own text/template.
 
-Needs Debian's Go and sprig (`apt-get install golang-go golang-github-masterminds-sprig-dev`);
-CI does not run this, it only reads the committed golden.json. Run from the repository root:
+Needs Debian's Go and the Go sources of sprig and sigs.k8s.io/yaml, which the oracle imports in
+GOPATH mode (`apt-get install golang-go golang-github-masterminds-sprig-dev
+golang-k8s-sigs-yaml-dev`). CI does not run this; it only reads the committed golden.json.
+Run from the repository root:
 
     python -m tests.gotemplate.generate
 """
