@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TextIO
 
 import yaml
 
-from bot import __version__
+from bot import __version__, cli_ocm
 from bot.core.config import ConfigError, LoadedConfig, load_bootstrap_config, resolved_document
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -50,10 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ocm = commands.add_parser(
         "ocm",
-        help="inspect OCM component versions in an OCI registry or CTF archive",
-        description="Inspect OCM content. No OCM command is part of this build yet.",
+        help="inspect and build OCM component versions (OCI registry or CTF archive)",
+        description=(
+            "Inspect and build OCM component versions. A LOCATION is "
+            "[type::][http://|https://]host[:port][/prefix]//component[:version], or a CTF "
+            "directory or .tar/.tgz path before the //."
+        ),
     )
-    ocm.set_defaults(handler=_ocm)
+    cli_ocm.add_commands(ocm)
+    ocm.set_defaults(handler=cli_ocm.run)
 
     serve = commands.add_parser(
         "serve",
@@ -102,11 +107,6 @@ def _report(exc: ConfigError, err: TextIO) -> None:
 def _warnings(loaded: LoadedConfig, err: TextIO) -> None:
     for problem in loaded.warnings:
         err.write(f"{problem}\n")
-
-
-def _ocm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    err.write("bootstrap-bot ocm: no OCM command is part of this build yet\n")
-    return EXIT_USAGE
 
 
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

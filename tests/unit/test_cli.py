@@ -130,6 +130,6 @@ def test_serve_says_the_server_is_not_in_this_build(capsys):
     assert code == 1 and "not part of this build" in err
 
 
-def test_ocm_says_no_command_is_in_this_build(capsys):
+def test_ocm_needs_a_subcommand(capsys):
     code, _, err = run(capsys, "ocm")
-    assert code == 2 and "no OCM command" in err
+    assert code == 2 and "the following arguments are required: OCM_COMMAND" in err

@@ -1,0 +1,150 @@
+"""`bootstrap-bot ocm …`: inspect and build OCM component versions (registry or CTF).
+
+    ocm versions LOCATION                       one version per line, oldest first
+    ocm get LOCATION [--recursive] [-o FORMAT]  the descriptor(s), YAML or JSON
+    ocm download LOCATION RESOURCE DIR          extract a directory resource
+    ocm build CONSTRUCTOR --to REPOSITORY       write a component-constructor file's versions
+
+Errors name the location and what is missing, and never show credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from bot.ocm import open_reader, open_store
+from bot.ocm.builder import ConstructorError, build
+from bot.ocm.credentials import CredentialsError, CredentialStore
+from bot.ocm.graph import GraphError
+from bot.ocm.layout import IntegrityError
+from bot.ocm.location import LocationError, parse_location, parse_repository
+from bot.ocm.model import DescriptorError
+from bot.ocm.reader import ComponentError, ComponentReader, UnsafeArchive, describe
+from bot.ocm.store import NotFound, StoreError
+
+EXIT_OK, EXIT_REFUSED = 0, 1
+_FAILURES = (
+    ComponentError, ConstructorError, CredentialsError, DescriptorError, GraphError,
+    IntegrityError, LocationError, NotFound, StoreError, UnsafeArchive, OSError,
+)  # fmt: skip
+
+
+def add_commands(ocm: argparse.ArgumentParser) -> None:
+    commands = ocm.add_subparsers(dest="ocm_command", metavar="OCM_COMMAND")
+    commands.required = True
+
+    def common(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--docker-config", type=Path, help="docker config.json with auths")
+        parser.add_argument("--ocm-config", type=Path, help="OCM config with credentials")
+        parser.add_argument(
+            "--plain-http-loopback",
+            action="store_true",
+            help="talk plain HTTP to registries on loopback addresses",
+        )
+
+    versions = commands.add_parser("versions", help="list a component's versions, oldest first")
+    versions.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT")
+    common(versions)
+    versions.set_defaults(ocm_handler=_versions)
+
+    get = commands.add_parser("get", help="print a component version's descriptor")
+    get.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT:VERSION")
+    get.add_argument("--recursive", action="store_true", help="also every referenced version")
+    get.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
+    common(get)
+    get.set_defaults(ocm_handler=_get)
+
+    download = commands.add_parser("download", help="extract a directory resource")
+    download.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT:VERSION")
+    download.add_argument(
+        "resource", metavar="RESOURCE", help="resource name, or REF/…/RESOURCE through references"
+    )
+    download.add_argument("directory", metavar="DIR", type=Path)
+    common(download)
+    download.set_defaults(ocm_handler=_download)
+
+    builder = commands.add_parser("build", help="write component versions from a constructor")
+    builder.add_argument("constructor", metavar="CONSTRUCTOR", type=Path)
+    builder.add_argument("--to", required=True, metavar="REPOSITORY", help="registry or CTF dir")
+    common(builder)
+    builder.set_defaults(ocm_handler=_build)
+
+
+def _credentials(args: argparse.Namespace) -> CredentialStore:
+    docker = args.docker_config.read_text() if args.docker_config else None
+    ocm = args.ocm_config.read_text() if args.ocm_config else None
+    return CredentialStore.from_texts(docker, ocm)
+
+
+def _reader(args: argparse.Namespace, *, need_version: bool) -> tuple[ComponentReader, Any]:
+    location = parse_location(args.location)
+    if need_version and not location.version:
+        raise LocationError(f"{args.location}: give a version (COMPONENT:VERSION)")
+    reader = open_reader(
+        location.repository,
+        credentials=_credentials(args),
+        plain_http_loopback=args.plain_http_loopback,
+    )
+    return reader, location
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        code: int = args.ocm_handler(args, out)
+    except _FAILURES as exc:
+        err.write(f"bootstrap-bot ocm: {exc}\n")
+        return EXIT_REFUSED
+    return code
+
+
+def _versions(args: argparse.Namespace, out: TextIO) -> int:
+    reader, location = _reader(args, need_version=False)
+    for version in reader.list_versions(location.component):
+        out.write(version + "\n")
+    return EXIT_OK
+
+
+def _get(args: argparse.Namespace, out: TextIO) -> int:
+    reader, location = _reader(args, need_version=True)
+    if args.recursive:
+        graph = reader.resolve(location.component, location.version)
+        descriptors = [describe(cv) for cv in graph.versions.values()]
+    else:
+        descriptors = [describe(reader.get(location.component, location.version))]
+    if args.output == "json":
+        value = descriptors if args.recursive else descriptors[0]
+        out.write(json.dumps(value, indent=2) + "\n")
+    else:
+        out.write(yaml.safe_dump_all(descriptors, sort_keys=False))
+    return EXIT_OK
+
+
+def _download(args: argparse.Namespace, out: TextIO) -> int:
+    reader, location = _reader(args, need_version=True)
+    if "/" in args.resource:
+        graph = reader.resolve(location.component, location.version)
+        cv, resource = graph.resource_at(args.resource)
+        name = resource.name
+    else:
+        cv, name = reader.get(location.component, location.version), args.resource
+    for path in reader.download_directory(cv, name, args.directory):
+        out.write(f"{path}\n")
+    return EXIT_OK
+
+
+def _build(args: argparse.Namespace, out: TextIO) -> int:
+    repository = parse_repository(args.to)
+    store = open_store(
+        repository,
+        credentials=_credentials(args),
+        plain_http_loopback=args.plain_http_loopback,
+        create=True,
+    )
+    for built in build(args.constructor, store, prefix=repository.prefix):
+        out.write(f"{built.component}:{built.version} {built.digest}\n")
+    return EXIT_OK

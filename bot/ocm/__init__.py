@@ -1,0 +1,46 @@
+"""Reading (and, for tests and examples, writing) OCM component versions without the ocm CLI.
+
+Pure: `location`, `model`, `layout`, `graph`, `credentials`. I/O: `ctf`, `registry`, `reader`,
+`builder`. `open_reader` turns a location into a reader over the right store.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from bot.ocm.credentials import CredentialStore
+from bot.ocm.ctf import CTFStore
+from bot.ocm.location import Repository
+from bot.ocm.reader import ComponentReader
+from bot.ocm.registry import RegistryStore
+from bot.ocm.store import WritableStore
+
+
+def open_store(
+    repository: Repository,
+    *,
+    credentials: CredentialStore | None = None,
+    plain_http_loopback: bool = False,
+    create: bool = False,
+) -> WritableStore:
+    """The store behind a repository; plain HTTP only if the location said so (or, with the
+    setting, for loopback registries)."""
+    if repository.kind == "ctf":
+        return CTFStore(Path(repository.path), create=create)
+    plain = repository.plain_http or (plain_http_loopback and repository.is_loopback)
+    scheme = "http" if plain else "https"
+    lookup = None
+    if credentials is not None:
+        lookup = partial(credentials.lookup, repository.host, scheme=scheme)
+    return RegistryStore(repository.host, plain_http=plain, credentials=lookup)
+
+
+def open_reader(
+    repository: Repository,
+    *,
+    credentials: CredentialStore | None = None,
+    plain_http_loopback: bool = False,
+) -> ComponentReader:
+    store = open_store(repository, credentials=credentials, plain_http_loopback=plain_http_loopback)
+    return ComponentReader(store, repository)

@@ -1,0 +1,100 @@
+"""A root component version and everything it references, searched like the Go tool. Pure.
+
+The bootstrapper's ComponentGetter finds components by reference name: all direct references
+with that name first (several may share it), otherwise depth-first through the references in
+order, returning the first hit. Resources are found the same way. The graph is resolved up
+front by the reader, so these searches need no I/O and can run inside the renderer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.ocm.model import ComponentVersion, Resource
+
+
+class GraphError(LookupError):
+    """A reference or resource the graph does not have; the message is the Go tool's."""
+
+
+@dataclass(frozen=True)
+class ComponentGraph:
+    root: ComponentVersion
+    versions: Mapping[tuple[str, str], ComponentVersion]
+
+    def get(self, component: str, version: str) -> ComponentVersion:
+        try:
+            return self.versions[(component, version)]
+        except KeyError:
+            raise GraphError(f"component version {component}:{version} is not resolved") from None
+
+    def referenced(self, parent: ComponentVersion) -> list[ComponentVersion]:
+        return [self.get(r.component_name, r.version) for r in parent.references]
+
+    def by_reference(
+        self, reference: str, parent: ComponentVersion | None = None
+    ) -> list[ComponentVersion]:
+        """GetReferencedComponentVersionsRecursive."""
+        start = parent or self.root
+        found = self._by_reference(start, reference, set())
+        if not found:
+            raise GraphError(
+                f"component reference {reference} not found in component version "
+                f"{start.name} or its references"
+            )
+        return found
+
+    def _by_reference(
+        self, parent: ComponentVersion, reference: str, seen: set[tuple[str, str]]
+    ) -> list[ComponentVersion]:
+        direct = [self.get(r.component_name, r.version) for r in parent.references_named(reference)]
+        if direct:
+            return direct
+        seen = seen | {parent.key}
+        for child in self.referenced(parent):
+            if child.key in seen:
+                continue  # a cycle: the Go tool would loop forever here
+            found = self._by_reference(child, reference, seen)
+            if found:
+                return found
+        return []
+
+    def for_resource(
+        self, resource: str, parent: ComponentVersion | None = None
+    ) -> list[ComponentVersion]:
+        """GetComponentVersionsForResourceRecursive."""
+        start = parent or self.root
+        found = self._for_resource(start, resource, set())
+        if not found:
+            raise GraphError(
+                f"resource {resource} not found in component version {start.name} or its references"
+            )
+        return found
+
+    def _for_resource(
+        self, parent: ComponentVersion, resource: str, seen: set[tuple[str, str]]
+    ) -> list[ComponentVersion]:
+        if parent.resource(resource) is not None:
+            return [parent]
+        seen = seen | {parent.key}
+        for child in self.referenced(parent):
+            if child.key in seen:
+                continue
+            found = self._for_resource(child, resource, seen)
+            if found:
+                return found
+        return []
+
+    def resource_at(self, path: str) -> tuple[ComponentVersion, Resource]:
+        """`ref1/…/refN/resource` from the root, each reference taken as its first match."""
+        *references, name = path.strip().split("/")
+        current = self.root
+        for reference in references:
+            current = self.by_reference(reference, current)[0]
+        resource = current.resource(name)
+        if resource is None:
+            raise GraphError(
+                f"resource {name} not found in component version {current.name}:{current.version}"
+            )
+        return current, resource

@@ -1,0 +1,192 @@
+"""Reading component versions from an OCM repository (OCI registry or CTF), verified.
+
+Every manifest fetched by digest and every blob is checked against its digest. Component
+versions are cached by (name, version) for the life of the reader, and a whole graph can be
+resolved up front for the pure renderer.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from bot.ocm import layout
+from bot.ocm.graph import ComponentGraph
+from bot.ocm.location import Repository
+from bot.ocm.model import ComponentVersion, DescriptorError, Resource, parse_descriptor
+from bot.ocm.store import NotFound, Store
+
+MAX_RESOURCE_BYTES = 512 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 100_000
+
+
+class ComponentError(LookupError):
+    """A component, version or resource that cannot be read; says which and where."""
+
+
+class UnsafeArchive(ValueError):
+    """A directory resource whose tar would write outside its target or is too large."""
+
+
+class ComponentReader:
+    def __init__(self, store: Store, repository: Repository) -> None:
+        self.store = store
+        self.repository = repository
+        self._cache: dict[tuple[str, str], ComponentVersion] = {}
+
+    @property
+    def location(self) -> str:
+        return str(self.repository)
+
+    def _path(self, component: str) -> str:
+        return self.repository.component_path(component)
+
+    # --- versions --------------------------------------------------------------------------------
+
+    def list_versions(self, component: str) -> list[str]:
+        """The component's versions, oldest first."""
+        try:
+            tags = self.store.list_tags(self._path(component))
+        except NotFound:
+            raise ComponentError(f"component {component} not found in {self.location}") from None
+        return layout.versions_from_tags(tags)
+
+    # --- component versions ----------------------------------------------------------------------
+
+    def get(self, component: str, version: str) -> ComponentVersion:
+        key = (component, version)
+        if key not in self._cache:
+            self._cache[key] = self._read(component, version)
+        return self._cache[key]
+
+    def _read(self, component: str, version: str) -> ComponentVersion:
+        path = self._path(component)
+        where = f"{self.location}//{component}:{version}"
+        try:
+            data, media_type = self.store.get_manifest(path, layout.version_to_tag(version))
+        except NotFound:
+            raise ComponentError(f"component version {where} not found") from None
+        manifest = layout.parse_json(data, f"manifest of {where}")
+        if manifest.get("mediaType", media_type) in (layout.INDEX, layout.DOCKER_LIST):
+            manifest = self._descriptor_manifest(path, manifest, where)
+        config_desc = manifest.get("config") or {}
+        if config_desc.get("mediaType") not in layout.CONFIG_TYPES:
+            raise ComponentError(f"{where} is not a component version (config media type "
+                                 f"{config_desc.get('mediaType')!r})")  # fmt: skip
+        config = layout.parse_json(self._blob(path, config_desc["digest"], where), "config")
+        layer = layout.descriptor_layer(config, manifest)
+        descriptor = layout.descriptor_bytes(
+            str(layer.get("mediaType", "")), self._blob(path, str(layer["digest"]), where)
+        )
+        try:
+            cv = parse_descriptor(descriptor, repository=self.location)
+        except DescriptorError as err:
+            raise ComponentError(f"{where}: {err}") from None
+        if cv.name != component or cv.version not in (version, layout.tag_to_version(version)):
+            raise ComponentError(f"{where} holds {cv.name}:{cv.version} instead")
+        return cv
+
+    def _descriptor_manifest(self, path: str, index: dict[str, Any], where: str) -> dict[str, Any]:
+        manifests = index.get("manifests") or []
+        marked = [
+            m for m in manifests
+            if (m.get("annotations") or {}).get("software.ocm.descriptor") == "true"
+        ]  # fmt: skip
+        if len(marked) > 1:
+            raise ComponentError(f"{where}: index marks several descriptor manifests")
+        chosen = marked[0] if marked else (manifests[0] if manifests else None)
+        if chosen is None:
+            raise ComponentError(f"{where}: empty index")
+        data, _ = self.store.get_manifest(path, chosen["digest"])
+        layout.verify(data, chosen["digest"], f"manifest of {where}")
+        return layout.parse_json(data, f"manifest of {where}")
+
+    def _blob(self, path: str, digest: str, where: str) -> bytes:
+        try:
+            data = self.store.get_blob(path, digest)
+        except NotFound:
+            raise ComponentError(f"{where}: blob {digest} not found") from None
+        return layout.verify(data, digest, f"{where}: blob")
+
+    # --- resources --------------------------------------------------------------------------------
+
+    def local_blob(self, cv: ComponentVersion, resource: Resource) -> bytes:
+        """The bytes of a localBlob resource (a comma-separated reference is concatenated)."""
+        if not resource.is_local_blob:
+            raise ComponentError(
+                f"resource {resource.name} of {cv.name}:{cv.version} has access type "
+                f"{resource.access_type!r}, not localBlob"
+            )
+        reference = str(resource.access.get("localReference", ""))
+        where = f"{self.location}//{cv.name}:{cv.version} resource {resource.name}"
+        parts = [self._blob(self._path(cv.name), d.strip(), where) for d in reference.split(",")]
+        return b"".join(parts)
+
+    def download_directory(self, cv: ComponentVersion, name: str, target: Path) -> list[str]:
+        """Extract a directory (tar or tgz) resource into `target`; returns the files written."""
+        resource = cv.resource(name)
+        if resource is None:
+            raise ComponentError(
+                f"resource {name} not found in component version {cv.name}:{cv.version}"
+            )
+        media_type = str(resource.access.get("mediaType", "application/x-tar"))
+        if media_type not in layout.TAR_TYPES:
+            raise ComponentError(f"resource {name} has media type {media_type}, not a directory")
+        data = layout.maybe_gunzip(self.local_blob(cv, resource), limit=MAX_RESOURCE_BYTES)
+        return extract_tar(data, target)
+
+    # --- graphs -----------------------------------------------------------------------------------
+
+    def resolve(self, component: str, version: str) -> ComponentGraph:
+        """The root and every component version it references, transitively."""
+        root = self.get(component, version)
+        versions = {root.key: root}
+        queue = deque([root])
+        while queue:
+            for reference in queue.popleft().references:
+                key = (reference.component_name, reference.version)
+                if key not in versions:
+                    versions[key] = self.get(*key)
+                    queue.append(versions[key])
+        return ComponentGraph(root, versions)
+
+
+def extract_tar(data: bytes, target: Path) -> list[str]:
+    """Extract a tar into `target`, refusing anything that would land outside it."""
+    target.mkdir(parents=True, exist_ok=True)
+    root = target.resolve()
+    written = []
+    total = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+            members = archive.getmembers()
+            if len(members) > MAX_ARCHIVE_MEMBERS:
+                raise UnsafeArchive(f"archive has more than {MAX_ARCHIVE_MEMBERS} entries")
+            for member in members:
+                name = member.name
+                if name.startswith("/") or ".." in Path(name).parts:
+                    raise UnsafeArchive(f"archive entry {name!r} points outside the target")
+                if member.issym() or member.islnk():
+                    link = (root / Path(name).parent / member.linkname).resolve()
+                    if member.linkname.startswith("/") or not link.is_relative_to(root):
+                        raise UnsafeArchive(f"archive link {name!r} points outside the target")
+                elif not (member.isfile() or member.isdir()):
+                    raise UnsafeArchive(f"archive entry {name!r} is not a file or directory")
+                total += member.size
+                if total > MAX_RESOURCE_BYTES:
+                    raise UnsafeArchive(f"archive expands beyond {MAX_RESOURCE_BYTES} bytes")
+            archive.extractall(target, filter="data")
+            written = sorted(m.name.lstrip("./") for m in members if m.isfile())
+    except tarfile.TarError as err:
+        raise UnsafeArchive(f"not a tar archive: {err}") from None
+    return written
+
+
+def describe(cv: ComponentVersion) -> dict[str, Any]:
+    """The descriptor as stored, for `ocm get`."""
+    plain: dict[str, Any] = json.loads(json.dumps(cv.raw, default=str))
+    return plain

@@ -1,0 +1,145 @@
+"""OCI registries through oras-py, with the fixes OCM content needs.
+
+- The auth scheme is learnt from the `/v2/` challenge: oras-py's default token backend takes a
+  Basic realm for a token service.
+- Basic credentials are sent with every request instead of after a 401 (see `_client`).
+- One oras client per repository: oras-py's token backend reuses one bearer token across
+  repositories and fails with `insufficient_scope` when it does.
+- Manifests are fetched raw, so their digest can be checked over the bytes served.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import oras.provider
+import requests
+
+from bot.ocm.layout import ACCEPT, digest_of
+from bot.ocm.store import NotFound, StoreError
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str = ""
+    password: str = ""
+    #: an identity (refresh) token, used as the password of the token exchange
+    identity_token: str = ""
+
+    def __repr__(self) -> str:  # never show secrets
+        return f"Credentials(username={self.username!r}, password=<redacted>)"
+
+
+class RegistryStore:
+    def __init__(
+        self,
+        host: str,
+        *,
+        plain_http: bool = False,
+        credentials: Callable[[str], Credentials | None] | None = None,
+    ) -> None:
+        """`credentials` maps a repository path to what to log in with (None: anonymous)."""
+        self.host = host
+        self.plain_http = plain_http
+        self.scheme = "http" if plain_http else "https"
+        self.description = f"{self.scheme}://{host}"
+        self.credentials = credentials
+        self._clients: dict[str, oras.provider.Registry] = {}
+        self._backend: str | None = None
+        self.requests = 0  # HTTP requests made, for benchmarks and tests
+
+    # --- clients -------------------------------------------------------------------------------
+
+    def _auth_backend(self) -> str:
+        if self._backend is None:
+            self.requests += 1
+            try:
+                response = requests.get(f"{self.scheme}://{self.host}/v2/", timeout=30)
+            except requests.RequestException as err:
+                raise StoreError(f"registry {self.description} is not reachable: {err}") from None
+            challenge = response.headers.get("WWW-Authenticate", "").lower()
+            self._backend = "basic" if challenge.startswith("basic") else "token"
+        return self._backend
+
+    def _client(self, repository: str) -> oras.provider.Registry:
+        client = self._clients.get(repository)
+        if client is None:
+            client = oras.provider.Registry(
+                hostname=self.host, insecure=self.plain_http, auth_backend=self._auth_backend()
+            )
+            creds = self.credentials(repository) if self.credentials else None
+            if creds and (creds.username or creds.identity_token):
+                secret = creds.password or creds.identity_token
+                client.auth.set_basic_auth(creds.username, secret)
+                if self._backend == "basic":
+                    # oras' basic backend tries every request without credentials first; after
+                    # a refused upload body the pooled connection hangs. Send them up front.
+                    client.session.auth = (creds.username, secret)
+            self._clients[repository] = client
+        return client
+
+    def _url(self, repository: str, kind: str, reference: str) -> str:
+        return f"{self.scheme}://{self.host}/v2/{repository}/{kind}/{reference}"
+
+    def _get(self, repository: str, url: str, headers: dict[str, str] | None = None) -> bytes:
+        client = self._client(repository)
+        self.requests += 1
+        try:
+            response = client.do_request(url, "GET", headers=headers or {})
+        except (requests.RequestException, ValueError) as err:
+            raise StoreError(f"{url}: {err}") from None
+        if response.status_code == 404:
+            raise NotFound(f"{url} not found")
+        if response.status_code >= 400:
+            raise StoreError(f"{url}: HTTP {response.status_code}")
+        self.last_content_type = response.headers.get("Content-Type", "")
+        return bytes(response.content)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def list_tags(self, repository: str) -> list[str]:
+        client = self._client(repository)
+        self.requests += 1
+        try:
+            return list(client.get_tags(f"{self.host}/{repository}"))
+        except ValueError as err:
+            if "404" in str(err) or "NAME_UNKNOWN" in str(err):
+                raise NotFound(f"repository {repository} not in {self.description}") from None
+            raise StoreError(f"listing tags of {repository}: {err}") from None
+        except requests.RequestException as err:
+            raise StoreError(f"listing tags of {repository}: {err}") from None
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
+        url = self._url(repository, "manifests", reference)
+        data = self._get(repository, url, {"Accept": ACCEPT})
+        return data, self.last_content_type.split(";")[0].strip()
+
+    def get_blob(self, repository: str, digest: str) -> bytes:
+        return self._get(repository, self._url(repository, "blobs", digest))
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def put_blob(self, repository: str, data: bytes, media_type: str) -> str:
+        digest = digest_of(data)
+        client = self._client(repository)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "blob"
+            path.write_bytes(data)
+            layer = {"mediaType": media_type, "digest": digest, "size": len(data)}
+            self.requests += 2
+            response = client.upload_blob(str(path), f"{self.host}/{repository}", layer)
+        if response.status_code not in (200, 201, 202):
+            raise StoreError(f"uploading {digest} to {repository}: HTTP {response.status_code}")
+        return digest
+
+    def put_manifest(self, repository: str, tag: str, data: bytes, media_type: str) -> str:
+        client = self._client(repository)
+        url = self._url(repository, "manifests", tag)
+        self.requests += 1
+        response = client.do_request(url, "PUT", data=data, headers={"Content-Type": media_type})
+        if response.status_code not in (200, 201):
+            raise StoreError(f"pushing {repository}:{tag}: HTTP {response.status_code}")
+        return digest_of(data)

@@ -1,0 +1,39 @@
+"""Where OCI artifacts are read from and written to: the interface both stores implement.
+
+Everything is addressed as in an OCI registry: a repository path, tags, and content digests.
+Stores are synchronous (oras-py is); async callers run them in a thread.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class NotFound(LookupError):
+    """No such repository, tag or blob."""
+
+
+class StoreError(RuntimeError):
+    """The store could not be read or written (network, permissions, malformed archive)."""
+
+
+class Store(Protocol):
+    description: str
+
+    def list_tags(self, repository: str) -> list[str]: ...
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
+        """The raw manifest bytes and their media type, by tag or digest."""
+        ...
+
+    def get_blob(self, repository: str, digest: str) -> bytes: ...
+
+
+class WritableStore(Store, Protocol):
+    def put_blob(self, repository: str, data: bytes, media_type: str) -> str:
+        """Store a blob; returns its digest."""
+        ...
+
+    def put_manifest(self, repository: str, tag: str, data: bytes, media_type: str) -> str:
+        """Store a manifest under a tag; returns its digest."""
+        ...
