@@ -42,6 +42,9 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
         parser.add_argument("--docker-config", type=Path, help="docker config.json with auths")
         parser.add_argument("--ocm-config", type=Path, help="OCM config with credentials")
         parser.add_argument(
+            "--cache-dir", type=Path, help="keep downloaded content here, by digest"
+        )
+        parser.add_argument(
             "--plain-http-loopback",
             action="store_true",
             help="talk plain HTTP to registries on loopback addresses",
@@ -89,6 +92,7 @@ def _reader(args: argparse.Namespace, *, need_version: bool) -> tuple[ComponentR
         location.repository,
         credentials=_credentials(args),
         plain_http_loopback=args.plain_http_loopback,
+        cache_dir=args.cache_dir,
     )
     return reader, location
 

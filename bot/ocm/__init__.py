@@ -9,12 +9,13 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from bot.ocm.cache import CachingStore
 from bot.ocm.credentials import CredentialStore
 from bot.ocm.ctf import CTFStore
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
 from bot.ocm.registry import RegistryStore
-from bot.ocm.store import WritableStore
+from bot.ocm.store import Store, WritableStore
 
 
 def open_store(
@@ -41,6 +42,12 @@ def open_reader(
     *,
     credentials: CredentialStore | None = None,
     plain_http_loopback: bool = False,
+    cache_dir: Path | None = None,
 ) -> ComponentReader:
-    store = open_store(repository, credentials=credentials, plain_http_loopback=plain_http_loopback)
+    """A reader for a repository; with `cache_dir`, content is kept on disk by digest."""
+    store: Store = open_store(
+        repository, credentials=credentials, plain_http_loopback=plain_http_loopback
+    )
+    if cache_dir is not None:
+        store = CachingStore(store, cache_dir, namespace=str(repository))
     return ComponentReader(store, repository)

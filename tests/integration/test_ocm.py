@@ -15,7 +15,7 @@ import yaml
 
 from bot.cli import main
 from bot.core import sigsyaml
-from bot.ocm import layout, open_reader
+from bot.ocm import layout, open_reader, open_store
 from bot.ocm.builder import build
 from bot.ocm.ctf import CTFStore
 from bot.ocm.layout import IntegrityError
@@ -447,3 +447,42 @@ def test_content_pushed_by_other_code_reads_through_the_cli(oci_registry, capsys
     assert (code, out) == (0, "v0.0.1+build.7\n"), err
     code, out, _ = cli(capsys, "ocm", "get", location + ":v0.0.1+build.7")
     assert yaml.safe_load(out) == yaml.safe_load(DESCRIPTOR)
+
+
+def test_disk_cache_serves_a_warm_resolve_and_polls_still_see_new_versions(oci_registry, tmp_path):
+    repository = registry_repository(oci_registry, "cache-test")
+    store = open_store(parse_repository(repository))
+    build(CASE / "component-constructor.yaml", store, prefix="cache-test")
+    repo = parse_repository(repository)
+    cold = open_reader(repo, cache_dir=tmp_path / "cache")
+    cold.resolve(ROOT, "v0.0.1")
+
+    warm = open_reader(repo, cache_dir=tmp_path / "cache")
+    inner = warm.store.inner  # type: ignore[attr-defined]
+    inner._backend = "token"  # the /v2/ probe is once per process, not per resolve
+    graph = warm.resolve(ROOT, "v0.0.1")
+    assert len(graph.versions) == 9 and inner.requests == 0
+    assert warm.list_versions(ROOT) == ["v0.0.1"] and inner.requests == 1
+
+    # A new release shows up in the next poll, through the same cache.
+    root = descriptor(ROOT, "v0.0.2")
+    push(store, "cache-test", ROOT, "v0.0.2", sigsyaml.marshal(root).encode())
+    assert warm.list_versions(ROOT) == ["v0.0.1", "v0.0.2"]
+
+
+def test_damaged_cache_entries_are_fetched_again(ctf, tmp_path):
+    store, path = ctf
+    push(
+        store,
+        "",
+        "acme.io/app",
+        "1.0.0",
+        sigsyaml.marshal(descriptor("acme.io/app", "1.0.0")).encode(),
+    )
+    cache = tmp_path / "cache"
+    open_reader(parse_repository(path), cache_dir=cache).get("acme.io/app", "1.0.0")
+    for entry in (cache / "blobs").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"garbage")
+    cv = open_reader(parse_repository(path), cache_dir=cache).get("acme.io/app", "1.0.0")
+    assert cv.version == "1.0.0"
