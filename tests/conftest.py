@@ -29,6 +29,14 @@ def oci_registry_basic_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="session")
+def oci_registry_token_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A real OCI registry behind the Docker token flow (a token server signing JWTs)."""
+    credentials = ("bot", secrets.token_urlsafe(12))
+    with run_registry(tmp_path_factory.mktemp("registry-token"), token_auth=credentials) as reg:
+        yield reg
+
+
+@pytest.fixture(scope="session")
 def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
     """A real git server (smart HTTP with a token, and git://) over fresh bare repositories."""
     with run_git_server(tmp_path_factory.mktemp("git"), token=secrets.token_hex(16)) as server:

@@ -74,6 +74,8 @@ class RegistryStore:
             if creds and (creds.username or creds.identity_token):
                 secret = creds.password or creds.identity_token
                 client.auth.set_basic_auth(creds.username, secret)
+                if self._backend == "token":
+                    _refresh_on_insufficient_scope(client)
                 if self._backend == "basic":
                     # oras' basic backend tries every request without credentials first; after
                     # a refused upload body the pooled connection hangs. Send them up front.
@@ -130,7 +132,10 @@ class RegistryStore:
             path.write_bytes(data)
             layer = {"mediaType": media_type, "digest": digest, "size": len(data)}
             self.requests += 2
-            response = client.upload_blob(str(path), f"{self.host}/{repository}", layer)
+            try:
+                response = client.upload_blob(str(path), f"{self.host}/{repository}", layer)
+            except (ValueError, requests.RequestException) as err:
+                raise StoreError(f"uploading {digest} to {repository}: {err}") from None
         if response.status_code not in (200, 201, 202):
             raise StoreError(f"uploading {digest} to {repository}: HTTP {response.status_code}")
         return digest
@@ -143,3 +148,20 @@ class RegistryStore:
         if response.status_code not in (200, 201):
             raise StoreError(f"pushing {repository}:{tag}: HTTP {response.status_code}")
         return digest_of(data)
+
+
+def _refresh_on_insufficient_scope(client: oras.provider.Registry) -> None:
+    """oras-py reuses its bearer token when a 401 says the scope is too narrow (a pull token
+    before a push); ask the token service again instead."""
+    original = client.auth.authenticate_request
+
+    def authenticate_request(
+        response: requests.Response, headers: dict[str, str], refresh: bool = False
+    ) -> tuple[dict[str, str], bool]:
+        challenge = response.headers.get("Www-Authenticate") or ""
+        result: tuple[dict[str, str], bool] = original(
+            response, headers, refresh=refresh or "insufficient_scope" in challenge
+        )
+        return result
+
+    client.auth.authenticate_request = authenticate_request

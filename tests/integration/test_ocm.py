@@ -88,13 +88,17 @@ def push(
     return store.put_manifest(repository, tag, json.dumps(manifest).encode(), layout.MANIFEST)
 
 
-@pytest.fixture(params=["registry", "registry-basic-auth", "ctf-dir"])
+@pytest.fixture(params=["registry", "registry-basic-auth", "registry-token-auth", "ctf-dir"])
 def target(request, tmp_path):
     """A repository to build into: the real registry (plain, htpasswd) or a CTF directory."""
     if request.param == "ctf-dir":
         return str(tmp_path / "ctf"), None
     registry = request.getfixturevalue(
-        "oci_registry" if request.param == "registry" else "oci_registry_basic_auth"
+        {
+            "registry": "oci_registry",
+            "registry-basic-auth": "oci_registry_basic_auth",
+            "registry-token-auth": "oci_registry_token_auth",
+        }[request.param]
     )
     prefix = f"ocm-{hashlib.sha256(str(tmp_path).encode()).hexdigest()[:8]}"
     docker = None
