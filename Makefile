@@ -38,7 +38,7 @@ typecheck: $(STAMP)
 test: $(STAMP) system-deps lint typecheck
 	$(VENV)/bin/pytest
 
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(PY) -m bench
 
 clean:

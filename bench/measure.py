@@ -36,6 +36,6 @@ def report(title: str, results: dict[str, tuple[float, float]], targets: dict[st
         unit, scale = ("ms", 1000.0) if name == "time" else ("KiB", 1 / 1024)
         print(
             f"  {name:6} {measured * scale:9.1f} {unit} vs {base * scale:9.1f} {unit}"
-            f"  ratio {ratio:5.2f} (target <= {targets[name]:.1f})  {verdict}"
+            f"  ratio {ratio:5.2f} (target <= {targets[name]:g})  {verdict}"
         )
     return 1 if failed else 0

@@ -135,23 +135,25 @@ def run_git_server(root: Path, *, token: str) -> Iterator[GitServer]:
     try:
         for _attempt in range(3):
             port = free_port()
-            daemon = subprocess.Popen(
-                [
-                    "git",
-                    "daemon",
-                    "--reuseaddr",
-                    f"--listen={LOOPBACK}",
-                    f"--port={port}",
-                    f"--base-path={root}",
-                    "--export-all",
-                    "--enable=receive-pack",
-                    str(root),
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
+            log = root.parent / f"{root.name}-daemon.log"
+            with log.open("ab") as output:
+                daemon = subprocess.Popen(
+                    [
+                        "git",
+                        "daemon",
+                        "--reuseaddr",
+                        f"--listen={LOOPBACK}",
+                        f"--port={port}",
+                        f"--base-path={root}",
+                        "--export-all",
+                        "--enable=receive-pack",
+                        str(root),
+                    ],
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
             try:
-                wait_until(partial(port_open, port), what="git daemon", process=daemon)
+                wait_until(partial(port_open, port), what="git daemon", process=daemon, log=log)
                 break
             except RuntimeError:
                 stop(daemon)

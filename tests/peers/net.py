@@ -1,4 +1,8 @@
-"""Loopback ports and readiness waits shared by the peers."""
+"""Loopback ports, readiness waits and process handling shared by the peers.
+
+Peer processes log to a file, never to a pipe: a pipe nobody reads fills up and the peer
+blocks on its next log line.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
@@ -23,13 +28,14 @@ def wait_until(
     *,
     what: str,
     process: subprocess.Popen[bytes] | None,
+    log: Path | None = None,
     timeout: float = 15.0,
 ) -> None:
     """Poll `ready` until it holds; fail early and loudly if the peer's process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            output = log.read_text(errors="replace") if log and log.exists() else ""
             raise RuntimeError(f"{what} exited with {process.returncode}:\n{output[-2000:]}")
         if ready():
             return
@@ -51,5 +57,3 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    if process.stdout:
-        process.stdout.close()

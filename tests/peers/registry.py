@@ -82,6 +82,7 @@ def run_registry(
 
 @contextmanager
 def _run(root: Path, basic_auth: tuple[str, str] | None, token: str) -> Iterator[Registry]:
+    root.mkdir(parents=True, exist_ok=True)
     binary = shutil.which(BINARY)
     if binary is None:
         raise RuntimeError(f"{BINARY} is not installed; `make test` installs it (Debian package)")
@@ -97,11 +98,13 @@ def _run(root: Path, basic_auth: tuple[str, str] | None, token: str) -> Iterator
         port = free_port()
         config = root / "config.yml"
         config.write_text(_config(root, port, htpasswd, token))
-        process = subprocess.Popen(
-            [binary, "serve", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
+        log = root / "registry.log"
+        with log.open("ab") as output:
+            process = subprocess.Popen(
+                [binary, "serve", str(config)], stdout=output, stderr=subprocess.STDOUT
+            )
         try:
-            wait_until(partial(_answers, port), what=BINARY, process=process)
+            wait_until(partial(_answers, port), what=BINARY, process=process, log=log)
         except RuntimeError:
             stop(process)
             continue
