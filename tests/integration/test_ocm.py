@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 from bot.cli import main
@@ -490,3 +491,54 @@ def test_damaged_cache_entries_are_fetched_again(ctf, tmp_path):
             entry.write_bytes(b"garbage")
     cv = open_reader(parse_repository(path), cache_dir=cache).get("acme.io/app", "1.0.0")
     assert cv.version == "1.0.0"
+
+
+def test_versions_follow_link_pagination(oci_registry, tmp_path):
+    """GHCR pages tag lists; the Debian registry does not, so a proxy in front does."""
+    from tests.peers.paging_proxy import run_paging_proxy
+
+    store = open_store(parse_repository(registry_repository(oci_registry, "paged")))
+    versions = [f"1.{minor}.0" for minor in range(12)]
+    for version in versions:
+        document = sigsyaml.marshal(descriptor("acme.io/paged", version)).encode()
+        push(store, "paged", "acme.io/paged", version, document)
+    with run_paging_proxy(oci_registry.host, page=5) as proxy:
+        first = requests.get(
+            f"http://{proxy}/v2/paged/component-descriptors/acme.io/paged/tags/list", timeout=10
+        )
+        assert len(first.json()["tags"]) == 5 and 'rel="next"' in first.headers["Link"]
+        reader = open_reader(parse_repository(f"http://{proxy}/paged"))
+        assert reader.list_versions("acme.io/paged") == versions
+        assert reader.get("acme.io/paged", "1.11.0").version == "1.11.0"
+
+
+async def test_async_reader_runs_in_threads_without_blocking_the_loop(oci_registry, tmp_path):
+    import asyncio
+
+    from bot.ocm.reader import AsyncComponentReader
+
+    repository = registry_repository(oci_registry, "async")
+    build(CASE / "component-constructor.yaml", open_store(parse_repository(repository)),
+          prefix="async")  # fmt: skip
+    reader = AsyncComponentReader(open_reader(parse_repository(repository)))
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    try:
+        graph, versions = await asyncio.gather(
+            reader.resolve(ROOT, "v0.0.1"), reader.list_versions(ROOT)
+        )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(graph.versions) == 9 and versions == ["v0.0.1"]
+    assert ticks > 1  # the event loop kept running while the registry was read
+    cv, _ = graph.resource_at("gitops-templates/openmcp")
+    files = await reader.download_directory(cv, "openmcp", tmp_path / "openmcp")
+    assert "templates/resources/deployment.yaml" in files

@@ -1,0 +1,77 @@
+"""A pass-through proxy that paginates tag lists, as GHCR does and distribution 2.8 does not.
+
+`GET /v2/<repo>/tags/list` is answered `page` tags at a time, sorted, with a `Link: <…>;
+rel="next"` header; every other request is forwarded to the registry unchanged.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.peers.net import LOOPBACK, free_port
+
+
+@contextmanager
+def run_paging_proxy(upstream: str, *, page: int) -> Iterator[str]:
+    """Serve on a free loopback port in front of `upstream` (host:port); yields host:port."""
+    up_host, _, up_port = upstream.partition(":")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def _forward(self) -> tuple[int, list[tuple[str, str]], bytes]:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            connection = http.client.HTTPConnection(up_host, int(up_port), timeout=30)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                connection.request(self.command, self.path.split("?")[0] + (
+                    "" if "/tags/list" in self.path else ("?" + self.path.split("?", 1)[1]
+                                                          if "?" in self.path else "")),
+                    body=body, headers=headers)  # fmt: skip
+                response = connection.getresponse()
+                return response.status, response.getheaders(), response.read()
+            finally:
+                connection.close()
+
+        def _handle(self) -> None:
+            status, headers, body = self._forward()
+            url = urlparse(self.path)
+            if url.path.endswith("/tags/list") and status == 200:
+                tags = sorted(json.loads(body).get("tags") or [])
+                last = parse_qs(url.query).get("last", [""])[0]
+                rest = [t for t in tags if t > last] if last else tags
+                chunk = rest[:page]
+                body = json.dumps({"name": url.path[4:-10], "tags": chunk}).encode()
+                headers = [("Content-Type", "application/json")]
+                if len(rest) > page:
+                    query = urlencode({"n": page, "last": chunk[-1]})
+                    headers.append(("Link", f'<{url.path}?{query}>; rel="next"'))
+            self.send_response(status)
+            for key, value in headers:
+                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = _handle
+
+    server = http.server.ThreadingHTTPServer((LOOPBACK, free_port()), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="paging-proxy", daemon=True)
+    thread.start()
+    try:
+        yield f"{LOOPBACK}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
