@@ -8,7 +8,7 @@ front by the reader, so these searches need no I/O and can run inside the render
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.ocm.model import ComponentVersion, Resource
@@ -48,17 +48,10 @@ class ComponentGraph:
     def _by_reference(
         self, parent: ComponentVersion, reference: str, seen: set[tuple[str, str]]
     ) -> list[ComponentVersion]:
-        direct = [self.get(r.component_name, r.version) for r in parent.references_named(reference)]
-        if direct:
-            return direct
-        seen = seen | {parent.key}
-        for child in self.referenced(parent):
-            if child.key in seen:
-                continue  # a cycle: the Go tool would loop forever here
-            found = self._by_reference(child, reference, seen)
-            if found:
-                return found
-        return []
+        def direct(cv: ComponentVersion) -> list[ComponentVersion]:
+            return [self.get(r.component_name, r.version) for r in cv.references_named(reference)]
+
+        return self._depth_first(parent, direct, seen)
 
     def for_resource(
         self, resource: str, parent: ComponentVersion | None = None
@@ -75,13 +68,26 @@ class ComponentGraph:
     def _for_resource(
         self, parent: ComponentVersion, resource: str, seen: set[tuple[str, str]]
     ) -> list[ComponentVersion]:
-        if parent.resource(resource) is not None:
-            return [parent]
+        def holds(cv: ComponentVersion) -> list[ComponentVersion]:
+            return [cv] if cv.resource(resource) is not None else []
+
+        return self._depth_first(parent, holds, seen)
+
+    def _depth_first(
+        self,
+        parent: ComponentVersion,
+        hits: Callable[[ComponentVersion], list[ComponentVersion]],
+        seen: set[tuple[str, str]],
+    ) -> list[ComponentVersion]:
+        """The Go tool's search: the parent's own hits, else the first child's, depth-first."""
+        found = hits(parent)
+        if found:
+            return found
         seen = seen | {parent.key}
         for child in self.referenced(parent):
             if child.key in seen:
-                continue
-            found = self._for_resource(child, resource, seen)
+                continue  # a cycle: the Go tool would loop forever here
+            found = self._depth_first(child, hits, seen)
             if found:
                 return found
         return []

@@ -89,6 +89,12 @@ def push(
     return store.put_manifest(repository, tag, json.dumps(manifest).encode(), layout.MANIFEST)
 
 
+def push_plain(store: WritableStore, name: str, version: str, tag: str = "") -> str:
+    """A component version with no references or resources, at the root of the store."""
+    document = sigsyaml.marshal(descriptor(name, version)).encode()
+    return push(store, "", name, tag or version, document)
+
+
 @pytest.fixture(params=["registry", "registry-basic-auth", "registry-token-auth", "ctf-dir"])
 def target(request, tmp_path):
     """A repository to build into: the real registry (plain, htpasswd) or a CTF directory."""
@@ -328,13 +334,7 @@ def test_ctf_archives_as_tar_and_tgz(tmp_path, form):
 
 def test_corrupted_blob_and_manifest_are_rejected(ctf):
     store, path = ctf
-    push(
-        store,
-        "",
-        "acme.io/app",
-        "1.0.0",
-        sigsyaml.marshal(descriptor("acme.io/app", "1.0.0")).encode(),
-    )
+    push_plain(store, "acme.io/app", "1.0.0")
     blobs = sorted((Path(path) / "blobs").iterdir(), key=lambda p: p.stat().st_size)
     config = next(b for b in blobs if b"componentDescriptorLayer" in b.read_bytes())
     config.write_bytes(config.read_bytes() + b" ")  # same JSON, different bytes
@@ -477,13 +477,7 @@ def test_disk_cache_serves_a_warm_resolve_and_polls_still_see_new_versions(oci_r
 
 def test_damaged_cache_entries_are_fetched_again(ctf, tmp_path):
     store, path = ctf
-    push(
-        store,
-        "",
-        "acme.io/app",
-        "1.0.0",
-        sigsyaml.marshal(descriptor("acme.io/app", "1.0.0")).encode(),
-    )
+    push_plain(store, "acme.io/app", "1.0.0")
     cache = tmp_path / "cache"
     open_reader(parse_repository(path), cache_dir=cache).get("acme.io/app", "1.0.0")
     for entry in (cache / "blobs").rglob("*"):
