@@ -238,13 +238,16 @@ def _read_settings_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
         raise SettingsError(
             f"{SETTINGS_FILE_VARIABLE}: cannot read {path}: {exc.strerror}"
         ) from None
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise SettingsError(f"{where}: {exc.problem}") from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}, None
     if not isinstance(data, dict):

@@ -91,7 +91,7 @@ def format_float(f: float, fmt: str = "g", bitsize: int = 64) -> str:
     return f"{sign}{digits[:dp]}.{digits[dp:]}"
 
 
-def _json_string(s: str) -> str:
+def _json_string(s: str, escape_html: bool = True) -> str:
     out = ['"']
     for ch in s:
         code = ord(ch)
@@ -105,8 +105,8 @@ def _json_string(s: str) -> str:
             out.append("\\r")
         elif ch == "\t":
             out.append("\\t")
-        elif code < 0x20 or ch in "<>&\u2028\u2029":
-            # encoding/json escapes HTML-significant characters and line separators by default.
+        elif code < 0x20 or ch in "\u2028\u2029" or (escape_html and ch in "<>&"):
+            # encoding/json always escapes line separators, HTML characters unless told not to.
             out.append(f"\\u{code:04x}")
         else:
             out.append(ch)
@@ -118,8 +118,15 @@ class UnsupportedJSONValue(ValueError):
     """json.Marshal refused a value (NaN or an infinity)."""
 
 
-def json_marshal(value: Any) -> str:
-    """encoding/json.Marshal of a JSON-shaped value: compact, map keys sorted bytewise."""
+def json_marshal(value: Any, *, indent: str = "", escape_html: bool = True) -> str:
+    """encoding/json.Marshal of a JSON-shaped value, map keys sorted bytewise.
+
+    With `indent`, json.MarshalIndent's layout; `escape_html=False` is SetEscapeHTML(false).
+    """
+    return _marshal(value, indent, escape_html, 0)
+
+
+def _marshal(value: Any, indent: str, escape_html: bool, depth: int) -> str:
     if value is None:
         return "null"
     if value is True:
@@ -138,10 +145,23 @@ def json_marshal(value: Any) -> str:
             return f"{mant}e{exp[0]}{int(exp[1:])}"
         return format_float(value, "f")
     if isinstance(value, str):
-        return _json_string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(json_marshal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = sorted(value.items(), key=lambda kv: kv[0].encode())
-        return "{" + ",".join(f"{_json_string(k)}:{json_marshal(v)}" for k, v in items) + "}"
+        return _json_string(value, escape_html)
+    if isinstance(value, list | tuple | dict):
+        if isinstance(value, dict):
+            items = sorted(value.items(), key=lambda kv: kv[0].encode())
+            separator = ": " if indent else ":"
+            parts = [
+                _json_string(k, escape_html)
+                + separator
+                + _marshal(v, indent, escape_html, depth + 1)
+                for k, v in items
+            ]
+            open_, close = "{", "}"
+        else:
+            parts = [_marshal(v, indent, escape_html, depth + 1) for v in value]
+            open_, close = "[", "]"
+        if not indent or not parts:
+            return open_ + ",".join(parts) + close
+        inner = "\n" + indent * (depth + 1)
+        return open_ + inner + ("," + inner).join(parts) + "\n" + indent * depth + close
     raise TypeError(f"not a JSON value: {type(value).__name__}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.core import sigsyaml
@@ -162,8 +161,8 @@ def error_snippet(message: str, source: str) -> str:
     return source_snippet(int(match.group(1)), column, source.split("\n"))
 
 
-def bootstrapper_funcs(extra: Mapping[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
-    """The function map the Go tool layers: sprig, then its own functions, then `extra`."""
+def bootstrapper_funcs() -> dict[str, Func]:
+    """The function map the Go tool layers: sprig, then its own functions."""
     from bot.gotemplate.sprig import FUNCS as SPRIG
 
-    return {**SPRIG, **FUNCS, **(extra or {})}
+    return {**SPRIG, **FUNCS}

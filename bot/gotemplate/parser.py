@@ -416,7 +416,7 @@ def go_unquote(quoted: str) -> str:
                 raise ValueError("invalid syntax")
             code = int(digits, 16)
             if esc == "x":
-                out.append(bytes([code]).decode("latin-1") if code < 0x80 else chr(code))
+                out.append(chr(code))
             else:
                 if code > 0x10FFFF or 0xD800 <= code < 0xE000:
                     raise ValueError("invalid syntax")

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, ClassVar, TypeVar
 
+from bot.core.gostrconv import UnsupportedJSONValue, json_marshal
 from bot.core.gostrconv import quote as go_quote
 from bot.gotemplate import sprig_text
 from bot.gotemplate.functions import ANY, Func, FuncError
@@ -622,38 +623,11 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def to_json(value: Any, *, indent: str | None = None, html: bool = True) -> str:
-    from bot.core.gostrconv import json_marshal
-
-    text = json_marshal(_json_value(value))
-    if not html:
-        text = text.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
-    if indent is not None:
-        text = json.dumps(json.loads(text), indent=2, ensure_ascii=False, separators=(",", ": "))
-        text = _go_json_floats(value, text)
-        if html:
-            text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return text
-
-
-def _go_json_floats(value: Any, text: str) -> str:
-    # json.dumps prints floats the Python way; re-marshal leaves with Go's text.
-    from bot.core.gostrconv import json_marshal
-
-    def render(v: Any, depth: int) -> str:
-        pad = "  " * depth
-        if isinstance(v, dict) and v:
-            items = sorted(v.items(), key=lambda kv: kv[0].encode())
-            inner = ",\n".join(
-                f"{pad}  {json_marshal(k)}: {render(x, depth + 1)}" for k, x in items
-            )
-            return "{\n" + inner + "\n" + pad + "}"
-        if isinstance(v, list) and v:
-            inner = ",\n".join(f"{pad}  {render(x, depth + 1)}" for x in v)
-            return "[\n" + inner + "\n" + pad + "]"
-        return json_marshal(v)
-
-    return render(_json_value(value), 0)
+def to_json(value: Any, *, indent: str = "", html: bool = True) -> str:
+    try:
+        return json_marshal(_json_value(value), indent=indent, escape_html=html)
+    except UnsupportedJSONValue as err:
+        raise FuncError(str(err)) from None
 
 
 def _safe_json(value: Any, **options: Any) -> str:

@@ -49,6 +49,7 @@ class RegistryStore:
         self.credentials = credentials
         self._clients: dict[str, oras.provider.Registry] = {}
         self._backend: str | None = None
+        self.last_content_type = ""
         self.requests = 0  # HTTP requests made, for benchmarks and tests
 
     # --- clients -------------------------------------------------------------------------------

@@ -185,3 +185,9 @@ def test_default_limits_allow_real_work():
 def test_pathological_nesting_is_a_template_error(source):
     with pytest.raises(TemplateError, match="nesting too deep"):
         render(source, {})
+
+
+def test_raw_json_leaves_a_literal_escape_sequence_alone():
+    data = {"s": "a<b \\u003c"}
+    assert render("{{ toRawJson .s }}", data) == '"a<b \\\\u003c"'
+    assert render("{{ toJson .s }}", data) == '"a\\u003cb \\\\u003c"'
