@@ -7,7 +7,7 @@ APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 # Debian packages the test peers need: the OCI registry and git (with http-backend and daemon).
 DEBS    := docker-registry git
 
-.PHONY: demo test lint typecheck unit bench system-deps clean
+.PHONY: demo example-ctf test lint typecheck unit bench system-deps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,8 +25,22 @@ system-deps:
 		$(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
 	fi
 
+DEMO    := build/demo
+# The example's component archive, rebuilt from the reference test inputs (committed; the test
+# suite checks it still matches them).
+EXAMPLE_CTF := examples/openmcp.ctf.tgz
+CONSTRUCTOR := tests/fixtures/bootstrapper/manage-deployment-repo-01/component-constructor.yaml
+
 demo: $(STAMP)
-	$(VENV)/bin/bootstrap-bot render examples/landscape/.bootstrap/config.yaml
+	rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r examples/. $(DEMO)/
+	$(VENV)/bin/bootstrap-bot render --repo $(DEMO)/landscape
+	$(VENV)/bin/bootstrap-bot render --repo $(DEMO)/landscape --check
+
+example-ctf: $(STAMP)
+	rm -rf build/example-ctf
+	$(VENV)/bin/bootstrap-bot ocm build $(CONSTRUCTOR) --to build/example-ctf
+	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C build/example-ctf -cf - . \
+		| gzip -9n > $(EXAMPLE_CTF)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -42,4 +56,4 @@ bench: $(STAMP) system-deps
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache

@@ -8,13 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 import yaml
 
-from bot import __version__, cli_ocm
-from bot.core.config import ConfigError, LoadedConfig, load_bootstrap_config, resolved_document
+from bot import __version__, cli_ocm, cli_render
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -34,19 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    render = commands.add_parser(
-        "render",
-        help="render a landscape from its bootstrap config",
-        description=(
-            "Read a bootstrap config exactly as openmcp-bootstrapper does (defaults, validation) "
-            "and report every problem with file:line:col. Renders the landscape's manifests; "
-            "until the renderer is part of this build, it prints the resolved config instead."
-        ),
-    )
-    render.add_argument(
-        "config", type=Path, metavar="CONFIG", help="path to .bootstrap/config.yaml"
-    )
-    render.set_defaults(handler=_render)
+    cli_render.add_command(commands)
 
     ocm = commands.add_parser(
         "ocm",
@@ -75,38 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
     return parser
-
-
-def _render(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    path: Path = args.config
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        err.write(f"bootstrap-bot: cannot read config file {path}: {exc.strerror}\n")
-        return EXIT_REFUSED
-    try:
-        loaded = load_bootstrap_config(text, file=str(path))
-    except ConfigError as exc:
-        _report(exc, err)
-        return EXIT_REFUSED
-    _warnings(loaded, err)
-    err.write("note: manifest rendering is not part of this build; printing the resolved config\n")
-    out.write(yaml.safe_dump(resolved_document(loaded.config), sort_keys=False))
-    return EXIT_OK
-
-
-def _report(exc: ConfigError, err: TextIO) -> None:
-    for problem in exc.errors + exc.warnings:
-        err.write(f"{problem}\n")
-    count = len(exc.errors)
-    err.write(f"bootstrap-bot: the config has {count} error{'s' if count != 1 else ''}\n")
-    if exc.go_message:
-        err.write(f"openmcp-bootstrapper would say: {exc.go_message}\n")
-
-
-def _warnings(loaded: LoadedConfig, err: TextIO) -> None:
-    for problem in loaded.warnings:
-        err.write(f"{problem}\n")
 
 
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -22,7 +22,7 @@ from bot.ocm.builder import ConstructorError, build
 from bot.ocm.credentials import CredentialsError, CredentialStore
 from bot.ocm.graph import GraphError
 from bot.ocm.layout import IntegrityError
-from bot.ocm.location import LocationError, parse_location, parse_repository
+from bot.ocm.location import LocationError, Repository, parse_location, parse_repository
 from bot.ocm.model import DescriptorError
 from bot.ocm.reader import ComponentError, ComponentReader, UnsafeArchive, describe
 from bot.ocm.store import NotFound, StoreError
@@ -34,32 +34,32 @@ _FAILURES = (
 )  # fmt: skip
 
 
+def add_repository_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach OCM repositories: credentials, a content cache, plain HTTP on loopback."""
+    parser.add_argument("--docker-config", type=Path, help="docker config.json with auths")
+    parser.add_argument("--ocm-config", type=Path, help="OCM config with credentials")
+    parser.add_argument("--cache-dir", type=Path, help="keep downloaded content here, by digest")
+    parser.add_argument(
+        "--plain-http-loopback",
+        action="store_true",
+        help="talk plain HTTP to registries on loopback addresses",
+    )
+
+
 def add_commands(ocm: argparse.ArgumentParser) -> None:
     commands = ocm.add_subparsers(dest="ocm_command", metavar="OCM_COMMAND")
     commands.required = True
 
-    def common(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--docker-config", type=Path, help="docker config.json with auths")
-        parser.add_argument("--ocm-config", type=Path, help="OCM config with credentials")
-        parser.add_argument(
-            "--cache-dir", type=Path, help="keep downloaded content here, by digest"
-        )
-        parser.add_argument(
-            "--plain-http-loopback",
-            action="store_true",
-            help="talk plain HTTP to registries on loopback addresses",
-        )
-
     versions = commands.add_parser("versions", help="list a component's versions, oldest first")
     versions.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT")
-    common(versions)
+    add_repository_options(versions)
     versions.set_defaults(ocm_handler=_versions)
 
     get = commands.add_parser("get", help="print a component version's descriptor")
     get.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT:VERSION")
     get.add_argument("--recursive", action="store_true", help="also every referenced version")
     get.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
-    common(get)
+    add_repository_options(get)
     get.set_defaults(ocm_handler=_get)
 
     download = commands.add_parser("download", help="extract a directory resource")
@@ -68,13 +68,13 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
         "resource", metavar="RESOURCE", help="resource name, or REF/…/RESOURCE through references"
     )
     download.add_argument("directory", metavar="DIR", type=Path)
-    common(download)
+    add_repository_options(download)
     download.set_defaults(ocm_handler=_download)
 
     builder = commands.add_parser("build", help="write component versions from a constructor")
     builder.add_argument("constructor", metavar="CONSTRUCTOR", type=Path)
     builder.add_argument("--to", required=True, metavar="REPOSITORY", help="registry or CTF dir")
-    common(builder)
+    add_repository_options(builder)
     builder.set_defaults(ocm_handler=_build)
 
 
@@ -84,17 +84,21 @@ def _credentials(args: argparse.Namespace) -> CredentialStore:
     return CredentialStore.from_texts(docker, ocm)
 
 
-def _reader(args: argparse.Namespace, *, need_version: bool) -> tuple[ComponentReader, Any]:
-    location = parse_location(args.location)
-    if need_version and not location.version:
-        raise LocationError(f"{args.location}: give a version (COMPONENT:VERSION)")
-    reader = open_reader(
-        location.repository,
+def reader_for(args: argparse.Namespace, repository: Repository) -> ComponentReader:
+    """A reader for `repository` with the command line's repository options."""
+    return open_reader(
+        repository,
         credentials=_credentials(args),
         plain_http_loopback=args.plain_http_loopback,
         cache_dir=args.cache_dir,
     )
-    return reader, location
+
+
+def _reader(args: argparse.Namespace, *, need_version: bool) -> tuple[ComponentReader, Any]:
+    location = parse_location(args.location)
+    if need_version and not location.version:
+        raise LocationError(f"{args.location}: give a version (COMPONENT:VERSION)")
+    return reader_for(args, location.repository), location
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -20,24 +20,26 @@ from bot.core.yamlv2 import Mark, YamlList, YamlMap
 
 
 @dataclass(frozen=True)
-class _Struct:
+class StructSchema:
     go_type: str  # as reflect prints it, for encoding/json's messages
-    fields: Mapping[
-        str, Any
-    ]  # JSON name -> "string" | "[]string" | "map" | "raw" | _Struct | _List
+    #: JSON name -> "string" | "[]string" | "bool" | "*bool" | "int64" | "map" | "raw"
+    #: | "map[string]string" | "map[string]bool" | StructSchema | ListSchema
+    fields: Mapping[str, Any]
+    #: fields whose json tag lacks `omitempty` (encoded even when empty)
+    always: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
-class _List:
-    item: _Struct
+class ListSchema:
+    item: StructSchema
 
 
-LOCAL_OBJECT_REFERENCE = _Struct("meta.LocalObjectReference", {"name": "string"})
-PROVIDER = _Struct("config.Provider", {"name": "string", "config": "raw"})
-BOOTSTRAPPER_CONFIG = _Struct(
+LOCAL_OBJECT_REFERENCE = StructSchema("meta.LocalObjectReference", {"name": "string"})
+PROVIDER = StructSchema("config.Provider", {"name": "string", "config": "raw"})
+BOOTSTRAPPER_CONFIG = StructSchema(
     "config.BootstrapperConfig",
     {
-        "component": _Struct(
+        "component": StructSchema(
             "config.Component",
             {
                 "location": "string",
@@ -45,32 +47,41 @@ BOOTSTRAPPER_CONFIG = _Struct(
                 "fluxcdTemplateResourcePath": "string",
             },
         ),
-        "repository": _Struct(
+        "repository": StructSchema(
             "config.DeploymentRepository",
             {"url": "string", "pushBranch": "string", "pullBranch": "string", "provider": "string"},
         ),
-        "providers": _Struct(
+        "providers": StructSchema(
             "config.Providers",
             {
-                "clusterProviders": _List(PROVIDER),
-                "serviceProviders": _List(PROVIDER),
-                "platformServices": _List(PROVIDER),
+                "clusterProviders": ListSchema(PROVIDER),
+                "serviceProviders": ListSchema(PROVIDER),
+                "platformServices": ListSchema(PROVIDER),
             },
         ),
         "imagePullSecrets": "[]string",
-        "openmcpOperator": _Struct("config.OpenMCPOperator", {"config": "raw"}),
+        "openmcpOperator": StructSchema("config.OpenMCPOperator", {"config": "raw"}),
         "environment": "string",
         "templateInput": "map",
-        "externalSecrets": _Struct(
+        "externalSecrets": StructSchema(
             "config.ExternalSecrets",
             {
                 "repositorySecretRef": LOCAL_OBJECT_REFERENCE,
-                "imagePullSecrets": _List(LOCAL_OBJECT_REFERENCE),
+                "imagePullSecrets": ListSchema(LOCAL_OBJECT_REFERENCE),
             },
         ),
     },
 )
-_GO_TYPE_NAMES = {"string": "string", "[]string": "[]string", "map": "map[string]interface {}"}
+_GO_TYPE_NAMES = {
+    "string": "string",
+    "[]string": "[]string",
+    "bool": "bool",
+    "*bool": "*bool",
+    "int64": "int64",
+    "map": "map[string]interface {}",
+    "map[string]string": "map[string]string",
+    "map[string]bool": "map[string]bool",
+}
 ABSENT = object()
 
 
@@ -87,9 +98,9 @@ def _json_kind(value: Any) -> str:
 
 
 def _go_type(kind: Any) -> str:
-    if isinstance(kind, _Struct):
+    if isinstance(kind, StructSchema):
         return kind.go_type
-    if isinstance(kind, _List):
+    if isinstance(kind, ListSchema):
         return "[]" + kind.item.go_type
     return _GO_TYPE_NAMES[kind]
 
@@ -144,7 +155,9 @@ class GoDecoder:
 
     # Decoding into the Go struct.
 
-    def decode_struct(self, value: Any, schema: _Struct, path: str, mark: Mark) -> dict[str, Any]:
+    def decode_struct(
+        self, value: Any, schema: StructSchema, path: str, mark: Mark
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if value is None:
             return out
@@ -184,7 +197,7 @@ class GoDecoder:
         return out
 
     def decode_field(
-        self, item: Any, kind: Any, path: str, mark: Mark, text: str | None, parent: _Struct
+        self, item: Any, kind: Any, path: str, mark: Mark, text: str | None, parent: StructSchema
     ) -> Any:
         if kind == "raw":
             # json.RawMessage keeps anything, even null (as the text "null").
@@ -214,12 +227,29 @@ class GoDecoder:
                 self.type_error(item, kind, path, mark, struct_name=parent.go_type)
                 return ABSENT
             return json_numbers(self.jsonable(item, mark))
-        if isinstance(kind, _Struct):
+        if kind in ("bool", "*bool", "int64"):
+            return self.decode_scalar(item, kind, path, mark, parent)
+        if kind in ("map[string]string", "map[string]bool"):
+            if not isinstance(item, YamlMap):
+                self.type_error(item, kind, path, mark, struct_name=parent.go_type)
+                return ABSENT
+            element = kind.removeprefix("map[string]")
+            out_map: dict[str, Any] = {}
+            for key, v, key_mark, value_mark, text in item.items():
+                name = self.json_key(key, key_mark)
+                if element == "string" and v is not None and not isinstance(v, YamlMap | YamlList):
+                    out_map[name] = self.coerce_string(v, f"{path}.{name}", value_mark, text)
+                elif element == "bool" and (v is None or isinstance(v, bool)):
+                    out_map[name] = bool(v)
+                else:
+                    self.type_error(v, element, path, value_mark, struct_name=parent.go_type)
+            return out_map
+        if isinstance(kind, StructSchema):
             if not isinstance(item, YamlMap):
                 self.type_error(item, kind, path, mark, struct_name=parent.go_type)
                 return ABSENT
             return self.decode_struct(item, kind, path, mark)
-        assert isinstance(kind, _List)
+        assert isinstance(kind, ListSchema)
         if not isinstance(item, YamlList):
             self.type_error(item, kind, path, mark, struct_name=parent.go_type)
             return ABSENT
@@ -231,6 +261,16 @@ class GoDecoder:
                 continue
             out.append(self.decode_struct(v, kind.item, f"{path}[{i}]", m))
         return out
+
+    def decode_scalar(
+        self, item: Any, kind: str, path: str, mark: Mark, parent: StructSchema
+    ) -> Any:
+        if kind in ("bool", "*bool") and isinstance(item, bool):
+            return item
+        if kind == "int64" and isinstance(item, int) and not isinstance(item, bool):
+            return item
+        self.type_error(item, kind, path, mark, struct_name=parent.go_type)
+        return ABSENT
 
     def coerce_string(self, value: Any, path: str, mark: Mark, text: str | None) -> str:
         if isinstance(value, str):
@@ -252,13 +292,13 @@ class GoDecoder:
             )
         return result
 
-    def match_field(self, name: str, schema: _Struct) -> str | None:
+    def match_field(self, name: str, schema: StructSchema) -> str | None:
         if name in schema.fields:
             return name
         folded = name.casefold()
         return next((f for f in schema.fields if f.casefold() == folded), None)
 
-    def unknown_key(self, name: str, schema: _Struct, path: str, mark: Mark) -> None:
+    def unknown_key(self, name: str, schema: StructSchema, path: str, mark: Mark) -> None:
         if schema is BOOTSTRAPPER_CONFIG and name == "bot":
             return
         hint = did_you_mean(name, schema.fields)

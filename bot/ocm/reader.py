@@ -129,6 +129,13 @@ class ComponentReader:
 
     def download_directory(self, cv: ComponentVersion, name: str, target: Path) -> list[str]:
         """Extract a directory (tar or tgz) resource into `target`; returns the files written."""
+        return extract_tar(self._directory_tar(cv, name), target)
+
+    def read_directory(self, cv: ComponentVersion, name: str) -> dict[str, bytes]:
+        """A directory (tar or tgz) resource's regular files, in memory, by relative path."""
+        return read_tar(self._directory_tar(cv, name))
+
+    def _directory_tar(self, cv: ComponentVersion, name: str) -> bytes:
         resource = cv.resource(name)
         if resource is None:
             raise ComponentError(
@@ -137,8 +144,7 @@ class ComponentReader:
         media_type = str(resource.access.get("mediaType", "application/x-tar"))
         if media_type not in layout.TAR_TYPES:
             raise ComponentError(f"resource {name} has media type {media_type}, not a directory")
-        data = layout.maybe_gunzip(self.local_blob(cv, resource), limit=MAX_RESOURCE_BYTES)
-        return extract_tar(data, target)
+        return layout.maybe_gunzip(self.local_blob(cv, resource), limit=MAX_RESOURCE_BYTES)
 
     # --- graphs -----------------------------------------------------------------------------------
 
@@ -174,40 +180,67 @@ class AsyncComponentReader:
         async with self._lock:
             return await asyncio.to_thread(self.reader.resolve, component, version)
 
+    async def read_directory(self, cv: ComponentVersion, name: str) -> dict[str, bytes]:
+        async with self._lock:
+            return await asyncio.to_thread(self.reader.read_directory, cv, name)
+
     async def download_directory(self, cv: ComponentVersion, name: str, target: Path) -> list[str]:
         async with self._lock:
             return await asyncio.to_thread(self.reader.download_directory, cv, name, target)
 
 
+def _checked_members(archive: tarfile.TarFile, root: Path) -> list[tarfile.TarInfo]:
+    """The archive's entries, refusing any that would land outside `root` or are too many or
+    too large in total."""
+    members = archive.getmembers()
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise UnsafeArchive(f"archive has more than {MAX_ARCHIVE_MEMBERS} entries")
+    total = 0
+    for member in members:
+        name = member.name
+        if name.startswith("/") or ".." in Path(name).parts:
+            raise UnsafeArchive(f"archive entry {name!r} points outside the target")
+        if member.issym() or member.islnk():
+            link = (root / Path(name).parent / member.linkname).resolve()
+            if member.linkname.startswith("/") or not link.is_relative_to(root):
+                raise UnsafeArchive(f"archive link {name!r} points outside the target")
+        elif not (member.isfile() or member.isdir()):
+            raise UnsafeArchive(f"archive entry {name!r} is not a file or directory")
+        total += member.size
+        if total > MAX_RESOURCE_BYTES:
+            raise UnsafeArchive(f"archive expands beyond {MAX_RESOURCE_BYTES} bytes")
+    return members
+
+
+def read_tar(data: bytes) -> dict[str, bytes]:
+    """A tar's regular files by normalised relative path; links are refused (a file set has
+    none)."""
+    files: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+            for member in _checked_members(archive, Path("/nonexistent-root")):
+                if member.issym() or member.islnk():
+                    raise UnsafeArchive(f"archive entry {member.name!r} is a link")
+                if member.isfile():
+                    extracted = archive.extractfile(member)
+                    assert extracted is not None
+                    path = "/".join(p for p in member.name.split("/") if p not in ("", "."))
+                    files[path] = extracted.read()
+    except tarfile.TarError as err:
+        raise UnsafeArchive(f"not a tar archive: {err}") from None
+    return files
+
+
 def extract_tar(data: bytes, target: Path) -> list[str]:
     """Extract a tar into `target`, refusing anything that would land outside it."""
     target.mkdir(parents=True, exist_ok=True)
-    root = target.resolve()
-    written = []
-    total = 0
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            members = archive.getmembers()
-            if len(members) > MAX_ARCHIVE_MEMBERS:
-                raise UnsafeArchive(f"archive has more than {MAX_ARCHIVE_MEMBERS} entries")
-            for member in members:
-                name = member.name
-                if name.startswith("/") or ".." in Path(name).parts:
-                    raise UnsafeArchive(f"archive entry {name!r} points outside the target")
-                if member.issym() or member.islnk():
-                    link = (root / Path(name).parent / member.linkname).resolve()
-                    if member.linkname.startswith("/") or not link.is_relative_to(root):
-                        raise UnsafeArchive(f"archive link {name!r} points outside the target")
-                elif not (member.isfile() or member.isdir()):
-                    raise UnsafeArchive(f"archive entry {name!r} is not a file or directory")
-                total += member.size
-                if total > MAX_RESOURCE_BYTES:
-                    raise UnsafeArchive(f"archive expands beyond {MAX_RESOURCE_BYTES} bytes")
+            members = _checked_members(archive, target.resolve())
             archive.extractall(target, filter="data")
-            written = sorted(m.name.lstrip("./") for m in members if m.isfile())
     except tarfile.TarError as err:
         raise UnsafeArchive(f"not a tar archive: {err}") from None
-    return written
+    return sorted(m.name.lstrip("./") for m in members if m.isfile())
 
 
 def describe(cv: ComponentVersion) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from bot import __version__
 from bot.cli import main
 
 ROOT = Path(__file__).parents[2]
-EXAMPLE = ROOT / "examples" / "landscape" / ".bootstrap" / "config.yaml"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "bootstrap-bot"
 
 
@@ -49,26 +48,14 @@ def test_every_command_has_help(capsys, command):
     [
         ((), "the following arguments are required: COMMAND"),
         (("deploy",), "invalid choice: 'deploy'"),
-        (("render",), "the following arguments are required: CONFIG"),
-        (("render", "a.yaml", "b.yaml"), "unrecognized arguments: b.yaml"),
-        (("render", "--frobnicate", "x.yaml"), "unrecognized arguments: --frobnicate"),
+        (("render", "a.yaml"), "unrecognized arguments: a.yaml"),
+        (("render", "--frobnicate"), "unrecognized arguments: --frobnicate"),
     ],
 )
 def test_bad_usage_exits_2_with_a_clear_message(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert message in err and "see 'bootstrap-bot" in err
-
-
-def test_render_the_bundled_example_prints_the_resolved_config(capsys):
-    code, out, err = run(capsys, "render", str(EXAMPLE))
-    assert code == 0
-    resolved = yaml.safe_load(out)
-    assert resolved["environment"] == "dev"
-    assert resolved["component"]["fluxcdTemplateResourcePath"] == "gitops-templates/fluxcd"
-    assert resolved["repository"]["pullBranch"] == "outgoing"
-    assert resolved["bot"]["upgrade"]["constraint"] == ">=0.0.1, <1.0.0"
-    assert "printing the resolved config" in err
 
 
 def test_render_reports_every_error_located_and_what_the_go_tool_would_say(capsys, tmp_path):
@@ -88,7 +75,7 @@ def test_render_reports_every_error_located_and_what_the_go_tool_would_say(capsy
         enviroment: dev
     """)
     )
-    code, out, err = run(capsys, "render", str(config))
+    code, out, err = run(capsys, "render", "--repo", str(tmp_path), "--config", str(config))
     assert code == 1 and out == ""
     lines = err.splitlines()
     assert lines[:4] == [
@@ -103,9 +90,16 @@ def test_render_reports_every_error_located_and_what_the_go_tool_would_say(capsy
     assert lines[5].startswith("openmcp-bootstrapper would say: invalid config file: [")
 
 
-def test_render_a_missing_file(capsys, tmp_path):
-    code, _, err = run(capsys, "render", str(tmp_path / "nope.yaml"))
-    assert code == 1 and "cannot read config file" in err and "No such file" in err
+def test_render_a_directory_without_a_config(capsys, tmp_path):
+    code, _, err = run(capsys, "render", "--repo", str(tmp_path))
+    assert code == 1
+    assert ".bootstrap/config.yaml: error: no bootstrap config here" in err
+    assert "nothing written" in err and list(tmp_path.iterdir()) == []
+
+
+def test_render_a_missing_config_file(capsys, tmp_path):
+    code, _, err = run(capsys, "render", "--repo", str(tmp_path), "--config", "/nonexistent.yaml")
+    assert code == 1 and "No such file" in err
 
 
 def test_serve_check_prints_settings_without_secrets(capsys, monkeypatch):

@@ -1,0 +1,91 @@
+"""A set of repository files: POSIX path -> bytes. Pure.
+
+Everything the renderer reads (template resources, extra manifests) and everything it produces
+is a FileSet, so the same value can come from a directory, a git tree or a component archive and
+go back to any of them. Iteration is in bytewise path order, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import PurePosixPath
+
+
+class PathError(ValueError):
+    """A path that is absolute, empty or leaves its root (`..`)."""
+
+
+def normalize(path: str) -> str:
+    """A clean relative POSIX path, refusing anything that could leave the repository."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if path.startswith("/") or not parts or ".." in parts:
+        raise PathError(f"not a relative path inside the repository: {path!r}")
+    return "/".join(parts)
+
+
+class FileSet(Mapping[str, bytes]):
+    """An immutable mapping of relative POSIX paths to file contents."""
+
+    __slots__ = ("_files",)
+
+    def __init__(self, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = ()) -> None:
+        items = files.items() if isinstance(files, Mapping) else files
+        self._files = {normalize(path): bytes(data) for path, data in items}
+
+    def __getitem__(self, path: str) -> bytes:
+        return self._files[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._files, key=str.encode))
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FileSet):
+            return self._files == other._files
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._files.items()))
+
+    def __repr__(self) -> str:
+        return f"FileSet({len(self)} files)"
+
+    def text(self, path: str) -> str:
+        return self._files[path].decode("utf-8")
+
+    def under(self, directory: str) -> FileSet:
+        """The files below `directory`, with paths relative to it."""
+        prefix = normalize(directory) + "/"
+        return FileSet(
+            (p[len(prefix) :], d) for p, d in self._files.items() if p.startswith(prefix)
+        )
+
+    def has_directory(self, directory: str) -> bool:
+        prefix = normalize(directory) + "/"
+        return any(p.startswith(prefix) for p in self._files)
+
+    def moved_to(self, directory: str) -> FileSet:
+        """The same files with `directory/` in front of every path."""
+        prefix = normalize(directory)
+        return FileSet((f"{prefix}/{p}", d) for p, d in self._files.items())
+
+    def without(self, predicate_prefixes: Iterable[str]) -> FileSet:
+        """The files outside every given directory."""
+        prefixes = tuple(normalize(p) + "/" for p in predicate_prefixes)
+        return FileSet((p, d) for p, d in self._files.items() if not p.startswith(prefixes))
+
+    def top_level_files(self) -> list[str]:
+        """Names of the files directly in the root, sorted as Go's os.ReadDir sorts them."""
+        return sorted((p for p in self._files if "/" not in p), key=str.encode)
+
+    def __or__(self, other: Mapping[str, bytes]) -> FileSet:
+        """Both sets; where a path is in both, `other` wins (a later copy overwrites)."""
+        merged = dict(self._files)
+        merged.update((normalize(p), bytes(d)) for p, d in other.items())
+        return FileSet(merged)
+
+
+def suffix_of(path: str) -> str:
+    return PurePosixPath(path).suffix

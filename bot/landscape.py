@@ -1,0 +1,202 @@
+"""Render a landscape branch: read its inputs, fetch the OCM content, render, check with kustomize.
+
+This is the one place where the pure renderer meets the outside (the OCM repository and the
+kustomize binary). It takes the branch as a file set and returns the new file set, so the CLI
+(a directory) and the GitHub App (a git tree) share it:
+
+1. read `.bootstrap/config.yaml`, the extra manifests and the kustomization patches;
+2. resolve the root component version's graph and fetch the directory resources it needs;
+3. render (again, with version lists, if a template lists component versions);
+4. replace the owned directories (`envs/<env>/`, `resources/`) with the rendering;
+5. build `envs/<env>` and `envs/<env>/fluxcd` with kustomize: a render that does not build is a
+   failure, reported before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.core.changes import ChangeSummary, summarize_changes
+from bot.core.config import CONFIG_PATH, BootstrapConfig, ConfigError, load_bootstrap_config
+from bot.core.fileset import FileSet
+from bot.core.problems import Problem
+from bot.core.render import (
+    NeedsVersionLists,
+    RenderError,
+    Rendering,
+    RenderProblem,
+    directories_needed,
+    landscape_sources,
+    render_landscape,
+)
+from bot.kustomize import KustomizeError, build_files
+from bot.ocm.graph import ComponentGraph
+from bot.ocm.layout import IntegrityError
+from bot.ocm.location import LocationError, Repository, parse_location
+from bot.ocm.reader import ComponentError, ComponentReader, UnsafeArchive
+from bot.ocm.store import NotFound, StoreError
+
+Stage = Literal["config", "ocm", "render", "kustomize"]
+Objects = dict[str, list[dict[str, Any]]]
+_OCM_FAILURES = (ComponentError, IntegrityError, LocationError, NotFound, StoreError, UnsafeArchive)
+
+
+class LandscapeError(Exception):
+    """The landscape cannot be rendered. `stage` says which step refused, `problems` where."""
+
+    def __init__(
+        self,
+        stage: Stage,
+        problems: list[RenderProblem],
+        *,
+        warnings: list[RenderProblem] | None = None,
+        go_message: str | None = None,
+    ) -> None:
+        self.stage = stage
+        self.problems = problems
+        self.warnings = warnings or []
+        #: for a config openmcp-bootstrapper would refuse too: its own error text
+        self.go_message = go_message
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class LandscapeRender:
+    config: BootstrapConfig
+    rendering: Rendering
+    #: the whole branch after the render: untouched files plus the owned directories
+    tree: FileSet
+    #: kustomize's objects of `envs/<env>` and `envs/<env>/fluxcd`
+    objects: Objects
+    warnings: tuple[RenderProblem, ...] = ()
+
+
+def _located(problem: Problem) -> RenderProblem:
+    return RenderProblem(
+        problem.message,
+        problem.file,
+        problem.mark.line,
+        problem.mark.column,
+        severity=problem.severity,
+    )
+
+
+def kustomize_directories(config: BootstrapConfig) -> list[str]:
+    env = config.environment
+    return [f"envs/{env}", f"envs/{env}/fluxcd"]
+
+
+def read_config(
+    tree: FileSet, config_path: str = CONFIG_PATH, config_text: str | None = None
+) -> tuple[BootstrapConfig, list[Problem]]:
+    """The config at `config_path` in `tree` (or `config_text`, reported as `config_path`)."""
+    if config_text is None:
+        if config_path not in tree:
+            raise LandscapeError("config", [RenderProblem("no bootstrap config here", config_path)])
+        config_text = tree[config_path].decode("utf-8", errors="replace")
+    try:
+        loaded = load_bootstrap_config(config_text, file=config_path)
+    except ConfigError as err:
+        raise LandscapeError(
+            "config",
+            [_located(p) for p in err.errors],
+            warnings=[_located(p) for p in err.warnings],
+            go_message=err.go_message,
+        ) from None
+    return loaded.config, loaded.warnings
+
+
+def fetch_graph(
+    config: BootstrapConfig, reader: ComponentReader, component: str, version: str
+) -> tuple[ComponentGraph, dict[tuple[str, str, str], FileSet]]:
+    """The graph and the directory resources the render needs (missing optional ones left out)."""
+    graph = reader.resolve(component, version)
+    directories = {}
+    try:
+        needed = directories_needed(config, graph)
+    except RenderError as err:
+        raise LandscapeError("ocm", err.problems) from None
+    for wanted in needed:
+        cv = graph.get(wanted.component, wanted.version)
+        if cv.resource(wanted.resource) is None and not wanted.required:
+            continue
+        directories[wanted.key] = FileSet(reader.read_directory(cv, wanted.resource))
+    return graph, directories
+
+
+def render_tree(
+    tree: FileSet,
+    open_reader: Callable[[Repository], ComponentReader],
+    *,
+    config_path: str = CONFIG_PATH,
+    config_text: str | None = None,
+) -> LandscapeRender:
+    """The branch `tree` re-rendered; raises LandscapeError, having changed nothing.
+
+    The config is `config_path` in the tree, or `config_text` (reported as `config_path`);
+    the extra manifests and patches always come from the tree's `.bootstrap/`.
+    """
+    config, warnings = read_config(tree, config_path, config_text)
+    sources = landscape_sources(tree)
+    try:
+        location = parse_location(config.component.location)
+        if not location.version:
+            raise LocationError(f"component.location has no version: {config.component.location}")
+        reader = open_reader(location.repository)
+        graph, directories = fetch_graph(config, reader, location.component, location.version)
+        version_lists: dict[str, list[str]] = {}
+        for _attempt in range(2):
+            try:
+                rendering = render_landscape(
+                    config,
+                    graph,
+                    directories,
+                    sources.extra_manifests,
+                    sources.patches,
+                    version_lists=version_lists,
+                )
+                break
+            except NeedsVersionLists as needs:
+                version_lists.update({c: reader.list_versions(c) for c in needs.components})
+        else:  # pragma: no cover - the second attempt has every list the first one asked for
+            raise LandscapeError("render", [RenderProblem("version lists kept changing")])
+    except _OCM_FAILURES as err:
+        raise LandscapeError("ocm", [RenderProblem(str(err), config_path)]) from None
+    except RenderError as err:
+        raise LandscapeError("render", err.problems) from None
+    new_tree = tree.without(rendering.owned) | rendering.files
+    try:
+        objects = build_files(rendering.files, kustomize_directories(config))
+    except KustomizeError as err:
+        raise LandscapeError("kustomize", [RenderProblem(str(err))]) from None
+    return LandscapeRender(config, rendering, new_tree, objects, tuple(map(_located, warnings)))
+
+
+def current_objects(tree: FileSet, config: BootstrapConfig) -> tuple[Objects | None, str]:
+    """kustomize's objects of the branch as it is, or None and why, when it does not build."""
+    env = config.environment
+    if f"envs/{env}/kustomization.yaml" not in tree:
+        return {}, ""
+    owned = {p: d for p, d in tree.items() if p.startswith((f"envs/{env}/", "resources/"))}
+    try:
+        return build_files(owned, kustomize_directories(config)), ""
+    except KustomizeError as err:
+        return None, str(err)
+
+
+def _all(objects: Objects) -> list[dict[str, Any]]:
+    return [obj for directory in objects.values() for obj in directory]
+
+
+def change_summary(old_tree: FileSet, result: LandscapeRender) -> ChangeSummary:
+    """What `result` changes against the branch as it was: files, and objects after kustomize."""
+    before, why = current_objects(old_tree, result.config)
+    return summarize_changes(
+        old_tree,
+        result.tree,
+        _all(before) if before is not None else None,
+        _all(result.objects),
+        objects_unknown=why,
+    )
