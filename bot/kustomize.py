@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +74,14 @@ def build_files(
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        built = {}
-        for directory in directories:
+
+        def build_one(directory: str) -> list[dict[str, Any]]:
             try:
-                built[directory] = build(root / directory)
+                return build(root / directory)
             except KustomizeError as err:
                 message = str(err).replace(scratch + "/", "")
                 raise KustomizeError(f"kustomize build {directory}: {message}") from None
-        return built
+
+        # Each build is its own process, so they run side by side.
+        with ThreadPoolExecutor(max_workers=len(directories) or 1) as pool:
+            return dict(zip(directories, pool.map(build_one, directories), strict=True))

@@ -192,7 +192,11 @@ def _all(objects: Objects) -> list[dict[str, Any]]:
 
 def change_summary(old_tree: FileSet, result: LandscapeRender) -> ChangeSummary:
     """What `result` changes against the branch as it was: files, and objects after kustomize."""
-    before, why = current_objects(old_tree, result.config)
+    if old_tree == result.tree:
+        before: Objects | None = result.objects  # same files, same objects: no second build
+        why = ""
+    else:
+        before, why = current_objects(old_tree, result.config)
     return summarize_changes(
         old_tree,
         result.tree,

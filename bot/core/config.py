@@ -76,8 +76,16 @@ class Component:
 
     @property
     def repository(self) -> str:
-        """The OCM repository: everything before the first `//`, as the Go tool splits it."""
-        return self.location.split("//", 1)[0]
+        """The OCM repository: everything before the first `//`, as the Go tool splits it, except
+        that a `scheme://` in front is skipped (the Go tool cannot read such a location)."""
+        start = 0
+        if "::" in self.location.split("//", 1)[0]:
+            start = self.location.index("::") + 2
+        for scheme in ("http://", "https://", "oci://"):
+            if self.location.startswith(scheme, start):
+                start += len(scheme)
+                break
+        return self.location[:start] + self.location[start:].split("//", 1)[0]
 
 
 @dataclass(frozen=True)

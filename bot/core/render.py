@@ -344,13 +344,17 @@ def _template_input(config: BootstrapConfig, plan: _Plan) -> dict[str, Any]:
 
 
 def _template_problem(err: TemplateError, file: str, origin: str) -> RenderProblem:
+    """A template failure, located in the file the user can change when there is one (an extra
+    manifest, the patches file), else in the output file with the template it came from."""
     line = column = 0
     found = _TEMPLATE_POSITION.match(err.message) or _NO_VALUE_POSITION.search(err.message)
     if found:
         line = int(found.group(1))
         column = int(found.group(2) or 0)
     message = err.message
-    if origin and origin != file:
+    if origin.startswith(".bootstrap/"):
+        file = origin
+    elif origin and origin != file:
         message += f" (from {origin})"
     return RenderProblem(message, file=file, line=line, column=column, detail=err.excerpt)
 
@@ -391,12 +395,15 @@ def _template_all(
     problems = []
     funcs = ocm.table()
     for path in sorted(files, key=str.encode):
+        origin = origins.get(path, "")
+        # Go names templates by their temporary path; the user's own file is the better name.
+        name = origin if origin.startswith(".bootstrap/") else path
         try:
             text = render_bootstrapper_file(
-                _decode(files[path]), {"Values": values}, name=path, funcs=funcs
+                _decode(files[path]), {"Values": values}, name=name, funcs=funcs
             )
         except TemplateError as err:
-            problems.append(_template_problem(err, path, origins.get(path, "")))
+            problems.append(_template_problem(err, path, origin))
             continue
         out[path] = _encode(text)
     if problems:

@@ -6,48 +6,21 @@ Pure: `location`, `model`, `layout`, `graph`, `credentials`. I/O: `ctf`, `regist
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from bot.ocm.cache import CachingStore
-from bot.ocm.credentials import CredentialStore
-from bot.ocm.ctf import CTFStore
-from bot.ocm.location import Repository
-from bot.ocm.reader import ComponentReader
-from bot.ocm.registry import RegistryStore
-from bot.ocm.store import Store, WritableStore
+if TYPE_CHECKING:
+    from bot.ocm.access import open_reader, open_store
 
+__all__ = ["open_reader", "open_store"]
 
-def open_store(
-    repository: Repository,
-    *,
-    credentials: CredentialStore | None = None,
-    plain_http_loopback: bool = False,
-    create: bool = False,
-) -> WritableStore:
-    """The store behind a repository; plain HTTP only if the location said so (or, with the
-    setting, for loopback registries)."""
-    if repository.kind == "ctf":
-        return CTFStore(Path(repository.path), create=create)
-    plain = repository.plain_http or (plain_http_loopback and repository.is_loopback)
-    scheme = "http" if plain else "https"
-    lookup = None
-    if credentials is not None:
-        lookup = partial(credentials.lookup, repository.host, scheme=scheme)
-    return RegistryStore(repository.host, plain_http=plain, credentials=lookup)
+# The I/O half is imported on first use, so the pure modules (model, graph, location) can be
+# used without pulling in the registry client.
+_ACCESS = ("open_reader", "open_store")
 
 
-def open_reader(
-    repository: Repository,
-    *,
-    credentials: CredentialStore | None = None,
-    plain_http_loopback: bool = False,
-    cache_dir: Path | None = None,
-) -> ComponentReader:
-    """A reader for a repository; with `cache_dir`, content is kept on disk by digest."""
-    store: Store = open_store(
-        repository, credentials=credentials, plain_http_loopback=plain_http_loopback
-    )
-    if cache_dir is not None:
-        store = CachingStore(store, cache_dir, namespace=str(repository))
-    return ComponentReader(store, repository)
+def __getattr__(name: str) -> Any:
+    if name in _ACCESS:
+        from bot.ocm import access
+
+        return getattr(access, name)
+    raise AttributeError(f"module 'bot.ocm' has no attribute {name!r}")

@@ -1,0 +1,197 @@
+"""`bootstrap-bot render` end to end: the reference graph built with `bootstrap-bot ocm build`
+into the real registry and into a CTF, rendered into a landscape directory, compared with the
+Go tool's expected repository, and checked with the real kustomize."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from bot.cli_render import read_tree
+from bot.core.fileset import FileSet
+from tests.reference_case import (
+    CASE,
+    ROOT_COMPONENT,
+    config_text,
+    expected_tree,
+    landscape_tree,
+)
+
+pytestmark = pytest.mark.peers
+
+ROOT_DIR = Path(__file__).parents[2]
+EXAMPLES = ROOT_DIR / "examples"
+CONSTRUCTOR = CASE / "component-constructor.yaml"
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(root: Path, files: FileSet) -> Path:
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    return root
+
+
+@pytest.fixture(params=["registry", "ctf"])
+def repository(request, tmp_path, capsys) -> tuple[str, list[str]]:
+    """The reference graph, built by `bootstrap-bot ocm build`; returns the repository as the
+    config names it and the options to reach it."""
+    if request.param == "ctf":
+        repository, options = str(tmp_path / "ctf"), []
+    else:
+        registry = request.getfixturevalue("oci_registry")
+        prefix = f"render-{hashlib.sha256(str(tmp_path).encode()).hexdigest()[:8]}"
+        # No scheme: the Go tool splits the location at the first `//`.
+        repository, options = f"{registry.host}/{prefix}", ["--plain-http-loopback"]
+    code, _, err = cli(capsys, "ocm", "build", str(CONSTRUCTOR), "--to", repository, *options)
+    assert code == 0, err
+    return repository, options
+
+
+@pytest.fixture
+def landscape(tmp_path, repository) -> Path:
+    location = f"{repository[0]}//{ROOT_COMPONENT}:v0.0.1"
+    return write(tmp_path / "landscape", landscape_tree(config_text(location)))
+
+
+def test_reference_case_renders_byte_identical_to_the_go_tool(capsys, landscape, repository):
+    code, out, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 0, err
+    rendered = {p: d for p, d in read_tree(landscape).items() if not p.startswith(".bootstrap/")}
+    expected = expected_tree(repository[0])
+    assert sorted(rendered) == sorted(expected)
+    for path, data in expected.items():
+        assert rendered[path] == data, path
+    assert "Files: 23 added, 0 changed, 0 removed." in out
+    assert "  + Kustomization default/bootstrap (kustomize.toolkit.fluxcd.io/v1)" in out
+
+
+def test_rerendering_an_up_to_date_tree_changes_nothing(capsys, landscape, repository):
+    assert cli(capsys, "render", "--repo", str(landscape), *repository[1])[0] == 0
+    before = read_tree(landscape)
+    code, out, _ = cli(capsys, "render", "--repo", str(landscape), "--check", *repository[1])
+    assert (code, out) == (0, "The rendered manifests are up to date.\n")
+    assert cli(capsys, "render", "--repo", str(landscape), *repository[1])[0] == 0
+    assert read_tree(landscape) == before
+
+
+def test_removing_a_provider_removes_its_file_and_entry(capsys, landscape, repository):
+    options = repository[1]
+    assert cli(capsys, "render", "--repo", str(landscape), *options)[0] == 0
+    config = landscape / ".bootstrap/config.yaml"
+    config.write_text(config.read_text().replace("  serviceProviders:\n    - name: test\n", ""))
+
+    code, out, _ = cli(capsys, "render", "--repo", str(landscape), "--check", "--diff", *options)
+    assert code == 1  # out of date, and --check wrote nothing
+    assert (landscape / "resources/openmcp/service-providers/test.yaml").exists()
+    assert "  - resources/openmcp/service-providers/test.yaml" in out
+    assert "  - ServiceProvider test (openmcp.cloud/v1alpha1)" in out
+    assert "--- a/resources/openmcp/service-providers/test.yaml\n+++ /dev/null" in out
+    assert "-- service-providers/test.yaml\n" in out  # the kustomization entry, in the diff
+
+    assert cli(capsys, "render", "--repo", str(landscape), *options)[0] == 0
+    assert not (landscape / "resources/openmcp/service-providers").exists()
+    kustomization = yaml.safe_load((landscape / "resources/openmcp/kustomization.yaml").read_text())
+    assert "service-providers/test.yaml" not in kustomization["resources"]
+
+
+def test_stale_files_in_owned_directories_go_and_others_stay(capsys, landscape, repository):
+    (landscape / "resources/openmcp/old-template.yaml").parent.mkdir(parents=True)
+    (landscape / "resources/openmcp/old-template.yaml").write_text("kind: Stale\n")
+    (landscape / "envs/prod").mkdir(parents=True)
+    (landscape / "envs/prod/keep.yaml").write_text("another environment's file\n")
+    (landscape / "README.md").write_text("mine\n")
+    code, out, _ = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 0 and "  - resources/openmcp/old-template.yaml" in out
+    assert not (landscape / "resources/openmcp/old-template.yaml").exists()
+    assert (landscape / "envs/prod/keep.yaml").exists() and (landscape / "README.md").exists()
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return dict(read_tree(root))
+
+
+def test_a_config_error_leaves_the_directory_untouched(capsys, landscape, repository):
+    assert cli(capsys, "render", "--repo", str(landscape), *repository[1])[0] == 0
+    config = landscape / ".bootstrap/config.yaml"
+    config.write_text(config.read_text().replace("environment: dev", "environment: {name: dev}"))
+    before = snapshot(landscape)
+    code, out, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 1 and out == ""
+    assert ".bootstrap/config.yaml:9:14: error: json: cannot unmarshal object" in err
+    assert "nothing written" in err
+    assert snapshot(landscape) == before
+
+
+def test_a_template_error_names_the_file_and_line_and_writes_nothing(capsys, landscape, repository):
+    extra = landscape / ".bootstrap/extra-manifests/info.yaml"
+    extra.write_text("kind: ConfigMap\ndata:\n  x: {{ .Values.user.missing }}\n")
+    before = snapshot(landscape)
+    code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 1
+    assert f"{landscape}/.bootstrap/extra-manifests/info.yaml:3:5: error: template " in err
+    assert 'contains fields with "no value"' in err
+    assert snapshot(landscape) == before
+
+
+def test_a_render_kustomize_cannot_build_fails_with_kustomizes_error(capsys, landscape, repository):
+    patches = landscape / ".bootstrap/kustomization-patches.yaml"
+    patches.write_text("patches:\n- path: does-not-exist.yaml\n")
+    before = snapshot(landscape)
+    code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 1
+    assert "error: kustomize build envs/dev: " in err and "does-not-exist.yaml" in err
+    assert "/tmp/" not in err.split("kustomize build", 1)[1].split("\n", 1)[0]
+    assert snapshot(landscape) == before
+
+
+def test_an_unknown_component_version_is_an_ocm_failure(capsys, tmp_path, repository):
+    location = f"{repository[0]}//{ROOT_COMPONENT}:v9.9.9"
+    landscape = write(tmp_path / "l", landscape_tree(config_text(location)))
+    code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 1 and "v9.9.9 not found" in err
+
+
+# --- the bundled example ------------------------------------------------------------------------
+
+
+def test_the_example_renders_and_builds_with_kustomize(capsys, tmp_path):
+    demo = tmp_path / "demo"
+    shutil.copytree(EXAMPLES, demo)
+    code, out, err = cli(capsys, "render", "--repo", str(demo / "landscape"))
+    assert code == 0, err
+    assert "  + ConfigMap openmcp-system/landscape-info (v1)" in out
+    assert "  + Kustomization flux-system/flux-system (kustomize.toolkit.fluxcd.io/v1)" in out
+    info = (demo / "landscape/resources/openmcp/extra/landscape-info.yaml").read_text()
+    assert 'openmcp: "v0.0.1"' in info and "    - v0.0.1\n    - v0.0.2\n" in info
+    overlay = (demo / "landscape/envs/dev/openmcp/kustomization.yaml").read_text()
+    assert "value: platform-team" in overlay  # the example's kustomization patch
+    assert cli(capsys, "render", "--repo", str(demo / "landscape"), "--check")[0] == 0
+
+
+def test_the_bundled_component_archive_is_the_reference_graph(capsys, tmp_path):
+    """examples/openmcp.ctf.tgz holds exactly what `ocm build` makes of the reference inputs."""
+    assert cli(capsys, "ocm", "build", str(CONSTRUCTOR), "--to", str(tmp_path / "ctf"))[0] == 0
+    fresh = {
+        p.relative_to(tmp_path / "ctf").as_posix(): p.read_bytes()
+        for p in (tmp_path / "ctf").rglob("*")
+        if p.is_file()
+    }
+    with tarfile.open(EXAMPLES / "openmcp.ctf.tgz") as archive:
+        bundled = {
+            m.name.removeprefix("./"): archive.extractfile(m).read()  # type: ignore[union-attr]
+            for m in archive.getmembers()
+            if m.isfile()
+        }
+    assert bundled == fresh, "run `make example-ctf` and commit examples/openmcp.ctf.tgz"

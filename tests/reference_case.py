@@ -1,0 +1,92 @@
+"""openmcp-bootstrapper's manage-deployment-repo test case 01, as inputs for bootstrap-bot.
+
+The component graph comes from `component-constructor.yaml`, either in memory (for the pure
+renderer) or built into a real repository by the tests that need one. `expected_tree` is the
+Go tool's output after the placeholder substitution its own test makes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.fileset import FileSet
+from bot.ocm.graph import ComponentGraph
+from bot.ocm.model import parse_descriptor
+
+CASE = Path(__file__).parent / "fixtures" / "bootstrapper" / "manage-deployment-repo-01"
+EXPECTED = CASE / "expected-repo"
+ROOT_COMPONENT = "github.com/openmcp-project/openmcp"
+ROOT_VERSION = "v0.0.1"
+ORIGIN = "https://git.example/org/landscape.git"
+
+
+def directory(path: Path) -> FileSet:
+    return FileSet(
+        (p.relative_to(path).as_posix(), p.read_bytes()) for p in path.rglob("*") if p.is_file()
+    )
+
+
+def constructor_graph(
+    repository: str, constructor: Path = CASE / "component-constructor.yaml"
+) -> tuple[ComponentGraph, dict[tuple[str, str, str], FileSet]]:
+    """The graph of a component-constructor file, and its `dir` inputs as directory resources."""
+    components: list[dict[str, Any]] = yaml.safe_load(constructor.read_text())["components"]
+    versions = {}
+    directories = {}
+    for spec in components:
+        resources = []
+        for resource in spec.get("resources") or []:
+            entry = {k: v for k, v in resource.items() if k != "input"}
+            if "input" in resource:
+                entry["access"] = {
+                    "type": "localBlob",
+                    "localReference": "sha256:0",
+                    "mediaType": "application/x-tar",
+                }
+                key = (spec["name"], spec["version"], resource["name"])
+                directories[key] = directory(constructor.parent / resource["input"]["path"])
+            resources.append(entry)
+        descriptor = {
+            "meta": {"schemaVersion": "v2"},
+            "component": {
+                **{k: v for k, v in spec.items() if k != "resources"},
+                "resources": resources,
+            },
+        }
+        cv = parse_descriptor(json.dumps(descriptor), repository=repository)
+        versions[cv.key] = cv
+    return ComponentGraph(versions[(ROOT_COMPONENT, ROOT_VERSION)], versions), directories
+
+
+def config_text(location: str, origin: str = ORIGIN) -> str:
+    """The test case's config, with its component location and origin filled in."""
+    text = (CASE.parent / "bootstrapper-config.yaml").read_text()
+    return text.replace("<CTF>//github.com/openmcp-project/openmcp", location).replace(
+        "<ORIGIN>", origin
+    )
+
+
+def landscape_tree(config: str, *, extras: bool = True, patches: bool = True) -> FileSet:
+    """A landscape branch holding the test case's inputs (and the origin's dummy.txt)."""
+    files = {".bootstrap/config.yaml": config.encode(), "dummy.txt": b"This is a dummy file."}
+    if patches:
+        patches_file = CASE / "patches" / "patches.yaml"
+        files[".bootstrap/kustomization-patches.yaml"] = patches_file.read_bytes()
+    if extras:
+        for path, data in directory(CASE / "extra-manifests").items():
+            files[f".bootstrap/extra-manifests/{path}"] = data
+    return FileSet(files)
+
+
+def expected_tree(ocm_repository: str, origin: str = ORIGIN) -> dict[str, bytes]:
+    """expected-repo with `{{OCM_REPO_URL}}` and `{{GIT_REPO_URL}}` put back."""
+    return {
+        path: data.replace(b"{{OCM_REPO_URL}}", ocm_repository.encode()).replace(
+            b"{{GIT_REPO_URL}}", origin.encode()
+        )
+        for path, data in directory(EXPECTED).items()
+    }
