@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import config_read, ocm_resolve, template_render
+from bench import config_read, ocm_resolve, render_landscape, template_render
 
 if __name__ == "__main__":
     failed = 0
-    for benchmark in (config_read, template_render, ocm_resolve):
+    for benchmark in (config_read, template_render, ocm_resolve, render_landscape):
         failed |= benchmark.main()
         print()
     sys.exit(failed)

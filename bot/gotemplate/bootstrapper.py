@@ -68,13 +68,17 @@ def _key(key: Any) -> str:
 
 def parse_image(reference: str) -> dict[str, str]:
     """The Go tool's ParseImageVersionAndTag as a map; for an empty reference Go returns a nil
-    map, which prints as map[] and is empty, like {}."""
+    map, which prints as map[] and is empty, like {}.
+
+    Deliberately unlike Go, a `:` before the last `/` is a registry port, not a tag separator:
+    Go reads `host:5000/img` as image `host`, tag `5000/img`; here it is `host:5000/img:latest`.
+    """
     if not reference:
         return {}
     image, digest, tag = reference, "", ""
     if "@" in image:
         image, _, digest = image.rpartition("@")
-    if ":" in image:
+    if ":" in image.rpartition("/")[2]:
         image, _, tag = image.rpartition(":")
     elif not digest:
         tag = "latest"

@@ -3,196 +3,57 @@
 Every file of `expected-repo` that is a rendered template is compared byte for byte: the fluxcd
 and openmcp template resources, the extra manifest (which uses the OCM functions), the user
 kustomization patches and the three provider templates. The template input is the one
-bootstrapper.md §4.4 describes, built from the test case's config and component graph; the OCM
-functions run over that graph in memory (the renderer supplies the real ones).
+bootstrapper.md §4.4 describes, built here by hand from the test case's config and component
+graph (the renderer builds it itself; tests/unit/test_render.py checks the whole result).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-import yaml
 
 from bot.core.config import load_bootstrap_config
-from bot.gotemplate import GoStruct, render, render_bootstrapper_file
+from bot.core.ocm_functions import OcmFunctions
+from bot.core.render import FLUX_IMAGES
+from bot.gotemplate import render, render_bootstrapper_file
 from bot.gotemplate.bootstrapper import from_yaml, parse_image
+from bot.ocm.model import ComponentVersion
+from tests.reference_case import CASE, EXPECTED, config_text, constructor_graph
 
-CASE = Path(__file__).parents[1] / "fixtures" / "bootstrapper" / "manage-deployment-repo-01"
 PROVIDER_TEMPLATES = CASE.parent / "provider-templates"
-EXPECTED = CASE / "expected-repo"
-FLUX_IMAGES = {
-    "sourceController": "fluxcd-source-controller",
-    "kustomizeController": "fluxcd-kustomize-controller",
-    "helmController": "fluxcd-helm-controller",
-    "notificationController": "fluxcd-notification-controller",
-    "imageReflectorController": "fluxcd-image-reflector-controller",
-    "imageAutomationController": "fluxcd-image-automation-controller",
-}
-
-
-# --- the component graph and the OCM functions over it ------------------------------------------
-
-
-class Component(GoStruct):
-    go_type = "ocm.Component"
-    go_fields: ClassVar[dict[str, str]] = {
-        "Name": "name", "Version": "version", "ComponentReferences": "references",
-        "Resources": "resources",
-    }  # fmt: skip
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.name = raw["name"]
-        self.version = raw["version"]
-        self.references = raw.get("componentReferences") or []
-        self.resources = raw.get("resources") or []
-
-
-class ComponentVersion(GoStruct):
-    go_type = "ocm.ComponentVersion"
-    go_fields: ClassVar[dict[str, str]] = {"Component": "component", "Repository": "repository"}
-
-    def __init__(self, raw: dict[str, Any], repository: str) -> None:
-        self.component = Component(raw)
-        self.repository = repository
-
-    def as_map(self) -> dict[str, Any]:
-        """componentVersionAsMap: the JSON form of the Go struct."""
-
-        def access(resource: dict[str, Any]) -> dict[str, Any]:
-            raw = resource.get("access") or {}
-            return {
-                "type": raw.get("type", ""),
-                "imageReference": raw.get("imageReference"),
-                "localReference": raw.get("localReference"),
-                "mediaType": raw.get("mediaType"),
-            }
-
-        c = self.component
-        return {
-            "component": {
-                "name": c.name,
-                "version": c.version,
-                "componentReferences": [
-                    {
-                        "name": r["name"],
-                        "version": r["version"],
-                        "componentName": r["componentName"],
-                    }
-                    for r in c.references
-                ]
-                or None,
-                "resources": [
-                    {
-                        "name": r["name"],
-                        "version": r["version"],
-                        "type": r["type"],
-                        "access": access(r),
-                    }
-                    for r in c.resources
-                ]
-                or None,
-            },
-            "repository": self.repository,
-        }
-
-
-class Graph:
-    def __init__(self, constructor: Path, repository: str) -> None:
-        components = yaml.safe_load(constructor.read_text())["components"]
-        self.versions = {
-            (c["name"], c["version"]): ComponentVersion(c, repository) for c in components
-        }
-        self.root = self.versions[("github.com/openmcp-project/openmcp", "v0.0.1")]
-        self.repository = repository
-
-    def referenced(self, parent: ComponentVersion) -> list[ComponentVersion]:
-        return [
-            self.versions[(r["componentName"], r["version"])] for r in parent.component.references
-        ]
-
-    def by_reference(self, parent: ComponentVersion, name: str) -> list[ComponentVersion]:
-        """GetReferencedComponentVersionsRecursive: direct matches first, then depth-first."""
-        direct = [
-            self.versions[(r["componentName"], r["version"])]
-            for r in parent.component.references
-            if r["name"] == name
-        ]
-        if direct:
-            return direct
-        for child in self.referenced(parent):
-            found = self.by_reference(child, name)
-            if found:
-                return found
-        return []
-
-    def for_resource(self, parent: ComponentVersion, name: str) -> list[ComponentVersion]:
-        if any(r["name"] == name for r in parent.component.resources):
-            return [parent]
-        for child in self.referenced(parent):
-            found = self.for_resource(child, name)
-            if found:
-                return found
-        return []
-
-    def resource(self, cv: ComponentVersion, name: str) -> dict[str, Any] | None:
-        resources = cv.as_map()["component"]["resources"] or []
-        return next((r for r in resources if r["name"] == name), None)
-
-    def functions(self) -> dict[str, Callable[..., Any]]:
-        def with_optional_parent(
-            search: Callable[[ComponentVersion, str], list[ComponentVersion]],
-        ) -> Callable[..., Any]:
-            def run(*args: Any) -> Any:
-                parent, name = (args[0], args[1]) if len(args) == 2 else (self.root, args[0])
-                return search(parent, name) or None
-
-            return run
-
-        return {
-            "getOCMRepository": lambda: self.repository,
-            "getRootComponentVersion": lambda: self.root,
-            "getComponentVersionsByReference": with_optional_parent(self.by_reference),
-            "getComponentVersionsForResource": with_optional_parent(self.for_resource),
-            "componentVersionAsMap": lambda cv: cv.as_map(),
-            "getResourceFromComponentVersion": self.resource,
-        }
 
 
 # --- the template input of bootstrapper.md §4.4 -------------------------------------------------
 
+# The Go test replaces the archive path with this placeholder before comparing.
+REPOSITORY = "{{OCM_REPO_URL}}"
+
 
 @pytest.fixture(scope="module")
-def graph() -> Graph:
-    # The Go test replaces the archive path with this placeholder before comparing.
-    return Graph(CASE / "component-constructor.yaml", "{{OCM_REPO_URL}}")
+def ocm() -> OcmFunctions:
+    graph, _ = constructor_graph(REPOSITORY)
+    return OcmFunctions(graph, REPOSITORY)
 
 
 def image(cv: ComponentVersion, resource_name: str) -> dict[str, str]:
-    reference = next(
-        r["access"]["imageReference"] for r in cv.component.resources if r["name"] == resource_name
-    )
-    parsed = parse_image(reference)
+    resource = cv.resource(resource_name)
+    assert resource is not None
+    parsed = parse_image(resource.access["imageReference"])
     return {"version": parsed["tag"], **parsed}
 
 
 @pytest.fixture(scope="module")
-def values(graph: Graph) -> dict[str, Any]:
-    config = load_bootstrap_config(
-        (CASE.parent / "bootstrapper-config.yaml")
-        .read_text()
-        .replace("<ORIGIN>", '"{{GIT_REPO_URL}}"')
-    ).config
-    operator_cv = graph.by_reference(graph.root, "openmcp-operator")[0]
-    operator_image = next(r for r in operator_cv.component.resources if r["type"] == "ociImage")
-    parsed = parse_image(operator_image["access"]["imageReference"])
+def values(ocm: OcmFunctions) -> dict[str, Any]:
+    config = load_bootstrap_config(config_text("r//c:v1", '"{{GIT_REPO_URL}}"')).config
+    operator_cv = ocm.graph.by_reference("openmcp-operator")[0]
+    operator_image = operator_cv.resources_of_type("ociImage")[0]
+    parsed = parse_image(operator_image.access["imageReference"])
     env = config.environment
     result: dict[str, Any] = {
         "imagePullSecrets": [{"name": s} for s in config.image_pull_secrets],
         "openmcpOperator": {
-            "version": operator_cv.component.version,
+            "version": operator_cv.version,
             **parsed,
             "imagePullSecrets": list(config.image_pull_secrets),
             "environment": env,
@@ -215,10 +76,10 @@ def values(graph: Graph) -> dict[str, Any]:
         (CASE / "patches" / "patches.yaml").read_text(),
         {"Values": result},
         name="userPatches",
-        funcs=graph.functions(),
+        funcs=ocm.table(),
     )
     result["userKustomizationPatches"] = from_yaml(patches)["patches"]
-    flux_cv = graph.for_resource(graph.root, "fluxcd-source-controller")[0]
+    flux_cv = ocm.graph.for_resource("fluxcd-source-controller")[0]
     result["images"] = {key: image(flux_cv, name) for key, name in FLUX_IMAGES.items()}
     return result
 
@@ -246,18 +107,16 @@ TEMPLATED = {  # template resource path -> path in the expected repository
 
 
 @pytest.mark.parametrize(("template", "expected"), sorted(TEMPLATED.items()))
-def test_gitops_template_renders_as_the_go_tool_did(template, expected, values, graph):
+def test_gitops_template_renders_as_the_go_tool_did(template, expected, values, ocm):
     source = (CASE / "templates" / template).read_text()
-    output = render_bootstrapper_file(
-        source, {"Values": values}, name=template, funcs=graph.functions()
-    )
+    output = render_bootstrapper_file(source, {"Values": values}, name=template, funcs=ocm.table())
     assert output == (EXPECTED / expected).read_text()
 
 
-def test_extra_manifest_with_ocm_functions_renders_as_the_go_tool_did(values, graph):
+def test_extra_manifest_with_ocm_functions_renders_as_the_go_tool_did(values, ocm):
     source = (CASE / "extra-manifests" / "test-configmap.yaml").read_text()
     output = render_bootstrapper_file(
-        source, {"Values": values}, name="extra/test-configmap.yaml", funcs=graph.functions()
+        source, {"Values": values}, name="extra/test-configmap.yaml", funcs=ocm.table()
     )
     assert output == (EXPECTED / "resources/openmcp/extra/test-configmap.yaml").read_text()
 
@@ -270,20 +129,20 @@ def test_extra_manifest_with_ocm_functions_renders_as_the_go_tool_did(values, gr
         ("platformService", "platform-services", "platform-service-test"),
     ],
 )
-def test_provider_template_renders_as_the_go_tool_did(kind, folder, reference, graph):
-    config = load_bootstrap_config((CASE.parent / "bootstrapper-config.yaml").read_text()).config
+def test_provider_template_renders_as_the_go_tool_did(kind, folder, reference, ocm):
+    config = load_bootstrap_config(config_text("r//c:v1")).config
     providers = {
         "clusterProvider": config.providers.cluster_providers,
         "serviceProvider": config.providers.service_providers,
         "platformService": config.providers.platform_services,
     }[kind]
-    cv = graph.by_reference(graph.root, reference)[0]
-    image_resource = next(r for r in cv.component.resources if r["type"] == "ociImage")
+    cv = ocm.graph.by_reference(reference)[0]
+    image_resource = cv.resources_of_type("ociImage")[0]
     data = {
         "values": {
             "name": providers[0].name,
             "image": {
-                "location": image_resource["access"]["imageReference"],
+                "location": image_resource.access["imageReference"],
                 "imagePullSecrets": list(config.image_pull_secrets),
             },
             "config": providers[0].config,
