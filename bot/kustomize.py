@@ -53,6 +53,8 @@ def build(directory: Path) -> list[dict[str, Any]]:
         )
     except subprocess.TimeoutExpired:
         raise KustomizeError(f"kustomize build {directory} took over {TIMEOUT_SECONDS}s") from None
+    except OSError as err:
+        raise KustomizeError(f"cannot run kubectl: {err.strerror}") from None
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", errors="replace").strip()
         raise KustomizeError(message.removeprefix("error: ") or f"exit {result.returncode}")

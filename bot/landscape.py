@@ -32,7 +32,7 @@ from bot.core.render import (
     render_landscape,
 )
 from bot.kustomize import KustomizeError, build_files
-from bot.ocm.graph import ComponentGraph
+from bot.ocm.graph import ComponentGraph, GraphError
 from bot.ocm.layout import IntegrityError
 from bot.ocm.location import LocationError, Repository, parse_location
 from bot.ocm.reader import ComponentError, ComponentReader, UnsafeArchive
@@ -40,7 +40,9 @@ from bot.ocm.store import NotFound, StoreError
 
 Stage = Literal["config", "ocm", "render", "kustomize"]
 Objects = dict[str, list[dict[str, Any]]]
-_OCM_FAILURES = (ComponentError, IntegrityError, LocationError, NotFound, StoreError, UnsafeArchive)
+_OCM_FAILURES = (
+    ComponentError, GraphError, IntegrityError, LocationError, NotFound, StoreError, UnsafeArchive,
+)  # fmt: skip
 
 
 class LandscapeError(Exception):

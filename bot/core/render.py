@@ -142,7 +142,7 @@ class _Plan:
 
 def _exactly_one(found: list[ComponentVersion], message: str) -> ComponentVersion:
     if len(found) != 1:
-        raise _failure(message.format(n=len(found)))
+        raise GraphError(message.format(n=len(found)))
     return found[0]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import tarfile
 
 import pytest
 
@@ -12,6 +14,7 @@ from bot.ocm.credentials import CredentialStore
 from bot.ocm.graph import ComponentGraph, GraphError
 from bot.ocm.location import LocationError, parse_location
 from bot.ocm.model import ComponentVersion, DescriptorError, parse_descriptor
+from bot.ocm.reader import UnsafeArchive, read_tar
 from bot.ocm.registry import Credentials
 
 
@@ -233,3 +236,32 @@ configurations:
     assert only_docker.lookup("ghcr.io", path) == Credentials("user", "s3cr3t-value")
     assert _found(only_docker.lookup("registry.example:5000")).identity_token == "tok"
     assert "s3cr3t-value" not in repr(only_docker.lookup("ghcr.io"))
+
+
+def tar_of(*members: tuple[str, bytes | None, str]) -> bytes:
+    """A tar with (name, content or None for a link, link target) members."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data, target in members:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type, info.linkname = tarfile.SYMTYPE, target
+                archive.addfile(info)
+            else:
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_read_tar_gives_the_files_by_clean_path():
+    data = tar_of(("./templates/a.yaml", b"a", ""), ("b.yaml", b"b", ""))
+    assert read_tar(data) == {"templates/a.yaml": b"a", "b.yaml": b"b"}
+
+
+@pytest.mark.parametrize(
+    "member",
+    [("../escape.yaml", b"x", ""), ("/abs.yaml", b"x", ""), ("link", None, "a.yaml")],
+)
+def test_read_tar_refuses_escapes_and_links(member):
+    with pytest.raises(UnsafeArchive):
+        read_tar(tar_of(member))
