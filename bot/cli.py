@@ -75,8 +75,22 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(yaml.safe_dump(summary, sort_keys=False))
     if args.check:
         return EXIT_OK
-    err.write("bootstrap-bot serve: the webhook server is not part of this build yet\n")
-    return EXIT_REFUSED
+    if settings.webhook_secret is None:
+        err.write(
+            "bootstrap-bot serve: refusing to start without a webhook secret "
+            "(BOOTSTRAP_BOT_WEBHOOK_SECRET): unsigned deliveries are never accepted\n"
+        )
+        return EXIT_REFUSED
+    import asyncio
+    import logging
+
+    from bot.app import create_app, run_server
+    from handlers import router
+
+    logging.basicConfig(level=settings.log_level.upper())
+    app = create_app(webhook_secret=settings.webhook_secret.get_secret_value(), router=router)
+    asyncio.run(run_server(app, settings.listen_host, settings.listen_port))
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,4 +6,6 @@ Feature modules register themselves here as they are added.
 
 from gidgethub import routing
 
-router = routing.Router()
+from handlers import ping
+
+router = routing.Router(ping.router)

@@ -16,7 +16,9 @@ import pytest
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.fixturenames.append("no_pending_asyncio_tasks")
+            # First in, so torn down last: fixtures that own tasks (servers, clients) close them
+            # before the check runs.
+            item.fixturenames.insert(0, "no_pending_asyncio_tasks")
 
 
 @pytest.fixture

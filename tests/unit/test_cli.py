@@ -119,9 +119,10 @@ def test_serve_refuses_bad_settings(capsys, monkeypatch):
     assert "BOOTSTRAP_BOT_LISTEN: must be HOST:PORT" in err
 
 
-def test_serve_says_the_server_is_not_in_this_build(capsys):
+def test_serve_refuses_to_start_without_a_webhook_secret(capsys, monkeypatch):
+    monkeypatch.delenv("BOOTSTRAP_BOT_WEBHOOK_SECRET", raising=False)
     code, _, err = run(capsys, "serve")
-    assert code == 1 and "not part of this build" in err
+    assert code == 1 and "refusing to start without a webhook secret" in err
 
 
 def test_ocm_needs_a_subcommand(capsys):

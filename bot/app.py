@@ -1,0 +1,173 @@
+"""The aiohttp server: `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+
+A delivery is verified (`bot.webhook`), deduplicated, queued (`bot.worker`) and acknowledged with
+202 before any handler runs. Handlers come from gidgethub Routers; every handler an event
+matches runs, in a stable order, and one that fails is logged without stopping the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from gidgethub.routing import Router
+from gidgethub.sansio import Event
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from bot.webhook import (
+    MAX_BODY_BYTES,
+    RecentDeliveries,
+    Rejection,
+    accept_delivery,
+    serialisation_key,
+)
+from bot.worker import Draining, JobQueue, QueueFull
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 30.0
+QUEUE = web.AppKey("queue", JobQueue)
+Handler = Callable[..., Awaitable[Any]]
+
+
+class Metrics:
+    """The server's Prometheus metrics, in a registry of its own (one per app)."""
+
+    def __init__(self, queue: JobQueue) -> None:
+        self.registry = CollectorRegistry()
+        self.deliveries = Counter(
+            "bootstrap_bot_webhook_deliveries",
+            "Webhook deliveries by event and outcome",
+            ["event", "outcome"],
+            registry=self.registry,
+        )
+        self.handler_runs = Counter(
+            "bootstrap_bot_handler_runs",
+            "Handler runs by outcome",
+            ["handler", "outcome"],
+            registry=self.registry,
+        )
+        self.job_seconds = Histogram(
+            "bootstrap_bot_job_duration_seconds",
+            "Time to handle one delivery",
+            registry=self.registry,
+        )
+        depth = Gauge("bootstrap_bot_queue_depth", "Jobs queued or running", registry=self.registry)
+        depth.set_function(lambda: queue.depth)
+
+
+async def dispatch(router: Router, event: Event, context: Any, metrics: Metrics) -> None:
+    """Run every handler the event matches; a failing one is logged and the rest still run."""
+    handlers = sorted(router.fetch(event), key=lambda h: (h.__module__, h.__qualname__))
+    started = time.perf_counter()
+    for handler in handlers:
+        name = f"{handler.__module__}.{handler.__qualname__}"
+        try:
+            await handler(event, context)
+        except Exception:
+            metrics.handler_runs.labels(name, "error").inc()
+            log.exception("handler %s failed on delivery %s", name, event.delivery_id)
+        else:
+            metrics.handler_runs.labels(name, "ok").inc()
+    metrics.job_seconds.observe(time.perf_counter() - started)
+
+
+def create_app(
+    *,
+    webhook_secret: str,
+    router: Router,
+    context: Any = None,
+    queue: JobQueue | None = None,
+) -> web.Application:
+    """The web application. `context` is handed to every handler after the event."""
+    if not webhook_secret:
+        raise ValueError("a webhook secret is required: unsigned deliveries are never accepted")
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    jobs = queue or JobQueue()
+    metrics = Metrics(jobs)
+    deliveries = RecentDeliveries()
+    app[QUEUE] = jobs
+
+    async def webhook(request: web.Request) -> web.Response:
+        event_name = request.headers.get("X-GitHub-Event", "")
+        try:
+            body = await request.read()
+            event = accept_delivery(request.headers, body, secret=webhook_secret)
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(metrics, event_name, Rejection(413, "payload too large"))
+        except Rejection as rejection:
+            return _refuse(metrics, event_name, rejection)
+        if not deliveries.first_time(event.delivery_id):
+            metrics.deliveries.labels(event.event, "duplicate").inc()
+            return web.Response(status=202, text="duplicate delivery, ignored\n")
+        if not router.fetch(event):
+            metrics.deliveries.labels(event.event, "ignored").inc()
+            return web.Response(status=202, text="no handler for this event\n")
+        try:
+            jobs.submit(
+                serialisation_key(event),
+                lambda: dispatch(router, event, context, metrics),
+                name=f"{event.event} {event.delivery_id}",
+            )
+        except (QueueFull, Draining) as busy:
+            deliveries.forget(event.delivery_id)  # GitHub may redeliver it later
+            reason = "queue full" if isinstance(busy, QueueFull) else "shutting down"
+            return _refuse(metrics, event.event, Rejection(503, reason))
+        metrics.deliveries.labels(event.event, "accepted").inc()
+        return web.Response(status=202, text="accepted\n")
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_: web.Request) -> web.Response:
+        if jobs.draining:
+            return web.Response(status=503, text="shutting down\n")
+        return web.Response(text="ready\n")
+
+    async def prometheus(_: web.Request) -> web.Response:
+        return web.Response(
+            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    app.router.add_post("/webhook", webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", prometheus)
+    return app
+
+
+def _refuse(metrics: Metrics, event: str, rejection: Rejection) -> web.Response:
+    metrics.deliveries.labels(event or "unknown", f"rejected_{rejection.status}").inc()
+    log.warning("refused a %s delivery: %s", event or "unknown", rejection.reason)
+    return web.Response(status=rejection.status, text=rejection.reason + "\n")
+
+
+async def run_server(app: web.Application, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then stop taking deliveries and drain the queue."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("listening on %s:%d", host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        finished = await app[QUEUE].drain(DRAIN_SECONDS)
+        log.info("drained the job queue%s", "" if finished else " (some jobs were cancelled)")
+        await runner.cleanup()

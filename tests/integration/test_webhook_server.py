@@ -1,0 +1,191 @@
+"""The webhook server with GitHub's own example payloads, signed as GitHub signs them."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gidgethub import routing
+from gidgethub.sansio import Event
+
+from bot.app import QUEUE, create_app
+from bot.webhook import MAX_BODY_BYTES, signature
+from bot.worker import JobQueue
+
+SECRET = "webhook-secret-for-tests"
+EXAMPLES: dict[str, list[dict[str, Any]]] = json.loads(
+    (Path(__file__).parents[1] / "fixtures" / "webhooks" / "examples.json").read_text()
+)
+REPLAYED = [
+    (event, i) for event, payloads in sorted(EXAMPLES.items()) for i in range(len(payloads))
+]
+
+
+class Recorder:
+    """A router that records every event it is given, for every example event type."""
+
+    def __init__(self) -> None:
+        self.router = routing.Router()
+        self.seen: list[tuple[str, str]] = []
+        for event in EXAMPLES:
+            self.router.add(self.record, event)
+
+    async def record(self, event: Event, context: Any) -> None:
+        self.seen.append((event.event, event.delivery_id))
+
+
+def headers(
+    event: str, body: bytes, *, delivery: str | None = None, **extra: str
+) -> dict[str, str]:
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": signature(body, SECRET),
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/test",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def server(aiohttp_client):
+    recorder = Recorder()
+    app = create_app(webhook_secret=SECRET, router=recorder.router)
+    client = await aiohttp_client(app)
+    yield client, recorder, app
+    await app[QUEUE].drain(5)
+
+
+async def settle(app) -> None:
+    await app[QUEUE].drain(5)
+
+
+@pytest.mark.parametrize(("event", "index"), REPLAYED, ids=[f"{e}-{i}" for e, i in REPLAYED])
+async def test_an_example_delivery_is_acknowledged_and_dispatched_once(server, event, index):
+    client, recorder, app = server
+    body = json.dumps(EXAMPLES[event][index]).encode()
+    sent = headers(event, body)
+    response = await client.post("/webhook", data=body, headers=sent)
+    assert response.status == 202
+    again = await client.post("/webhook", data=body, headers=sent)
+    assert again.status == 202 and "duplicate" in await again.text()
+    await settle(app)
+    assert recorder.seen == [(event, sent["X-GitHub-Delivery"])]
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"X-Hub-Signature-256": "sha256=" + "0" * 64}, 401),
+        ({"X-Hub-Signature-256": ""}, 401),
+        ({"X-GitHub-Event": ""}, 400),
+        ({"X-GitHub-Delivery": ""}, 400),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 400),
+    ],
+)
+async def test_bad_deliveries_are_refused_and_nothing_runs(server, change, status):
+    client, recorder, app = server
+    body = json.dumps(EXAMPLES["push"][0]).encode()
+    sent = {k: v for k, v in {**headers("push", body), **change}.items() if v}
+    response = await client.post("/webhook", data=body, headers=sent)
+    assert response.status == status
+    await settle(app)
+    assert recorder.seen == []
+
+
+async def test_a_body_that_is_not_json_is_refused(server):
+    client, recorder, app = server
+    body = b"{not json"
+    response = await client.post("/webhook", data=body, headers=headers("push", body))
+    assert response.status == 400 and "not JSON" in await response.text()
+    await settle(app)
+    assert recorder.seen == []
+
+
+async def test_an_oversized_body_is_refused(server):
+    client, recorder, app = server
+    body = b'{"pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    response = await client.post("/webhook", data=io.BytesIO(body), headers=headers("push", body))
+    assert response.status == 413
+    await settle(app)
+    assert recorder.seen == []
+
+
+async def test_an_unknown_event_type_is_acknowledged_and_ignored(server):
+    client, recorder, app = server
+    body = json.dumps({"action": "created", "sponsorship": {}}).encode()
+    response = await client.post("/webhook", data=body, headers=headers("sponsorship", body))
+    assert response.status == 202 and "no handler" in await response.text()
+    await settle(app)
+    assert recorder.seen == []
+
+
+async def test_a_failing_handler_does_not_stop_the_others(aiohttp_client):
+    router = routing.Router()
+    ran = []
+
+    @router.register("push")
+    async def a_fails(event: Event, context: Any) -> None:
+        raise RuntimeError("boom")
+
+    @router.register("push")
+    async def b_runs(event: Event, context: Any) -> None:
+        ran.append(context)
+
+    app = create_app(webhook_secret=SECRET, router=router, context="ctx")
+    client = await aiohttp_client(app)
+    body = json.dumps(EXAMPLES["push"][0]).encode()
+    assert (await client.post("/webhook", data=body, headers=headers("push", body))).status == 202
+    await settle(app)
+    assert ran == ["ctx"]
+    metrics = await (await client.get("/metrics")).text()
+    assert 'bootstrap_bot_handler_runs_total{handler="' in metrics and 'outcome="error"' in metrics
+
+
+async def test_a_full_queue_answers_503_and_the_delivery_can_come_again(aiohttp_client):
+    recorder = Recorder()
+    release = asyncio.Event()
+
+    async def slow(event: Event, context: Any) -> None:
+        await release.wait()
+
+    router = routing.Router(recorder.router)
+    router.add(slow, "push")
+    app = create_app(webhook_secret=SECRET, router=router, queue=JobQueue(max_jobs=1))
+    client = await aiohttp_client(app)
+    first, second = (json.dumps(p).encode() for p in EXAMPLES["push"][:2])
+    assert (await client.post("/webhook", data=first, headers=headers("push", first))).status == 202
+    sent = headers("push", second)
+    busy = await client.post("/webhook", data=second, headers=sent)
+    assert busy.status == 503 and "queue full" in await busy.text()
+    release.set()
+    await settle(app)
+    app[QUEUE].draining = False
+    assert (await client.post("/webhook", data=second, headers=sent)).status == 202
+    await settle(app)
+    assert [d for _, d in recorder.seen][-1] == sent["X-GitHub-Delivery"]
+
+
+async def test_health_readiness_and_metrics(server):
+    client, _, app = server
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/readyz")).status == 200
+    body = json.dumps(EXAMPLES["ping"][0]).encode()
+    await client.post("/webhook", data=body, headers=headers("ping", body))
+    metrics = await (await client.get("/metrics")).text()
+    assert 'bootstrap_bot_webhook_deliveries_total{event="ping",outcome="accepted"} 1.0' in metrics
+    assert "bootstrap_bot_queue_depth" in metrics
+    await app[QUEUE].drain(5)
+    assert (await client.get("/readyz")).status == 503
+    refused = await client.post("/webhook", data=body, headers=headers("ping", body))
+    assert refused.status == 503 and "shutting down" in await refused.text()
+
+
+def test_the_server_needs_a_webhook_secret():
+    with pytest.raises(ValueError, match="webhook secret is required"):
+        create_app(webhook_secret="", router=routing.Router())

@@ -1,0 +1,66 @@
+"""The job queue: one job at a time per key, keys side by side, bounded, drained on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.worker import Draining, JobQueue, QueueFull
+
+
+async def test_jobs_for_one_key_run_in_order_one_at_a_time_and_other_keys_overlap():
+    queue = JobQueue()
+    log: list[str] = []
+    gate = asyncio.Event()
+
+    def job(name: str, wait: bool = False):
+        async def run() -> None:
+            log.append(f"start {name}")
+            if wait:
+                await gate.wait()
+            log.append(f"end {name}")
+
+        return run
+
+    queue.submit("repo:a", job("a1", wait=True))
+    queue.submit("repo:a", job("a2"))
+    queue.submit("repo:b", job("b1"))
+    await asyncio.sleep(0.01)
+    assert log == ["start a1", "start b1", "end b1"]  # a2 waits for a1; b1 does not
+    gate.set()
+    assert await queue.drain(5)
+    assert log[3:] == ["end a1", "start a2", "end a2"]
+    assert (queue.completed, queue.failures, queue.depth) == (3, 0, 0)
+
+
+async def test_a_failing_job_is_counted_and_the_next_one_for_its_key_runs():
+    queue = JobQueue()
+    ran = []
+
+    async def fails() -> None:
+        raise RuntimeError("boom")
+
+    async def runs() -> None:
+        ran.append(True)
+
+    queue.submit("k", fails)
+    queue.submit("k", runs)
+    assert await queue.drain(5)
+    assert ran == [True] and queue.failures == 1
+
+
+async def test_full_and_draining_queues_refuse_and_drain_cancels_what_overruns():
+    queue = JobQueue(max_jobs=1)
+    never = asyncio.Event()
+
+    async def stuck() -> None:
+        await never.wait()
+
+    queue.submit("k", stuck)
+    with pytest.raises(QueueFull):
+        queue.submit("other", stuck)
+    assert not await queue.drain(0.01)  # the stuck job is cancelled
+    assert queue.depth == 0
+    with pytest.raises(Draining):
+        queue.submit("k", stuck)
