@@ -343,6 +343,24 @@ def _template_input(config: BootstrapConfig, plan: _Plan) -> dict[str, Any]:
     return values
 
 
+def _values(
+    config: BootstrapConfig, plan: _Plan, patches: str | None, ocm: OcmFunctions
+) -> dict[str, Any]:
+    """The whole `.Values`; the user patches see it before the flux images are added."""
+    values = _template_input(config, plan)
+    if patches is not None:
+        values["userKustomizationPatches"] = _user_patches(patches, values, ocm)
+    values["images"] = {key: _image(plan.flux_images, name) for key, name in FLUX_IMAGES.items()}
+    return values
+
+
+def template_values(
+    config: BootstrapConfig, graph: ComponentGraph, patches: str | None, ocm: OcmFunctions
+) -> dict[str, Any]:
+    """`.Values` as every template of this landscape sees it (bootstrapper.md §4.4)."""
+    return _values(config, _plan(config, graph), patches, ocm)
+
+
 def _template_problem(err: TemplateError, file: str, origin: str) -> RenderProblem:
     """A template failure, located in the file the user can change when there is one (an extra
     manifest, the patches file), else in the output file with the template it came from."""
@@ -520,12 +538,9 @@ def render_landscape(
         raise RenderError([RenderProblem(f"{m} was not provided") for m in missing])
     files, origins = _layout(env, directories[plan.fluxcd.key], directories[plan.openmcp.key], plan)
 
-    # 2. The template input; the user patches see it before the flux images are added.
+    # 2. The template input.
     ocm = OcmFunctions(graph, config.component.repository, version_lists)
-    values = _template_input(config, plan)
-    if patches is not None:
-        values["userKustomizationPatches"] = _user_patches(patches, values, ocm)
-    values["images"] = {key: _image(plan.flux_images, name) for key, name in FLUX_IMAGES.items()}
+    values = _values(config, plan, patches, ocm)
     extras = extra_manifests or FileSet()
     for path, data in extras.items():
         files[f"resources/openmcp/extra/{path}"] = data

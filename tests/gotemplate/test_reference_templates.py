@@ -3,8 +3,8 @@
 Every file of `expected-repo` that is a rendered template is compared byte for byte: the fluxcd
 and openmcp template resources, the extra manifest (which uses the OCM functions), the user
 kustomization patches and the three provider templates. The template input is the one
-bootstrapper.md §4.4 describes, built here by hand from the test case's config and component
-graph (the renderer builds it itself; tests/unit/test_render.py checks the whole result).
+bootstrapper.md §4.4 describes, as the renderer builds it from the test case's config and
+component graph (tests/unit/test_render.py checks the renderer's whole result).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import pytest
 
 from bot.core.config import load_bootstrap_config
 from bot.core.ocm_functions import OcmFunctions
-from bot.core.render import FLUX_IMAGES
+from bot.core.render import template_values
 from bot.gotemplate import render, render_bootstrapper_file
-from bot.gotemplate.bootstrapper import from_yaml, parse_image
-from bot.ocm.model import ComponentVersion
 from tests.reference_case import CASE, EXPECTED, config_text, constructor_graph
 
 PROVIDER_TEMPLATES = CASE.parent / "provider-templates"
@@ -36,52 +34,11 @@ def ocm() -> OcmFunctions:
     return OcmFunctions(graph, REPOSITORY)
 
 
-def image(cv: ComponentVersion, resource_name: str) -> dict[str, str]:
-    resource = cv.resource(resource_name)
-    assert resource is not None
-    parsed = parse_image(resource.access["imageReference"])
-    return {"version": parsed["tag"], **parsed}
-
-
 @pytest.fixture(scope="module")
 def values(ocm: OcmFunctions) -> dict[str, Any]:
     config = load_bootstrap_config(config_text("r//c:v1", '"{{GIT_REPO_URL}}"')).config
-    operator_cv = ocm.graph.by_reference("openmcp-operator")[0]
-    operator_image = operator_cv.resources_of_type("ociImage")[0]
-    parsed = parse_image(operator_image.access["imageReference"])
-    env = config.environment
-    result: dict[str, Any] = {
-        "imagePullSecrets": [{"name": s} for s in config.image_pull_secrets],
-        "openmcpOperator": {
-            "version": operator_cv.version,
-            **parsed,
-            "imagePullSecrets": list(config.image_pull_secrets),
-            "environment": env,
-            "config": config.openmcp_operator_config,
-        },
-        "user": config.template_input,
-        "fluxCDEnvPath": f"./envs/{env}/fluxcd",
-        "fluxCDResourcesPath": "../../../resources/fluxcd",
-        "openMCPResourcesPath": "../../../resources/openmcp",
-        "git": {
-            "repoUrl": config.repository.url,
-            "pushBranch": config.repository.push_branch,
-            "pullBranch": config.repository.pull_branch,
-            "provider": config.repository.provider,
-        },
-        "images": {},
-    }
-    # The user patches are rendered first, before the flux images are known (§4.4).
-    patches = render_bootstrapper_file(
-        (CASE / "patches" / "patches.yaml").read_text(),
-        {"Values": result},
-        name="userPatches",
-        funcs=ocm.table(),
-    )
-    result["userKustomizationPatches"] = from_yaml(patches)["patches"]
-    flux_cv = ocm.graph.for_resource("fluxcd-source-controller")[0]
-    result["images"] = {key: image(flux_cv, name) for key, name in FLUX_IMAGES.items()}
-    return result
+    patches = (CASE / "patches" / "patches.yaml").read_text()
+    return template_values(config, ocm.graph, patches, ocm)
 
 
 # --- the files ------------------------------------------------------------------------------------
