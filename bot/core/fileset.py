@@ -8,7 +8,6 @@ go back to any of them. Iteration is in bytewise path order, so results are dete
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import PurePosixPath
 
 
 class PathError(ValueError):
@@ -52,9 +51,6 @@ class FileSet(Mapping[str, bytes]):
     def __repr__(self) -> str:
         return f"FileSet({len(self)} files)"
 
-    def text(self, path: str) -> str:
-        return self._files[path].decode("utf-8")
-
     def under(self, directory: str) -> FileSet:
         """The files below `directory`, with paths relative to it."""
         prefix = normalize(directory) + "/"
@@ -71,9 +67,9 @@ class FileSet(Mapping[str, bytes]):
         prefix = normalize(directory)
         return FileSet((f"{prefix}/{p}", d) for p, d in self._files.items())
 
-    def without(self, predicate_prefixes: Iterable[str]) -> FileSet:
+    def without(self, directories: Iterable[str]) -> FileSet:
         """The files outside every given directory."""
-        prefixes = tuple(normalize(p) + "/" for p in predicate_prefixes)
+        prefixes = tuple(normalize(d) + "/" for d in directories)
         return FileSet((p, d) for p, d in self._files.items() if not p.startswith(prefixes))
 
     def top_level_files(self) -> list[str]:
@@ -85,7 +81,3 @@ class FileSet(Mapping[str, bytes]):
         merged = dict(self._files)
         merged.update((normalize(p), bytes(d)) for p, d in other.items())
         return FileSet(merged)
-
-
-def suffix_of(path: str) -> str:
-    return PurePosixPath(path).suffix
