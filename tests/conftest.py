@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.peers.github import FakeGitHub, run_fake_github
 from tests.peers.gitserver import GitServer, run_git_server
 from tests.peers.registry import Registry, run_registry
 
@@ -41,3 +45,34 @@ def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
     """A real git server (smart HTTP with a token, and git://) over fresh bare repositories."""
     with run_git_server(tmp_path_factory.mktemp("git"), token=secrets.token_hex(16)) as server:
         yield server
+
+
+@dataclass(frozen=True)
+class AppKey:
+    app_id: int
+    private_pem: str
+    public_pem: str
+
+
+@pytest.fixture(scope="session")
+def app_key() -> AppKey:
+    """A GitHub App id and RSA key pair, as GitHub hands them out at registration."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return AppKey(424242, private.decode(), public.decode())
+
+
+@pytest.fixture
+async def fake_github(git_server: GitServer, app_key: AppKey) -> AsyncIterator[FakeGitHub]:
+    """A fresh stateful fake GitHub whose repositories live on the real git server."""
+    async with run_fake_github(
+        git_server, app_id=app_key.app_id, public_key_pem=app_key.public_pem
+    ) as fake:
+        yield fake

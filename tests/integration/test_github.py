@@ -1,0 +1,348 @@
+"""The GitHub adapter against the stateful fake GitHub (whose refs live on the real git server)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pygit2
+import pytest
+from gidgethub import BadRequest, GitHubBroken
+from pygit2.enums import FileMode
+
+from bot.github import (
+    Annotation,
+    CheckRunOutput,
+    GitHubApp,
+    RateLimited,
+    RetryPolicy,
+    comment_marker,
+)
+from tests.peers.github import FakeGitHub
+
+pytestmark = pytest.mark.peers
+SIGNATURE = pygit2.Signature("someone", "someone@example.invalid", 1_700_000_000, 0)
+
+
+def commit_on(bare: Path, branch: str, files: dict[str, bytes]) -> str:
+    """Commit `files` on top of `branch` (created when missing) straight into a bare repository."""
+    repo = pygit2.Repository(str(bare))
+    ref = repo.references.get(f"refs/heads/{branch}")
+    parents = [] if ref is None else [ref.target]
+    index = pygit2.Index()
+    if ref is not None:
+        index.read_tree(repo[ref.target].peel(pygit2.Commit).tree)
+    for path, data in files.items():
+        index.add(pygit2.IndexEntry(path, repo.create_blob(data), FileMode.BLOB))
+    tree = index.write_tree(repo)
+    return str(repo.create_commit(f"refs/heads/{branch}", SIGNATURE, SIGNATURE, "c", tree, parents))
+
+
+class Sleeps:
+    """Records the waits the client asks for, without waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+async def setup(fake_github: FakeGitHub, app_key):
+    installation = fake_github.add_installation("example-org")
+    repository = fake_github.add_repository(installation, "landscape")
+    commit_on(repository.bare, "main", {".bootstrap/config.yaml": b"environment: dev\n"})
+    sleeps = Sleeps()
+    async with httpx.AsyncClient() as client:
+        app = GitHubApp(
+            app_id=app_key.app_id,
+            private_key=app_key.private_pem,
+            client=client,
+            base_url=fake_github.url,
+            sleep=sleeps,
+        )
+        yield app, app.installation(installation.id), repository, sleeps
+
+
+REPO = "example-org/landscape"
+
+
+async def test_reads_files_refs_and_the_repository(setup, fake_github):
+    app, gh, repository, _ = setup
+    assert await app.installation_id_for(REPO) == gh.installation_id
+    assert await app.installation_ids() == [gh.installation_id]
+    info = await gh.repository(REPO)
+    assert info.default_branch == "main"
+    assert info.clone_url.endswith("/example-org/landscape.git")
+    assert await gh.repositories() == [REPO]
+    assert await gh.read_file(REPO, ".bootstrap/config.yaml", "main") == b"environment: dev\n"
+    assert await gh.read_file(REPO, ".bootstrap/missing.yaml", "main") is None
+    assert await gh.read_file(REPO, ".bootstrap", "main") is None  # a directory, not a file
+    sha = await gh.read_ref(REPO, "main")
+    assert sha == str(pygit2.Repository(str(repository.bare)).references["refs/heads/main"].target)
+    assert await gh.read_file(REPO, ".bootstrap/config.yaml", sha) == b"environment: dev\n"
+    assert await gh.read_ref(REPO, "nope") is None
+
+
+async def test_branch_names_with_slashes_and_deletion(setup):
+    _, gh, repository, _ = setup
+    commit_on(repository.bare, "bootstrap-bot/render/main", {"a": b"1"})
+    assert await gh.read_ref(REPO, "bootstrap-bot/render/main") is not None
+    assert await gh.delete_branch(REPO, "bootstrap-bot/render/main") is True
+    assert await gh.read_ref(REPO, "bootstrap-bot/render/main") is None
+    assert await gh.delete_branch(REPO, "bootstrap-bot/render/main") is False
+
+
+async def test_one_token_for_many_concurrent_calls_and_renewal(setup, fake_github):
+    app, gh, _, _ = setup
+    await asyncio.gather(*(gh.read_file(REPO, ".bootstrap/config.yaml", "main") for _ in range(8)))
+    assert len(fake_github.calls("apps/create-installation-access-token")) == 1
+
+    # Past the renewal margin the cached token is replaced before GitHub would refuse it.
+    real_clock = app.clock
+    app.clock = lambda: real_clock() + 3600 - 60
+    await gh.read_ref(REPO, "main")
+    assert len(fake_github.calls("apps/create-installation-access-token")) == 2
+    app.clock = real_clock
+
+    # A token GitHub no longer accepts is dropped and replaced once.
+    fake_github.expire_tokens()
+    assert await gh.read_ref(REPO, "main") is not None
+    assert len(fake_github.calls("apps/create-installation-access-token")) == 3
+    refused = [r for r in fake_github.requests if r.status == 401]
+    assert len(refused) == 1
+
+
+async def test_ensure_pull_request_never_duplicates(setup, fake_github):
+    _, gh, repository, _ = setup
+    with pytest.raises(BadRequest):  # GitHub refuses a PR for a branch nobody pushed
+        await gh.ensure_pull_request(REPO, head="bot/x", base="main", title="t", body="b")
+    commit_on(repository.bare, "bot/x", {"b": b"2"})
+
+    first = await gh.ensure_pull_request(REPO, head="bot/x", base="main", title="t", body="b")
+    again = await gh.ensure_pull_request(REPO, head="bot/x", base="main", title="t", body="b")
+    assert (first.outcome, again.outcome) == ("created", "unchanged")
+    assert first.number == again.number
+    changed = await gh.ensure_pull_request(REPO, head="bot/x", base="main", title="t2", body="b2")
+    assert changed.outcome == "updated" and changed.number == first.number
+    pulls = fake_github.pull_requests(REPO)
+    assert [(p.number, p.title, p.body) for p in pulls] == [(first.number, "t2", "b2")]
+    assert len(fake_github.calls("pulls/create")) == 2  # the refused one and the first
+
+
+async def test_ensure_pull_request_after_a_concurrent_create(setup, fake_github):
+    """Another replica opens the PR between the lookup and the create: the bot updates it."""
+    _, gh, repository, _ = setup
+    commit_on(repository.bare, "bot/y", {"c": b"3"})
+    other = await gh.ensure_pull_request(REPO, head="bot/y", base="main", title="a", body="a")
+    original = gh.find_pull_request
+    calls = 0
+
+    async def stale_lookup(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return None if calls == 1 else await original(*args, **kwargs)
+
+    gh.find_pull_request = stale_lookup
+    mine = await gh.ensure_pull_request(REPO, head="bot/y", base="main", title="b", body="b")
+    assert mine.number == other.number and mine.outcome == "updated"
+    assert len(fake_github.pull_requests(REPO)) == 1
+
+
+async def test_upsert_comment_keeps_one_comment_per_marker(setup, fake_github):
+    _, gh, repository, _ = setup
+    commit_on(repository.bare, "bot/z", {"d": b"4"})
+    pull = await gh.ensure_pull_request(REPO, head="bot/z", base="main", title="t", body="b")
+    # A person quoting the marker does not make their comment the bot's.
+    fake_github.add_comment(REPO, pull.number, comment_marker("summary") + "\nhi", user="alice")
+    for n in range(105):  # the bot's comment ends up on the second page
+        fake_github.add_comment(REPO, pull.number, f"chatter {n}", user="bob")
+
+    first = await gh.upsert_comment(REPO, pull.number, marker="summary", body="one")
+    again = await gh.upsert_comment(REPO, pull.number, marker="summary", body="one")
+    edited = await gh.upsert_comment(REPO, pull.number, marker="summary", body="two")
+    other = await gh.upsert_comment(REPO, pull.number, marker="plan", body="three")
+    assert (first.outcome, again.outcome, edited.outcome) == ("created", "unchanged", "updated")
+    assert first.id == again.id == edited.id != other.id
+    bot_comments = [c for c in fake_github.comments_on(REPO, pull.number) if c.user_type == "Bot"]
+    assert [c.body for c in bot_comments] == [
+        comment_marker("summary") + "\ntwo",
+        comment_marker("plan") + "\nthree",
+    ]
+
+
+async def test_reactions_are_idempotent(setup, fake_github):
+    _, gh, repository, _ = setup
+    commit_on(repository.bare, "bot/r", {"e": b"5"})
+    pull = await gh.ensure_pull_request(REPO, head="bot/r", base="main", title="t", body="b")
+    comment = fake_github.add_comment(REPO, pull.number, "/bootstrap plan", user="alice")
+    await gh.add_reaction(REPO, comment.id, "eyes")
+    await gh.add_reaction(REPO, comment.id, "eyes")
+    await gh.add_reaction(REPO, comment.id, "rocket")
+    assert sorted(r.content for r in fake_github.state.reactions) == ["eyes", "rocket"]
+
+
+async def test_check_runs_progress_batch_annotations_and_stay_put(setup, fake_github):
+    _, gh, _, _ = setup
+    sha = await gh.read_ref(REPO, "main")
+    assert sha is not None
+    started = await gh.ensure_check_run(
+        REPO, head_sha=sha, name="bootstrap-bot/render", status="in_progress"
+    )
+    annotations = [
+        Annotation(".bootstrap/config.yaml", n, f"problem {n}", start_column=3)
+        for n in range(1, 121)
+    ]
+    output = CheckRunOutput("3 problems", "**summary**", annotations=annotations)
+    done = await gh.ensure_check_run(
+        REPO,
+        head_sha=sha,
+        name="bootstrap-bot/render",
+        status="completed",
+        conclusion="failure",
+        output=output,
+    )
+    same = await gh.ensure_check_run(
+        REPO,
+        head_sha=sha,
+        name="bootstrap-bot/render",
+        status="completed",
+        conclusion="failure",
+        output=output,
+    )
+    assert (started.outcome, done.outcome, same.outcome) == ("created", "updated", "unchanged")
+    assert started.id == done.id == same.id
+    run = fake_github.state.check_runs[done.id]
+    assert len(run.annotations) == 120
+    assert run.annotations[0]["start_column"] == 3
+    sent = [r.body for r in fake_github.requests if r.operation_id == "checks/update"]
+    assert [len(b["output"].get("annotations", [])) for b in sent] == [50, 50, 20]
+
+    # A different result on the same commit is a new run: GitHub shows the latest one.
+    fixed = await gh.ensure_check_run(
+        REPO,
+        head_sha=sha,
+        name="bootstrap-bot/render",
+        status="completed",
+        conclusion="success",
+        output=CheckRunOutput("ok", "fine"),
+    )
+    assert fixed.outcome == "created" and fixed.id != done.id
+    latest = await gh.latest_check_run(REPO, sha, "bootstrap-bot/render")
+    assert latest is not None and latest.conclusion == "success"
+
+
+async def test_permissions_and_deploy_keys(setup, fake_github):
+    _, gh, repository, _ = setup
+    repository.roles.update(alice="maintain", bob="read")
+    assert await gh.permission(REPO, "alice") == "maintain"
+    assert await gh.permission(REPO, "bob") == "read"
+    assert await gh.permission(REPO, "mallory") == "none"
+    public = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl flux"
+    first = await gh.ensure_deploy_key(REPO, title="flux dev", public_key=public)
+    again = await gh.ensure_deploy_key(REPO, title="renamed", public_key=public + " other")
+    assert (first.outcome, again.outcome) == ("created", "unchanged")
+    assert first.id == again.id and first.read_only
+    await gh.delete_deploy_key(REPO, first.id)
+    assert fake_github.state.deploy_keys == {}
+
+
+async def test_retries_server_errors_and_rate_limits_as_github_asks(setup, fake_github):
+    _, gh, _, sleeps = setup
+    path = r"/git/ref/heads/main$"
+    fake_github.fail_next("GET", path, 502, times=2)
+    assert await gh.read_ref(REPO, "main") is not None
+    assert sleeps.delays == [0.5, 1.0]
+
+    sleeps.delays.clear()
+    fake_github.fail_next(
+        "GET",
+        path,
+        403,
+        headers={"Retry-After": "7"},
+        message="You have exceeded a secondary rate limit.",
+    )
+    reset = int(time.time()) + 30
+    fake_github.fail_next(
+        "GET",
+        path,
+        403,
+        headers={
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Reset": str(reset),
+        },
+        message="API rate limit exceeded",
+    )
+    fake_github.fail_next("GET", path, 429, headers={"Retry-After": "2"})
+    assert await gh.read_ref(REPO, "main") is not None
+    assert sleeps.delays[0] == 7.0
+    assert 28 <= sleeps.delays[1] <= 32
+    assert sleeps.delays[2] == 2.0
+
+    # Creating is not repeated after a server error: it may have happened.
+    fake_github.fail_next("POST", r"/pulls$", 502)
+    with pytest.raises(GitHubBroken):
+        await gh.ensure_pull_request(REPO, head="main", base="main", title="t", body="b")
+    assert len(fake_github.calls("pulls/create")) == 1
+
+    # A wait longer than the bot accepts inside one job ends the job instead.
+    fake_github.fail_next(
+        "GET", path, 403, headers={"Retry-After": "3600"}, message="secondary rate limit"
+    )
+    with pytest.raises(RateLimited):
+        await gh.read_ref(REPO, "main")
+
+
+async def test_gives_up_after_the_last_attempt(fake_github, app_key):
+    installation = fake_github.add_installation("example-org")
+    fake_github.add_repository(installation, "landscape")
+    fake_github.fail_next("GET", r"/repos/example-org/landscape$", 503, times=3)
+    async with httpx.AsyncClient() as client:
+        app = GitHubApp(
+            app_id=app_key.app_id,
+            private_key=app_key.private_pem,
+            client=client,
+            base_url=fake_github.url,
+            sleep=Sleeps(),
+            policy=RetryPolicy(attempts=3),
+        )
+        with pytest.raises(GitHubBroken):
+            await app.installation(installation.id).repository(REPO)
+
+
+async def test_conditional_requests_do_not_spend_the_budget(setup, fake_github):
+    app, gh, _, _ = setup
+    await gh.read_file(REPO, ".bootstrap/config.yaml", "main")
+    before = app.metrics.remaining.labels(str(gh.installation_id))._value.get()
+    assert await gh.read_file(REPO, ".bootstrap/config.yaml", "main") == b"environment: dev\n"
+    reads = fake_github.calls("repos/get-content")
+    assert [r.status for r in reads] == [200, 304]
+    after = app.metrics.remaining.labels(str(gh.installation_id))._value.get()
+    assert after == before > 0
+
+
+async def test_the_app_jwt_is_checked(fake_github, app_key):
+    """A key GitHub does not know cannot mint tokens: the fake verifies the JWT's signature."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    installation = fake_github.add_installation("example-org")
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    async with httpx.AsyncClient() as client:
+        app = GitHubApp(
+            app_id=app_key.app_id,
+            private_key=other.decode(),
+            client=client,
+            base_url=fake_github.url,
+        )
+        with pytest.raises(BadRequest) as refused:
+            await app.installation_token(installation.id)
+    assert refused.value.status_code == 401
