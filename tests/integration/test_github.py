@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import httpx
 import pygit2
 import pytest
 from gidgethub import BadRequest, GitHubBroken
-from pygit2.enums import FileMode
 
 from bot.github import (
     Annotation,
@@ -21,23 +19,9 @@ from bot.github import (
     comment_marker,
 )
 from tests.peers.github import FakeGitHub
+from tests.peers.gitserver import commit_directly
 
 pytestmark = pytest.mark.peers
-SIGNATURE = pygit2.Signature("someone", "someone@example.invalid", 1_700_000_000, 0)
-
-
-def commit_on(bare: Path, branch: str, files: dict[str, bytes]) -> str:
-    """Commit `files` on top of `branch` (created when missing) straight into a bare repository."""
-    repo = pygit2.Repository(str(bare))
-    ref = repo.references.get(f"refs/heads/{branch}")
-    parents = [] if ref is None else [ref.target]
-    index = pygit2.Index()
-    if ref is not None:
-        index.read_tree(repo[ref.target].peel(pygit2.Commit).tree)
-    for path, data in files.items():
-        index.add(pygit2.IndexEntry(path, repo.create_blob(data), FileMode.BLOB))
-    tree = index.write_tree(repo)
-    return str(repo.create_commit(f"refs/heads/{branch}", SIGNATURE, SIGNATURE, "c", tree, parents))
 
 
 class Sleeps:
@@ -54,7 +38,7 @@ class Sleeps:
 async def setup(fake_github: FakeGitHub, app_key):
     installation = fake_github.add_installation("example-org")
     repository = fake_github.add_repository(installation, "landscape")
-    commit_on(repository.bare, "main", {".bootstrap/config.yaml": b"environment: dev\n"})
+    commit_directly(repository.bare, "main", {".bootstrap/config.yaml": b"environment: dev\n"})
     sleeps = Sleeps()
     async with httpx.AsyncClient() as client:
         app = GitHubApp(
@@ -89,7 +73,7 @@ async def test_reads_files_refs_and_the_repository(setup, fake_github):
 
 async def test_branch_names_with_slashes_and_deletion(setup):
     _, gh, repository, _ = setup
-    commit_on(repository.bare, "bootstrap-bot/render/main", {"a": b"1"})
+    commit_directly(repository.bare, "bootstrap-bot/render/main", {"a": b"1"})
     assert await gh.read_ref(REPO, "bootstrap-bot/render/main") is not None
     assert await gh.delete_branch(REPO, "bootstrap-bot/render/main") is True
     assert await gh.read_ref(REPO, "bootstrap-bot/render/main") is None
@@ -120,7 +104,7 @@ async def test_ensure_pull_request_never_duplicates(setup, fake_github):
     _, gh, repository, _ = setup
     with pytest.raises(BadRequest):  # GitHub refuses a PR for a branch nobody pushed
         await gh.ensure_pull_request(REPO, head="bot/x", base="main", title="t", body="b")
-    commit_on(repository.bare, "bot/x", {"b": b"2"})
+    commit_directly(repository.bare, "bot/x", {"b": b"2"})
 
     first = await gh.ensure_pull_request(REPO, head="bot/x", base="main", title="t", body="b")
     again = await gh.ensure_pull_request(REPO, head="bot/x", base="main", title="t", body="b")
@@ -136,7 +120,7 @@ async def test_ensure_pull_request_never_duplicates(setup, fake_github):
 async def test_ensure_pull_request_after_a_concurrent_create(setup, fake_github):
     """Another replica opens the PR between the lookup and the create: the bot updates it."""
     _, gh, repository, _ = setup
-    commit_on(repository.bare, "bot/y", {"c": b"3"})
+    commit_directly(repository.bare, "bot/y", {"c": b"3"})
     other = await gh.ensure_pull_request(REPO, head="bot/y", base="main", title="a", body="a")
     original = gh.find_pull_request
     calls = 0
@@ -154,7 +138,7 @@ async def test_ensure_pull_request_after_a_concurrent_create(setup, fake_github)
 
 async def test_upsert_comment_keeps_one_comment_per_marker(setup, fake_github):
     _, gh, repository, _ = setup
-    commit_on(repository.bare, "bot/z", {"d": b"4"})
+    commit_directly(repository.bare, "bot/z", {"d": b"4"})
     pull = await gh.ensure_pull_request(REPO, head="bot/z", base="main", title="t", body="b")
     # A person quoting the marker does not make their comment the bot's.
     fake_github.add_comment(REPO, pull.number, comment_marker("summary") + "\nhi", user="alice")
@@ -176,7 +160,7 @@ async def test_upsert_comment_keeps_one_comment_per_marker(setup, fake_github):
 
 async def test_reactions_are_idempotent(setup, fake_github):
     _, gh, repository, _ = setup
-    commit_on(repository.bare, "bot/r", {"e": b"5"})
+    commit_directly(repository.bare, "bot/r", {"e": b"5"})
     pull = await gh.ensure_pull_request(REPO, head="bot/r", base="main", title="t", body="b")
     comment = fake_github.add_comment(REPO, pull.number, "/bootstrap plan", user="alice")
     await gh.add_reaction(REPO, comment.id, "eyes")

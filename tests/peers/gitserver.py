@@ -18,7 +18,31 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import pygit2
+from pygit2.enums import FileMode
+
 from tests.peers.net import LOOPBACK, free_port, port_open, stop, wait_until
+
+SOMEONE = pygit2.Signature("someone", "someone@example.invalid", 1_700_000_000, 0)
+
+
+def commit_directly(
+    bare: Path, branch: str, files: dict[str, bytes], *, message: str = "a change"
+) -> str:
+    """Commit `files` on top of `branch` (created when missing) right in a bare repository on
+    the server, as a person pushing from elsewhere would; returns the commit id."""
+    repo = pygit2.Repository(str(bare))
+    ref = repo.references.get(f"refs/heads/{branch}")
+    index = pygit2.Index()
+    parents = []
+    if ref is not None:
+        parent = repo[ref.target].peel(pygit2.Commit)
+        index.read_tree(parent.tree)
+        parents = [parent.id]
+    for path, data in files.items():
+        index.add(pygit2.IndexEntry(path, repo.create_blob(data), FileMode.BLOB))
+    tree = index.write_tree(repo)
+    return str(repo.create_commit(f"refs/heads/{branch}", SOMEONE, SOMEONE, message, tree, parents))
 
 
 class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):

@@ -1,0 +1,267 @@
+"""Git: landscape branches as file sets, read and written with pygit2 (called in threads).
+
+Each GitHub repository has one bare cache repository under the cache directory; nothing is ever
+checked out. The bot authenticates as its installation (`x-access-token` and the installation
+token, handed over per call and never put into a URL, so it cannot leak into a log).
+
+A push is a compare-and-swap: it names the commit the bot expects the remote branch to be at,
+and is refused (`StaleBranch`) if anyone moved the branch since. The server re-checks the old
+value atomically when it updates the ref, so two replicas can never overwrite each other's or a
+person's commit; `update_branch` then starts over from a fresh fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pygit2
+from pygit2.enums import FileMode, ObjectType
+
+from bot.core.fileset import FileSet
+
+PushOutcome = Literal["created", "updated", "unchanged", "deleted"]
+
+
+class GitFailure(Exception):
+    """A fetch or push that failed for another reason than a moved branch."""
+
+
+class StaleBranch(GitFailure):
+    """The remote branch is not where the bot expected it: someone pushed in between."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Author and committer of the bot's commits."""
+
+    name: str = "bootstrap-bot[bot]"
+    email: str = "bootstrap-bot[bot]@users.noreply.github.com"
+
+
+@dataclass(frozen=True)
+class BranchUpdate:
+    outcome: PushOutcome
+    commit: str | None  # the branch's commit afterwards
+    attempts: int
+
+
+class _Callbacks(pygit2.RemoteCallbacks):
+    def __init__(self, token: str, expected: dict[str, pygit2.Oid] | None = None) -> None:
+        super().__init__(credentials=pygit2.UserPass("x-access-token", token))
+        self._expected = expected or {}
+
+    def push_negotiation(self, updates: list[pygit2.remotes.PushUpdate]) -> None:
+        # `src` is the remote's current value, as it advertised it on this very connection.
+        for update in updates:
+            wanted = self._expected.get(update.dst_refname)
+            if wanted is not None and update.src != wanted:
+                raise StaleBranch(f"{update.dst_refname} moved to {update.src} on the remote")
+
+    def push_update_reference(self, refname: str, message: str | None) -> None:
+        if message:
+            stale = ("stale info", "fetch first", "non-fast-forward", "failed to lock")
+            kind = StaleBranch if any(s in message for s in stale) else GitFailure
+            raise kind(f"the remote refused to update {refname}: {message}")
+
+
+_ZERO = pygit2.Oid(hex="0" * 40)
+
+
+class GitRepository:
+    """One bare cache repository mirroring the branches of one remote that the bot works on."""
+
+    def __init__(self, path: Path, url: str) -> None:
+        self.path = path
+        self.url = url
+        self._lock = threading.Lock()  # a libgit2 repository handle is not shared by threads
+        if (path / "HEAD").exists():
+            self._repo = pygit2.Repository(str(path))
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._repo = pygit2.init_repository(str(path), bare=True)
+        if "origin" not in [r.name for r in self._repo.remotes]:
+            self._repo.remotes.create("origin", url)
+        elif self._repo.remotes["origin"].url != url:
+            self._repo.remotes.set_url("origin", url)
+
+    @classmethod
+    def in_cache(cls, cache_dir: Path, full_name: str, url: str) -> GitRepository:
+        owner, _, name = full_name.lower().partition("/")
+        return cls(cache_dir / "git" / owner / f"{name}.git", url)
+
+    def fetch(self, branch: str, token: str) -> str | None:
+        """Bring the branch's commits into the cache; its commit, or None if it does not exist."""
+        tracking = f"refs/remotes/origin/{branch}"
+        with self._lock:
+            remote = self._repo.remotes["origin"]
+            try:
+                remote.fetch([f"+refs/heads/{branch}:{tracking}"], callbacks=_Callbacks(token))
+                heads = remote.list_heads(connect=False)
+            except pygit2.GitError as exc:
+                raise GitFailure(f"cannot fetch {branch} from {self.url}: {exc}") from None
+            found = next((h for h in heads if h.name == f"refs/heads/{branch}"), None)
+            if found is None:
+                if tracking in self._repo.references:
+                    self._repo.references.delete(tracking)
+                return None
+            return str(found.oid)
+
+    def read_tree(self, commit: str) -> FileSet:
+        """The files of a commit (symbolic links as their target, submodules left out)."""
+        with self._lock:
+            tree = self._repo[pygit2.Oid(hex=commit)].peel(pygit2.Tree)
+            files: dict[str, bytes] = {}
+            self._collect(tree, "", files)
+            return FileSet(files)
+
+    def _collect(self, tree: pygit2.Tree, prefix: str, files: dict[str, bytes]) -> None:
+        for entry in tree:
+            path = prefix + str(entry.name)
+            if entry.type == ObjectType.TREE:
+                self._collect(self._repo[entry.id].peel(pygit2.Tree), path + "/", files)
+            elif entry.type == ObjectType.BLOB:
+                files[path] = self._repo[entry.id].peel(pygit2.Blob).data
+
+    def commit(
+        self,
+        parent: str | None,
+        files: FileSet,
+        message: str,
+        identity: Identity = Identity(),
+    ) -> str | None:
+        """A commit of exactly `files` on top of `parent`; None when that changes nothing.
+
+        Files that keep their content keep their mode (executable bits, links), and submodule
+        entries of the parent are kept.
+        """
+        with self._lock:
+            repo = self._repo
+            index = pygit2.Index()
+            parent_commit = None
+            if parent is not None:
+                parent_commit = repo[pygit2.Oid(hex=parent)].peel(pygit2.Commit)
+                index.read_tree(parent_commit.tree)
+            before = {entry.path: entry for entry in index}
+            for path, entry in before.items():
+                if path not in files and entry.mode != FileMode.COMMIT:
+                    index.remove(path)
+            for path, data in files.items():
+                blob = repo.create_blob(data)
+                current = before.get(path)
+                if current is not None and current.id == blob:
+                    continue
+                mode = current.mode if current is not None else FileMode.BLOB
+                index.add(pygit2.IndexEntry(path, blob, mode))
+            tree = index.write_tree(repo)
+            if parent_commit is not None and parent_commit.tree_id == tree:
+                return None
+            signature = pygit2.Signature(identity.name, identity.email)
+            parents = [] if parent_commit is None else [parent_commit.id]
+            return str(repo.create_commit(None, signature, signature, message, tree, parents))
+
+    def equivalent(self, first: str, second: str) -> bool:
+        """Whether two commits hold the same files on the same parents (a rebuild that changed
+        nothing but the time)."""
+        with self._lock:
+            a = self._repo[pygit2.Oid(hex=first)].peel(pygit2.Commit)
+            b = self._repo[pygit2.Oid(hex=second)].peel(pygit2.Commit)
+            return a.tree_id == b.tree_id and a.parent_ids == b.parent_ids
+
+    def push(self, branch: str, new: str | None, expected: str | None, token: str) -> None:
+        """Set the remote branch to `new` (None deletes it) only if it is still at `expected`."""
+        target = f"refs/heads/{branch}"
+        staging = f"refs/bootstrap-bot/push/{branch}"
+        with self._lock:
+            if new is None:
+                spec = f":{target}"
+            else:
+                self._repo.references.create(staging, pygit2.Oid(hex=new), force=True)
+                spec = f"+{staging}:{target}"
+            old = _ZERO if expected is None else pygit2.Oid(hex=expected)
+            try:
+                self._repo.remotes["origin"].push(
+                    [spec], callbacks=_Callbacks(token, {target: old})
+                )
+            except StaleBranch:
+                raise
+            except pygit2.GitError as exc:
+                message = str(exc)
+                if "not present locally" in message or "non-fastforwardable" in message:
+                    raise StaleBranch(f"{target} moved on the remote: {message}") from None
+                raise GitFailure(f"cannot push {branch} to {self.url}: {message}") from None
+            finally:
+                if staging in self._repo.references:
+                    self._repo.references.delete(staging)
+            tracking = f"refs/remotes/origin/{branch}"
+            if new is None:
+                if tracking in self._repo.references:
+                    self._repo.references.delete(tracking)
+            else:
+                self._repo.references.create(tracking, pygit2.Oid(hex=new), force=True)
+
+
+Change = Callable[[FileSet], FileSet]
+
+
+async def update_branch(
+    repository: GitRepository,
+    *,
+    branch: str,
+    change: Change,
+    message: str,
+    token: Callable[[], Awaitable[str]],
+    start_from: str | None = None,
+    identity: Identity = Identity(),
+    attempts: int = 3,
+) -> BranchUpdate:
+    """Commit `change(files)` onto the branch and push it, starting over if the branch moved.
+
+    The new commit's parent is the branch itself, or the head of `start_from` when given (a bot
+    branch rebuilt on its base; the push then replaces the branch, still only from the commit
+    just fetched). `change` may run several times, each time on freshly fetched files.
+    """
+    for attempt in range(1, attempts + 1):
+        secret = await token()
+        current = await asyncio.to_thread(repository.fetch, branch, secret)
+        base = current
+        if start_from is not None and start_from != branch:
+            base = await asyncio.to_thread(repository.fetch, start_from, secret)
+            if base is None:
+                raise GitFailure(f"cannot start {branch} from {start_from}: no such branch")
+        files = FileSet() if base is None else await asyncio.to_thread(repository.read_tree, base)
+        new = await asyncio.to_thread(repository.commit, base, change(files), message, identity)
+        if new is None:  # the change leaves the base as it is: nothing to propose
+            return BranchUpdate("unchanged", current, attempt)
+        if current is not None and await asyncio.to_thread(repository.equivalent, current, new):
+            return BranchUpdate("unchanged", current, attempt)
+        try:
+            await asyncio.to_thread(repository.push, branch, new, current, secret)
+        except StaleBranch:
+            if attempt == attempts:
+                raise
+            continue
+        return BranchUpdate("created" if current is None else "updated", new, attempt)
+    raise AssertionError("unreachable")
+
+
+async def delete_branch(
+    repository: GitRepository,
+    branch: str,
+    *,
+    token: Callable[[], Awaitable[str]],
+    expected: str | None = None,
+) -> BranchUpdate:
+    """Delete a bot branch, if it still is at `expected` (when given)."""
+    secret = await token()
+    current = await asyncio.to_thread(repository.fetch, branch, secret)
+    if current is None:
+        return BranchUpdate("unchanged", None, 1)
+    if expected is not None and current != expected:
+        raise StaleBranch(f"{branch} is at {current}, not at {expected}: left alone")
+    await asyncio.to_thread(repository.push, branch, None, current, secret)
+    return BranchUpdate("deleted", None, 1)

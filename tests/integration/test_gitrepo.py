@@ -1,0 +1,221 @@
+"""The git adapter against the real git server over smart HTTP with an installation token."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from bot.core.fileset import FileSet
+from bot.gitrepo import (
+    GitFailure,
+    GitRepository,
+    StaleBranch,
+    delete_branch,
+    update_branch,
+)
+from tests.peers.gitserver import GitServer, commit_directly
+
+pytestmark = pytest.mark.peers
+
+
+@pytest.fixture
+def remote(git_server: GitServer, tmp_path: Path):
+    """A remote repository with one commit on main, and a cache repository for it."""
+    name = f"landscape-{secrets.token_hex(4)}"
+    bare = git_server.create_repository(name)
+    commit_directly(bare, "main", {"README.md": b"hello\n", ".bootstrap/config.yaml": b"a: 1\n"})
+    cache = GitRepository.in_cache(
+        tmp_path / "cache", f"example-org/{name}", git_server.http_url(name)
+    )
+    return bare, cache
+
+
+def remote_head(bare: Path, branch: str) -> str | None:
+    ref = pygit2.Repository(str(bare)).references.get(f"refs/heads/{branch}")
+    return None if ref is None else str(ref.target)
+
+
+def test_fetch_read_commit_and_push_a_new_commit(remote, git_server, tmp_path):
+    bare, cache = remote
+    token = git_server.token
+    head = cache.fetch("main", token)
+    assert head == remote_head(bare, "main")
+    assert cache.fetch("no-such-branch", token) is None
+    files = cache.read_tree(head)
+    assert dict(files) == {".bootstrap/config.yaml": b"a: 1\n", "README.md": b"hello\n"}
+
+    assert cache.commit(head, files, "nothing") is None  # the same files are no commit
+    changed = FileSet({**files, "envs/dev/kustomization.yaml": b"kind: Kustomization\n"})
+    new = cache.commit(head, changed, "Re-render manifests")
+    assert new is not None
+    cache.push("main", new, head, token)
+    assert remote_head(bare, "main") == new
+
+    # The git CLI, cloning afresh, sees the bot's commit with the bot as author and committer.
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(bare), str(clone)], check=True)
+    log = subprocess.run(
+        ["git", "-C", str(clone), "log", "-1", "--format=%an <%ae>|%cn|%s"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert log == (
+        "bootstrap-bot[bot] <bootstrap-bot[bot]@users.noreply.github.com>|bootstrap-bot[bot]|"
+        "Re-render manifests"
+    )
+    assert (clone / "envs/dev/kustomization.yaml").read_bytes() == b"kind: Kustomization\n"
+
+
+def test_untouched_files_keep_their_mode(remote, git_server, tmp_path):
+    bare, cache = remote
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", str(bare), str(work)], check=True)
+    script = work / "hack" / "check.sh"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    env = {
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@example.invalid",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@example.invalid",
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    subprocess.run(["git", "-C", str(work), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(work), "commit", "-qm", "script"], check=True, env=env)
+    subprocess.run(["git", "-C", str(work), "push", "-q", "origin", "main"], check=True)
+
+    head = cache.fetch("main", git_server.token)
+    assert head is not None
+    files = cache.read_tree(head)
+    new = cache.commit(head, FileSet({**files, "README.md": b"changed\n"}), "edit")
+    assert new is not None
+    tree = pygit2.Repository(str(cache.path))[pygit2.Oid(hex=new)].peel(pygit2.Commit).tree
+    assert tree["hack/check.sh"].filemode == pygit2.enums.FileMode.BLOB_EXECUTABLE
+
+
+def test_a_push_racing_a_concurrent_commit_is_refused_not_overwritten(remote, git_server):
+    bare, cache = remote
+    token = git_server.token
+    head = cache.fetch("main", token)
+    assert head is not None
+    mine = cache.commit(head, FileSet({"README.md": b"mine\n"}), "mine")
+    theirs = commit_directly(bare, "main", {"README.md": b"theirs\n"})
+    with pytest.raises(StaleBranch):
+        cache.push("main", mine, head, token)
+    assert remote_head(bare, "main") == theirs
+
+    # Even a push that replaces the branch (a rebuilt bot branch) only replaces what it saw.
+    cache.fetch("main", token)
+    racing = commit_directly(bare, "main", {"README.md": b"again\n"})
+    with pytest.raises(StaleBranch):
+        cache.push("main", mine, theirs, token)
+    assert remote_head(bare, "main") == racing
+
+
+async def test_update_branch_retries_from_a_fresh_fetch(remote, git_server: GitServer):
+    bare, cache = remote
+    calls = []
+
+    def add_manifest(files: FileSet) -> FileSet:
+        calls.append(dict(files))
+        if len(calls) == 1:  # someone pushes while the bot is rendering
+            commit_directly(bare, "main", {"NOTES.md": b"human\n"})
+        return files | {"envs/dev/a.yaml": b"a: 1\n"}
+
+    async def token() -> str:
+        return git_server.token
+
+    result = await update_branch(
+        cache, branch="main", change=add_manifest, message="Re-render manifests", token=token
+    )
+    assert (result.outcome, result.attempts) == ("updated", 2)
+    assert "NOTES.md" in calls[1]  # the second attempt saw the person's commit
+    assert remote_head(bare, "main") == result.commit
+    assert cache.read_tree(result.commit)["NOTES.md"] == b"human\n"
+
+    again = await update_branch(
+        cache, branch="main", change=add_manifest, message="Re-render manifests", token=token
+    )
+    assert (again.outcome, again.commit) == ("unchanged", result.commit)
+
+
+async def test_a_bot_branch_rebuilt_on_its_base_is_not_churned(remote, git_server: GitServer):
+    bare, cache = remote
+
+    async def token() -> str:
+        return git_server.token
+
+    def bump(files: FileSet) -> FileSet:
+        return files | {".bootstrap/config.yaml": b"a: 2\n"}
+
+    created = await update_branch(
+        cache,
+        branch="bootstrap-bot/upgrade/main",
+        start_from="main",
+        change=bump,
+        message="Upgrade",
+        token=token,
+    )
+    assert created.outcome == "created"
+    same = await update_branch(
+        cache,
+        branch="bootstrap-bot/upgrade/main",
+        start_from="main",
+        change=bump,
+        message="Upgrade",
+        token=token,
+    )
+    assert (same.outcome, same.commit) == ("unchanged", created.commit)
+    nothing = await update_branch(
+        cache,
+        branch="bootstrap-bot/render/main",
+        start_from="main",
+        change=lambda files: files,
+        message="none",
+        token=token,
+    )
+    assert (nothing.outcome, nothing.commit) == ("unchanged", None)
+    assert remote_head(bare, "bootstrap-bot/render/main") is None
+
+    # The base moved: the bot branch is rebuilt on it and replaced.
+    commit_directly(bare, "main", {"README.md": b"newer\n"})
+    rebuilt = await update_branch(
+        cache,
+        branch="bootstrap-bot/upgrade/main",
+        start_from="main",
+        change=bump,
+        message="Upgrade",
+        token=token,
+    )
+    assert rebuilt.outcome == "updated" and rebuilt.commit is not None
+    commit = pygit2.Repository(str(bare))[pygit2.Oid(hex=rebuilt.commit)].peel(pygit2.Commit)
+    assert [str(p) for p in commit.parent_ids] == [remote_head(bare, "main")]
+
+    # A branch someone else moved is not deleted from under them.
+    theirs = commit_directly(bare, "bootstrap-bot/upgrade/main", {"x": b"1"})
+    with pytest.raises(StaleBranch):
+        await delete_branch(
+            cache, "bootstrap-bot/upgrade/main", token=token, expected=rebuilt.commit
+        )
+    deleted = await delete_branch(cache, "bootstrap-bot/upgrade/main", token=token, expected=theirs)
+    assert deleted.outcome == "deleted"
+    assert remote_head(bare, "bootstrap-bot/upgrade/main") is None
+    assert cache.fetch("bootstrap-bot/upgrade/main", git_server.token) is None
+    gone = await delete_branch(cache, "bootstrap-bot/upgrade/main", token=token)
+    assert gone.outcome == "unchanged"
+
+
+def test_a_refused_token_is_a_failure_that_does_not_quote_it(remote):
+    _, cache = remote
+    wrong = "ghs_" + secrets.token_hex(10)
+    with pytest.raises(GitFailure) as failed:
+        cache.fetch("main", wrong)
+    assert wrong not in str(failed.value)
+    assert not isinstance(failed.value, StaleBranch)
