@@ -26,6 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.settings import Settings
 from bot.webhook import (
     MAX_BODY_BYTES,
     RecentDeliveries,
@@ -45,8 +46,8 @@ Handler = Callable[..., Awaitable[Any]]
 class Metrics:
     """The server's Prometheus metrics, in a registry of its own (one per app)."""
 
-    def __init__(self, queue: JobQueue) -> None:
-        self.registry = CollectorRegistry()
+    def __init__(self, queue: JobQueue, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
         self.deliveries = Counter(
             "bootstrap_bot_webhook_deliveries",
             "Webhook deliveries by event and outcome",
@@ -90,13 +91,15 @@ def create_app(
     router: Router,
     context: Any = None,
     queue: JobQueue | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> web.Application:
-    """The web application. `context` is handed to every handler after the event."""
+    """The web application. `context` is handed to every handler after the event; `/metrics`
+    shows `registry` (where adapters such as the GitHub client put theirs too)."""
     if not webhook_secret:
         raise ValueError("a webhook secret is required: unsigned deliveries are never accepted")
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     jobs = queue or JobQueue()
-    metrics = Metrics(jobs)
+    metrics = Metrics(jobs, registry)
     deliveries = RecentDeliveries()
     app[QUEUE] = jobs
 
@@ -171,3 +174,31 @@ async def run_server(app: web.Application, host: str, port: int) -> None:
         finished = await app[QUEUE].drain(DRAIN_SECONDS)
         log.info("drained the job queue%s", "" if finished else " (some jobs were cancelled)")
         await runner.cleanup()
+
+
+async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
+    """The App as `bootstrap-bot serve` runs it: one shared HTTP client for GitHub, the
+    handlers of `handlers/`, until SIGTERM."""
+    import httpx
+
+    from bot.context import BotContext
+    from bot.github import GitHubApp
+    from handlers import router
+
+    assert settings.webhook_secret is not None
+    registry = CollectorRegistry()
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
+        github = GitHubApp(
+            app_id=app_id,
+            private_key=private_key,
+            client=client,
+            base_url=settings.github_api_url,
+            registry=registry,
+        )
+        app = create_app(
+            webhook_secret=settings.webhook_secret.get_secret_value(),
+            router=router,
+            context=BotContext(settings, github),
+            registry=registry,
+        )
+        await run_server(app, settings.listen_host, settings.listen_port)

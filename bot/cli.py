@@ -81,15 +81,20 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "(BOOTSTRAP_BOT_WEBHOOK_SECRET): unsigned deliveries are never accepted\n"
         )
         return EXIT_REFUSED
+    private_key = settings.private_key_pem()
+    if settings.app_id is None or private_key is None:
+        err.write(
+            "bootstrap-bot serve: refusing to start without the GitHub App id and private key "
+            "(BOOTSTRAP_BOT_APP_ID, BOOTSTRAP_BOT_PRIVATE_KEY or BOOTSTRAP_BOT_PRIVATE_KEY_FILE)\n"
+        )
+        return EXIT_REFUSED
     import asyncio
     import logging
 
-    from bot.app import create_app, run_server
-    from handlers import router
+    from bot.app import serve
 
     logging.basicConfig(level=settings.log_level.upper())
-    app = create_app(webhook_secret=settings.webhook_secret.get_secret_value(), router=router)
-    asyncio.run(run_server(app, settings.listen_host, settings.listen_port))
+    asyncio.run(serve(settings, app_id=settings.app_id, private_key=private_key))
     return EXIT_OK
 
 

@@ -128,3 +128,12 @@ def test_serve_refuses_to_start_without_a_webhook_secret(capsys, monkeypatch):
 def test_ocm_needs_a_subcommand(capsys):
     code, _, err = run(capsys, "ocm")
     assert code == 2 and "the following arguments are required: OCM_COMMAND" in err
+
+
+def test_serve_refuses_to_start_without_the_app_credentials(capsys, monkeypatch):
+    monkeypatch.setenv("BOOTSTRAP_BOT_WEBHOOK_SECRET", "s3cr3t-value")
+    for name in ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE", "SETTINGS_FILE"):
+        monkeypatch.delenv(f"BOOTSTRAP_BOT_{name}", raising=False)
+    code, _, err = run(capsys, "serve")
+    assert code == 1 and "refusing to start without the GitHub App id and private key" in err
+    assert "s3cr3t-value" not in err

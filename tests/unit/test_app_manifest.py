@@ -1,0 +1,44 @@
+"""The GitHub App manifest asks for the least it needs, and says why for each permission."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).parents[2]
+MANIFEST = ROOT / "app-manifest.yml"
+EXAMPLES = ROOT / "tests" / "fixtures" / "webhooks" / "examples.json"
+
+# The App's REST calls (bot/github.py) and the permission GitHub requires for each family.
+NEEDED = {
+    "contents": "write",
+    "pull_requests": "write",
+    "issues": "write",
+    "checks": "write",
+    "metadata": "read",
+    "administration": "write",
+}
+
+
+def test_the_manifest_asks_for_exactly_the_permissions_the_flows_use():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert manifest["default_permissions"] == NEEDED
+    assert manifest["hook_attributes"]["active"] is True
+    assert manifest["public"] is False
+
+
+def test_every_permission_and_event_is_explained_by_a_comment_above_it():
+    lines = MANIFEST.read_text().splitlines()
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    for key in [*manifest["default_permissions"], *manifest["default_events"]]:
+        index = next(i for i, line in enumerate(lines) if re.match(rf"\s+(- )?{key}\b", line))
+        assert lines[index - 1].strip().startswith("#"), f"{key} has no comment saying why"
+
+
+def test_the_events_are_real_github_webhook_events():
+    known = set(json.loads(EXAMPLES.read_text()))
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert set(manifest["default_events"]) <= known
