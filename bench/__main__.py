@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from bench import config_read, ocm_resolve, render_landscape, template_render
+from bench import config_read, ocm_resolve, render_landscape, template_render, webhook_throughput
 
 if __name__ == "__main__":
     failed = 0
-    for benchmark in (config_read, template_render, ocm_resolve, render_landscape):
+    for benchmark in (
+        config_read,
+        template_render,
+        ocm_resolve,
+        render_landscape,
+        webhook_throughput,
+    ):
         failed |= benchmark.main()
         print()
     sys.exit(failed)
