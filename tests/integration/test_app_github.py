@@ -3,16 +3,11 @@ as the installation, and `bootstrap-bot serve` runs as operators start it."""
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,30 +19,22 @@ from bot.app import QUEUE, create_app
 from bot.context import BotContext
 from bot.github import GitHubApp
 from bot.settings import Settings
-from bot.webhook import signature
 from tests.peers.github import FakeGitHub
+from tests.peers.github.payloads import example, signed
 from tests.peers.gitserver import commit_directly
 from tests.peers.net import free_port
 
 pytestmark = pytest.mark.peers
 SECRET = "webhook-secret-for-tests"
-EXAMPLES: dict[str, list[dict[str, Any]]] = json.loads(
-    (Path(__file__).parents[1] / "fixtures" / "webhooks" / "examples.json").read_text()
-)
 
 
 def push_delivery(installation_id: int, full_name: str) -> tuple[bytes, dict[str, str]]:
     """GitHub's push example, re-addressed to the fake's installation and repository."""
-    payload = copy.deepcopy(EXAMPLES["push"][0])
+    payload = example("push")
     payload["installation"] = {"id": installation_id, "node_id": "I_1"}
     payload["repository"]["full_name"] = full_name
-    body = json.dumps(payload).encode()
-    return body, {
-        "X-GitHub-Event": "push",
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": signature(body, SECRET),
-        "Content-Type": "application/json",
-    }
+    payload["repository"]["name"] = full_name.split("/")[1]
+    return signed("push", payload, SECRET)
 
 
 async def test_many_deliveries_for_one_installation_mint_one_token(
@@ -125,13 +112,7 @@ def test_serve_starts_answers_and_drains_on_sigterm(tmp_path, app_key):
                 pass
             assert process.poll() is None, log.read_text()
             time.sleep(0.05)
-        body = json.dumps(EXAMPLES["ping"][0]).encode()
-        headers = {
-            "X-GitHub-Event": "ping",
-            "X-GitHub-Delivery": str(uuid.uuid4()),
-            "X-Hub-Signature-256": signature(body, SECRET),
-            "Content-Type": "application/json",
-        }
+        body, headers = signed("ping", example("ping"), SECRET)
         assert httpx.post(f"{base}/webhook", content=body, headers=headers).status_code == 202
         assert httpx.get(f"{base}/readyz").status_code == 200
         metrics = httpx.get(f"{base}/metrics").text

@@ -18,6 +18,7 @@ from bot.github import (
     RetryPolicy,
     comment_marker,
 )
+from bot.gitrepo import GitFailure, GitRepository, update_branch
 from tests.peers.github import FakeGitHub
 from tests.peers.gitserver import commit_directly
 
@@ -330,3 +331,41 @@ async def test_the_app_jwt_is_checked(fake_github, app_key):
         with pytest.raises(BadRequest) as refused:
             await app.installation_token(installation.id)
     assert refused.value.status_code == 401
+
+
+async def test_a_branch_pushed_as_the_installation_becomes_a_pull_request(
+    setup, fake_github, tmp_path
+):
+    """The whole write path: clone URL from the API, push over HTTPS with the installation
+    token, then the PR, whose head is the commit really pushed."""
+    app: GitHubApp = setup[0]
+    gh = setup[1]
+    info = await gh.repository(REPO)
+    cache = GitRepository.in_cache(tmp_path / "cache", REPO, info.clone_url)
+
+    async def token() -> str:
+        return await app.installation_token(gh.installation_id)
+
+    branch = "bootstrap-bot/render/main"
+    with pytest.raises(BadRequest):
+        await gh.ensure_pull_request(REPO, head=branch, base="main", title="t", body="b")
+    pushed = await update_branch(
+        cache,
+        branch=branch,
+        start_from="main",
+        change=lambda files: files | {"envs/dev/kustomization.yaml": b"kind: Kustomization\n"},
+        message="Re-render manifests",
+        token=token,
+    )
+    assert pushed.outcome == "created"
+    pull = await gh.ensure_pull_request(REPO, head=branch, base="main", title="t", body="b")
+    assert pull.head_sha == pushed.commit
+    assert await gh.read_file(REPO, "envs/dev/kustomization.yaml", branch) == (
+        b"kind: Kustomization\n"
+    )
+    assert len(fake_github.calls("apps/create-installation-access-token")) == 1
+
+    # A token GitHub revoked no longer pushes.
+    fake_github.expire_tokens()
+    with pytest.raises(GitFailure):
+        cache.fetch("main", await token())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,9 @@ from gidgethub import routing
 from gidgethub.sansio import Event
 
 from bot.app import QUEUE, create_app
-from bot.webhook import MAX_BODY_BYTES, signature
+from bot.webhook import MAX_BODY_BYTES
 from bot.worker import JobQueue
+from tests.peers.github.payloads import delivery_headers
 
 SECRET = "webhook-secret-for-tests"
 EXAMPLES: dict[str, list[dict[str, Any]]] = json.loads(
@@ -42,14 +42,7 @@ class Recorder:
 def headers(
     event: str, body: bytes, *, delivery: str | None = None, **extra: str
 ) -> dict[str, str]:
-    return {
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
-        "X-Hub-Signature-256": signature(body, SECRET),
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/test",
-        **extra,
-    }
+    return {**delivery_headers(event, body, SECRET, delivery=delivery), **extra}
 
 
 @pytest.fixture

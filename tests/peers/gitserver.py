@@ -73,7 +73,7 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
         if auth.startswith("Basic "):
             user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
         self.server.requests.append((self.command, self.path, user))
-        if password != self.server.token:
+        if password != self.server.token and password not in self.server.installation_tokens:
             self._deny()
             return
         body = self._body()
@@ -116,6 +116,8 @@ class _GitHTTPServer(http.server.ThreadingHTTPServer):
         super().__init__((LOOPBACK, port), _GitHTTPHandler)
         self.root = root
         self.token = token
+        # Tokens the fake GitHub minted for its installations, accepted like GitHub accepts them.
+        self.installation_tokens: set[str] = set()
         self.requests: list[tuple[str, str, str]] = []
 
 
@@ -141,6 +143,12 @@ class GitServer:
 
     def git_url(self, name: str) -> str:
         return f"git://{LOOPBACK}:{self.daemon_port}/{name}.git"
+
+    def accept_token(self, token: str) -> None:
+        self._http.installation_tokens.add(token)
+
+    def revoke_token(self, token: str) -> None:
+        self._http.installation_tokens.discard(token)
 
     @property
     def requests(self) -> list[tuple[str, str, str]]:

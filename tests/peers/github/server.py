@@ -165,6 +165,7 @@ class FakeGitHub:
         """Let every installation token run out now (GitHub then answers 401 Bad credentials)."""
         for token in self.state.tokens.values():
             token.expires_at = 0.0
+            self.git.revoke_token(token.value)
 
     def calls(self, operation_id: str) -> list[Recorded]:
         return [r for r in self.requests if r.operation_id == operation_id]
@@ -361,6 +362,7 @@ class FakeGitHub:
         if installation is None:
             raise Refusal(404, "Not Found")
         token = self.state.mint_token(installation.id, self.clock() + TOKEN_LIFETIME)
+        self.git.accept_token(token.value)  # git over HTTPS takes it, as on GitHub
         data = call.operation.example(201)
         data.update(
             token=token.value,
