@@ -6,6 +6,7 @@ typo in an upgrade policy is an error rather than a silently different policy.
 
     bot:
       cluster: prod-eu            # a cluster the operator configured for this repository
+      commandPermission: write    # least repository role that may run /bootstrap commands
       upgrade:
         enabled: true             # propose new openMCP releases (default true)
         constraint: ">=0.19, <1"  # which versions to propose (default: any)
@@ -37,13 +38,23 @@ class UpgradePolicy:
     ignored_versions: tuple[Version, ...] = ()
 
 
+#: GitHub's repository roles, weakest first.
+ROLES = ("none", "read", "triage", "write", "maintain", "admin")
+
+
+def role_allows(role: str, minimum: str) -> bool:
+    """Whether a user with `role` on the repository meets `minimum` (unknown roles do not)."""
+    return role in ROLES and ROLES.index(role) >= ROLES.index(minimum)
+
+
 @dataclass(frozen=True)
 class BotSection:
     cluster: str | None = None
     upgrade: UpgradePolicy = field(default_factory=UpgradePolicy)
+    command_permission: str = "write"
 
 
-_BOT_FIELDS = {"cluster", "upgrade"}
+_BOT_FIELDS = {"cluster", "upgrade", "commandPermission"}
 _UPGRADE_FIELDS = {"enabled", "constraint", "allowPrereleases", "ignoredVersions"}
 
 
@@ -61,7 +72,16 @@ def read_bot_section(value: Any, mark: Mark, report: Report) -> BotSection:
     upgrade = UpgradePolicy()
     if "upgrade" in fields:
         upgrade = _upgrade_policy(*fields["upgrade"], report)
-    return BotSection(cluster=cluster, upgrade=upgrade)
+    permission = "write"
+    if "commandPermission" in fields:
+        item, item_mark = fields["commandPermission"]
+        if item not in ROLES[1:]:
+            choices = ", ".join(ROLES[1:])
+            hint = did_you_mean(str(item), ROLES[1:]) if isinstance(item, str) else ""
+            report(f"bot.commandPermission: must be one of {choices}{hint}", item_mark)
+        else:
+            permission = item
+    return BotSection(cluster=cluster, upgrade=upgrade, command_permission=permission)
 
 
 def _upgrade_policy(value: Any, mark: Mark, report: Report) -> UpgradePolicy:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.bot_section import role_allows
 from bot.core.config import ConfigError, LoadedConfig, load_bootstrap_config
 from bot.core.problems import Problem
 from bot.core.semver import Version
@@ -541,6 +542,37 @@ bot:
     assert policy.constraint is not None and policy.constraint.allows(Version.parse("v0.19.4"))
     assert not policy.constraint.allows(Version.parse("v1.0.0"))
     assert policy.ignored_versions == (Version.parse("v0.20.0"), Version.parse("0.21.0"))
+    assert c.bot.command_permission == "write"
+
+
+def test_the_command_permission_is_a_github_role():
+    c = load(MINIMAL + "bot:\n  commandPermission: maintain\n").config
+    assert c.bot.command_permission == "maintain"
+    err = errors_of(MINIMAL + "bot:\n  commandPermission: writer\n")
+    assert located(err.errors) == [
+        (
+            11,
+            22,
+            "bot.commandPermission: must be one of read, triage, write, maintain, admin; "
+            "did you mean 'write'?",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("role", "minimum", "allowed"),
+    [
+        ("admin", "write", True),
+        ("maintain", "write", True),
+        ("write", "write", True),
+        ("triage", "write", False),
+        ("read", "read", True),
+        ("none", "read", False),
+        ("owner", "read", False),
+    ],
+)
+def test_role_allows(role, minimum, allowed):
+    assert role_allows(role, minimum) is allowed
 
 
 def test_bot_section_is_strict_and_every_problem_is_located():
@@ -574,7 +606,12 @@ bot:
             "1.1; quote it",
         ),
         (16, 29, "bot.upgrade.ignoredVersions[1]: 'not-a-version' is not a semantic version"),
-        (17, 3, "bot.clustr: unknown field (known: cluster, upgrade); did you mean 'cluster'?"),
+        (
+            17,
+            3,
+            "bot.clustr: unknown field (known: cluster, commandPermission, upgrade); "
+            "did you mean 'cluster'?",
+        ),
     ]
     assert all(p.bot_only for p in err.errors)
     assert err.go_message is None  # the Go tool ignores the bot section

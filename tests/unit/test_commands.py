@@ -1,0 +1,65 @@
+"""The `/bootstrap` comment parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.commands import Command, Reply, parse_comment
+from bot.core.semver import Version
+
+
+def parse(body: str, author_type: str = "User"):
+    return parse_comment(body, author_type=author_type)
+
+
+def test_a_comment_without_commands_is_ignored():
+    assert parse("LGTM, thanks!") == []
+    assert parse("see /bootstrap plan in the docs") == []  # not at the start of a line
+
+
+def test_commands_one_per_line_in_order():
+    parsed = parse("Let's see.\n/bootstrap plan\n  /bootstrap upgrade v0.20.1\n/BOOTSTRAP Status")
+    assert [p.name for p in parsed if isinstance(p, Command)] == ["plan", "upgrade", "status"]
+    assert parsed[1] == Command(
+        "upgrade", Version.parse("v0.20.1"), line="/bootstrap upgrade v0.20.1"
+    )
+
+
+def test_bots_are_never_obeyed():
+    assert parse("/bootstrap apply", author_type="Bot") == []
+
+
+def test_quoted_and_fenced_commands_are_not_run_again():
+    body = "> /bootstrap apply\n\n```\n/bootstrap apply\n```\nok"
+    assert parse(body) == []
+
+
+def test_options_and_versions():
+    (apply,) = parse("/bootstrap apply --rotate-key")
+    assert isinstance(apply, Command) and apply.options == {"--rotate-key"}
+    (ignore,) = parse("/bootstrap ignore")
+    assert ignore == Command("ignore", None, line="/bootstrap ignore")
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ("/bootstrap bogus", "`bogus` is not a `/bootstrap` command"),
+        ("/bootstrap upgrad", "did you mean 'upgrade'?"),
+        ("/bootstrap", "`/bootstrap` needs a command"),
+        ("/bootstrap plan now", "`/bootstrap plan` takes no arguments, not `now`"),
+        ("/bootstrap upgrade 1.0 2.0", "takes [VERSION], not `1.0 2.0`"),
+        ("/bootstrap upgrade latest", "`latest` is not a version"),
+        ("/bootstrap apply --force", "takes [--rotate-key], not `--force`"),
+    ],
+)
+def test_usage_errors_are_replies(line, complaint):
+    (reply,) = parse(line)
+    assert isinstance(reply, Reply) and complaint in reply.text and reply.line == line
+
+
+def test_an_unknown_command_reply_lists_the_commands():
+    (reply,) = parse("/bootstrap bogus")
+    assert isinstance(reply, Reply)
+    for name in ("help", "render", "plan", "upgrade", "ignore", "apply", "status"):
+        assert f"`/bootstrap {name}" in reply.text
