@@ -7,11 +7,15 @@ cache repository for a GitHub repository; nothing else is shared between deliver
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.github import GitHubApp, InstallationClient
 from bot.gitrepo import GitRepository
+from bot.ocm.location import LocationError, Repository
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.ocm.reader import ComponentReader
 
 
 class NotFromAnInstallation(ValueError):
@@ -33,3 +37,30 @@ class BotContext:
     def git(self, full_name: str, clone_url: str) -> GitRepository:
         """The cache repository for a GitHub repository."""
         return GitRepository.in_cache(self.settings.cache_dir, full_name, clone_url)
+
+    def open_reader(self, repository: Repository) -> ComponentReader:
+        return open_landscape_reader(self.settings, repository)
+
+
+def open_landscape_reader(settings: Settings, repository: Repository) -> ComponentReader:
+    """A reader for the OCM repository a landscape names, with the operator's credentials.
+
+    A repository may name registries only: a CTF location is a path on the bot's own disk.
+    """
+    from bot.ocm import open_reader
+    from bot.ocm.credentials import CredentialStore
+
+    if repository.kind == "ctf":
+        raise LocationError(
+            "component.location names a CTF archive on disk; bootstrap-bot reads component "
+            "versions from OCI registries only"
+        )
+    registry = settings.registry
+    docker = registry.docker_config.read_text() if registry.docker_config else None
+    ocm = registry.ocm_config.read_text() if registry.ocm_config else None
+    return open_reader(
+        repository,
+        credentials=CredentialStore.from_texts(docker, ocm),
+        plain_http_loopback=registry.plain_http_loopback,
+        cache_dir=settings.cache_dir / "ocm",
+    )

@@ -43,6 +43,9 @@ class Identity:
     email: str = "bootstrap-bot[bot]@users.noreply.github.com"
 
 
+BOT_IDENTITY = Identity()
+
+
 @dataclass(frozen=True)
 class BranchUpdate:
     outcome: PushOutcome
@@ -132,7 +135,7 @@ class GitRepository:
         parent: str | None,
         files: FileSet,
         message: str,
-        identity: Identity = Identity(),
+        identity: Identity = BOT_IDENTITY,
     ) -> str | None:
         """A commit of exactly `files` on top of `parent`; None when that changes nothing.
 
@@ -216,7 +219,7 @@ async def update_branch(
     message: str,
     token: Callable[[], Awaitable[str]],
     start_from: str | None = None,
-    identity: Identity = Identity(),
+    identity: Identity = BOT_IDENTITY,
     attempts: int = 3,
 ) -> BranchUpdate:
     """Commit `change(files)` onto the branch and push it, starting over if the branch moved.
@@ -234,7 +237,8 @@ async def update_branch(
             if base is None:
                 raise GitFailure(f"cannot start {branch} from {start_from}: no such branch")
         files = FileSet() if base is None else await asyncio.to_thread(repository.read_tree, base)
-        new = await asyncio.to_thread(repository.commit, base, change(files), message, identity)
+        changed = await asyncio.to_thread(change, files)  # may be slow (a render): off the loop
+        new = await asyncio.to_thread(repository.commit, base, changed, message, identity)
         if new is None:  # the change leaves the base as it is: nothing to propose
             return BranchUpdate("unchanged", current, attempt)
         if current is not None and await asyncio.to_thread(repository.equivalent, current, new):

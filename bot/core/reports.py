@@ -1,0 +1,131 @@
+"""What the bot tells people about a render: the check run and the sticky comment. Pure.
+
+A render either succeeds (with a change summary, and whether the bot committed the result) or
+fails at one stage (config, ocm, render, kustomize) with located problems; both come with the
+config warnings. Problems that name a file and line become check run annotations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.core.changes import ChangeSummary, summary_markdown
+from bot.core.render import RenderProblem
+
+RENDER_CHECK = "bootstrap-bot/render"
+_STAGE_TITLES = {
+    "config": "The bootstrap config is invalid",
+    "ocm": "The openMCP release could not be read",
+    "render": "The templates could not be rendered",
+    "kustomize": "The rendered manifests do not build with kustomize",
+}
+
+#: what the bot did with a successful render
+Action = Literal["committed", "up-to-date", "not-committed-fork", "proposed"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem at a place in a file, for a check run annotation."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    level: Literal["failure", "warning"]
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    conclusion: Literal["success", "failure"]
+    title: str
+    summary: str
+    findings: tuple[Finding, ...] = ()
+
+
+def _findings(problems: Sequence[RenderProblem]) -> list[Finding]:
+    return [
+        Finding(
+            p.file,
+            p.line,
+            p.column,
+            p.message,
+            "warning" if p.severity == "warning" else "failure",
+        )
+        for p in problems
+        if p.file and p.line
+    ]
+
+
+def _problem_list(heading: str, problems: Sequence[RenderProblem]) -> str:
+    if not problems:
+        return ""
+    lines = "\n".join(
+        f"- `{_where(p)}` {p.message}" if _where(p) else f"- {p.message}" for p in problems
+    )
+    return f"**{heading}**\n\n{lines}\n"
+
+
+def _where(problem: RenderProblem) -> str:
+    if not problem.file:
+        return ""
+    if not problem.line:
+        return problem.file
+    return f"{problem.file}:{problem.line}" + (f":{problem.column}" if problem.column else "")
+
+
+def render_succeeded(
+    summary: ChangeSummary, warnings: Sequence[RenderProblem], action: Action
+) -> RenderReport:
+    said = {
+        "committed": "The re-rendered manifests were committed to this branch.",
+        "up-to-date": "The rendered manifests are up to date with the bootstrap config.",
+        "not-committed-fork": (
+            "This pull request comes from a fork, so the bot does not push to it: run "
+            "`bootstrap-bot render` and commit the result, or open the PR from this repository."
+        ),
+        "proposed": "The re-rendered manifests are proposed in a pull request.",
+    }[action]
+    title = "Up to date" if action == "up-to-date" else summary.headline()
+    conclusion: Literal["success", "failure"] = (
+        "failure" if action == "not-committed-fork" and summary.files_differ else "success"
+    )
+    parts = [said, summary_markdown(summary) if summary.files_differ else ""]
+    parts.append(_problem_list("Warnings", warnings))
+    return RenderReport(
+        conclusion,
+        title,
+        "\n\n".join(p.strip() for p in parts if p) + "\n",
+        tuple(_findings(warnings)),
+    )
+
+
+def render_failed(
+    stage: str,
+    problems: Sequence[RenderProblem],
+    warnings: Sequence[RenderProblem],
+    go_message: str | None = None,
+) -> RenderReport:
+    title = _STAGE_TITLES.get(stage, "The landscape could not be rendered")
+    parts = [
+        "Nothing was committed. Fix the problems below and push again.",
+        _problem_list("Problems", problems),
+        _problem_list("Warnings", warnings),
+    ]
+    if go_message:
+        parts.append(f"openmcp-bootstrapper would say:\n\n```\n{go_message}\n```")
+    findings = _findings(problems) + _findings(warnings)
+    return RenderReport(
+        "failure", title, "\n\n".join(p.strip() for p in parts if p) + "\n", tuple(findings)
+    )
+
+
+def render_comment(report: RenderReport, *, branch: str, commit: str) -> str:
+    """The sticky comment on a pull request: the latest render, replaced on every push."""
+    mark = "✅" if report.conclusion == "success" else "❌"
+    return (
+        f"### {mark} bootstrap-bot render: {report.title}\n\n"
+        f"Rendered `{branch}` at {commit[:12]}.\n\n{report.summary}"
+    )

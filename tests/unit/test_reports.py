@@ -1,0 +1,39 @@
+"""What a render tells people: check run conclusion, title, summary and annotations."""
+
+from __future__ import annotations
+
+from bot.core.changes import summarize_changes
+from bot.core.render import RenderProblem
+from bot.core.reports import Finding, render_comment, render_failed, render_succeeded
+
+
+def test_a_failed_render_locates_what_it_can_and_quotes_the_go_tool():
+    problems = [
+        RenderProblem("environment: Required value", ".bootstrap/config.yaml", 3, 1),
+        RenderProblem("registry unreachable"),
+    ]
+    warning = RenderProblem("unknown field", ".bootstrap/config.yaml", 9, 5, severity="warning")
+    report = render_failed("config", problems, [warning], go_message="invalid config")
+    assert (report.conclusion, report.title) == ("failure", "The bootstrap config is invalid")
+    assert report.findings == (
+        Finding(".bootstrap/config.yaml", 3, 1, "environment: Required value", "failure"),
+        Finding(".bootstrap/config.yaml", 9, 5, "unknown field", "warning"),
+    )
+    assert "- `.bootstrap/config.yaml:3:1` environment: Required value" in report.summary
+    assert "- registry unreachable" in report.summary
+    assert "```\ninvalid config\n```" in report.summary
+    assert "Nothing was committed" in report.summary
+
+
+def test_a_successful_render_says_what_the_bot_did():
+    summary = summarize_changes({}, {"envs/dev/a.yaml": b"a: 1\n"}, [], [])
+    committed = render_succeeded(summary, [], "committed")
+    assert committed.conclusion == "success" and "committed to this branch" in committed.summary
+    assert "`envs/dev/a.yaml`" in committed.summary
+    fork = render_succeeded(summary, [], "not-committed-fork")
+    assert fork.conclusion == "failure" and "fork" in fork.summary
+    same = summarize_changes({"a": b"1"}, {"a": b"1"}, [], [])
+    assert render_succeeded(same, [], "up-to-date").title == "Up to date"
+    comment = render_comment(committed, branch="feature", commit="0123456789abcdef")
+    assert comment.startswith("### ✅ bootstrap-bot render: ")
+    assert "Rendered `feature` at 0123456789ab." in comment
