@@ -6,7 +6,7 @@ cache repository for a GitHub repository; nothing else is shared between deliver
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.github import GitHubApp, InstallationClient
@@ -26,6 +26,8 @@ class NotFromAnInstallation(ValueError):
 class BotContext:
     settings: Settings
     github: GitHubApp
+    # One handle per cache repository: its lock keeps two jobs off the same libgit2 repository.
+    _repositories: dict[str, GitRepository] = field(default_factory=dict)
 
     def installation(self, payload: dict[str, Any]) -> InstallationClient:
         """The REST client of the installation a webhook payload came from."""
@@ -36,7 +38,12 @@ class BotContext:
 
     def git(self, full_name: str, clone_url: str) -> GitRepository:
         """The cache repository for a GitHub repository."""
-        return GitRepository.in_cache(self.settings.cache_dir, full_name, clone_url)
+        key = full_name.lower()
+        repository = self._repositories.get(key)
+        if repository is None or repository.url != clone_url:
+            repository = GitRepository.in_cache(self.settings.cache_dir, full_name, clone_url)
+            self._repositories[key] = repository
+        return repository
 
     def open_reader(self, repository: Repository) -> ComponentReader:
         return open_landscape_reader(self.settings, repository)

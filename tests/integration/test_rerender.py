@@ -141,3 +141,13 @@ async def test_a_repository_cannot_make_the_bot_read_its_disk(open_reader, git_s
     )
     assert result.report.title == "The openMCP release could not be read"
     assert "OCI registries only" in result.report.summary
+
+
+def test_the_context_keeps_one_cache_repository_per_github_repository(tmp_path):
+    from bot.context import BotContext
+
+    context = BotContext(Settings(cache_dir=tmp_path), github=None)  # type: ignore[arg-type]
+    first = context.git("Org/Landscape", "https://github.com/org/landscape.git")
+    assert context.git("org/landscape", "https://github.com/org/landscape.git") is first
+    moved = context.git("org/landscape", "https://github.com/org/renamed.git")
+    assert moved is not first and moved.path == first.path
