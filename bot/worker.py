@@ -68,6 +68,12 @@ class JobQueue:
                 del self._waiting[key]
                 self._locks.pop(key, None)
 
+    async def settle(self) -> None:
+        """Wait until no job is queued or running, taking new jobs all along (jobs may queue
+        more jobs)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def drain(self, timeout: float) -> bool:
         """Stop taking jobs and wait up to `timeout` seconds for the queued ones; cancel what is
         left. True when everything finished."""

@@ -6,6 +6,6 @@ Feature modules register themselves here as they are added.
 
 from gidgethub import routing
 
-from handlers import ping
+from handlers import ping, pull_request
 
-router = routing.Router(ping.router)
+router = routing.Router(ping.router, pull_request.router)

@@ -47,6 +47,19 @@ def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def reference_release(oci_registry: Registry) -> str:
+    """The reference openMCP release (the Go tool's test graph), built into the real registry
+    with `bootstrap-bot ocm build`; the repository a config names it by."""
+    from bot.cli import main
+    from tests.reference_case import CASE
+
+    repository = f"{oci_registry.host}/reference-{secrets.token_hex(4)}"
+    constructor = str(CASE / "component-constructor.yaml")
+    assert main(["ocm", "build", constructor, "--to", repository, "--plain-http-loopback"]) == 0
+    return repository
+
+
 @dataclass(frozen=True)
 class AppKey:
     app_id: int

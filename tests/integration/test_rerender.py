@@ -10,7 +10,6 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from bot.cli import main
 from bot.context import open_landscape_reader
 from bot.core.fileset import FileSet
 from bot.gitrepo import GitRepository
@@ -19,18 +18,14 @@ from bot.ocm.reader import ComponentReader
 from bot.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from tests.peers.gitserver import GitServer, commit_directly
-from tests.reference_case import CASE, ROOT_COMPONENT, config_text, expected_tree, landscape_tree
+from tests.reference_case import ROOT_COMPONENT, config_text, expected_tree, landscape_tree
 
 pytestmark = pytest.mark.peers
 
 
-@pytest.fixture(scope="module")
-def release(oci_registry) -> str:
-    """The reference openMCP release, built into the real registry; its repository."""
-    repository = f"{oci_registry.host}/rerender-{secrets.token_hex(4)}"
-    constructor = str(CASE / "component-constructor.yaml")
-    assert main(["ocm", "build", constructor, "--to", repository, "--plain-http-loopback"]) == 0
-    return repository
+@pytest.fixture
+def release(reference_release: str) -> str:
+    return reference_release
 
 
 @pytest.fixture

@@ -64,3 +64,23 @@ async def test_full_and_draining_queues_refuse_and_drain_cancels_what_overruns()
     assert queue.depth == 0
     with pytest.raises(Draining):
         queue.submit("k", stuck)
+
+
+async def test_settle_waits_for_every_job_and_keeps_taking_new_ones():
+    queue = JobQueue()
+    done: list[str] = []
+
+    async def second() -> None:
+        done.append("second")
+
+    async def first() -> None:
+        await asyncio.sleep(0)
+        queue.submit("k", second)
+        done.append("first")
+
+    queue.submit("k", first)
+    await queue.settle()
+    assert done == ["first", "second"] and queue.depth == 0 and not queue.draining
+    queue.submit("k", second)  # still taking jobs
+    await queue.settle()
+    assert done == ["first", "second", "second"]

@@ -180,6 +180,30 @@ class FakeGitHub:
             if c.repository == repository.lower() and c.issue_number == number
         ]
 
+    def open_pull_request(
+        self, repository: str, *, head: str, base: str, title: str, user: str
+    ) -> PullRequest:
+        """A pull request a person opens (not through the API under test)."""
+        full_name = repository.lower()
+        pull = PullRequest(
+            self.state.next_issue_number(full_name),
+            full_name,
+            head,
+            base,
+            title,
+            None,
+            user,
+            "User",
+        )
+        self.state.pulls[(full_name, pull.number)] = pull
+        return pull
+
+    def pull_request_json(self, pull: PullRequest) -> dict[str, Any]:
+        """The pull request as GitHub shows it (in webhook payloads too)."""
+        operation, _ = load_contract().match("GET", f"/repos/{pull.repository}/pulls/1")
+        data: dict[str, Any] = self._pull_json(pull, operation.example(200))
+        return data
+
     def add_comment(self, repository: str, number: int, body: str, *, user: str) -> Comment:
         """A comment written by a person (not through the API under test)."""
         comment = Comment(

@@ -1,0 +1,23 @@
+"""Which branches of a GitHub repository are landscapes, read from its default branch."""
+
+from __future__ import annotations
+
+from bot.core.config import CONFIG_PATH
+from bot.core.discovery import DISCOVERY_PATH, Discovery, Landscape, discover
+from bot.github import InstallationClient, Repository
+
+
+async def discover_landscapes(
+    gh: InstallationClient, full_name: str
+) -> tuple[Repository, Discovery]:
+    """The repository and its landscapes (`.github/bootstrap-bot.yml`, else the default
+    branch's `.bootstrap/config.yaml`)."""
+    repository = await gh.repository(full_name)
+    branch = repository.default_branch
+    listed = await gh.read_file(full_name, DISCOVERY_PATH, branch)
+    has_config = listed is None and await gh.read_file(full_name, CONFIG_PATH, branch) is not None
+    return repository, discover(branch, listed, has_config)
+
+
+def landscape_on(discovery: Discovery, branch: str) -> Landscape | None:
+    return next((la for la in discovery.landscapes if la.branch == branch), None)
