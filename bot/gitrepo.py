@@ -98,16 +98,21 @@ class GitRepository:
         return cls(cache_dir / "git" / owner / f"{name}.git", url)
 
     def fetch(self, branch: str, token: str) -> str | None:
-        """Bring the branch's commits into the cache; its commit, or None if it does not exist."""
-        tracking = f"refs/remotes/origin/{branch}"
+        """Bring a branch's commits into the cache; its commit, or None if it does not exist.
+
+        A full ref (`refs/pull/7/head`, where GitHub keeps a pull request's head, forks'
+        included) is fetched as it is.
+        """
+        remote_ref = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+        tracking = "refs/remotes/origin/" + branch.removeprefix("refs/")
         with self._lock:
             remote = self._repo.remotes["origin"]
             try:
-                remote.fetch([f"+refs/heads/{branch}:{tracking}"], callbacks=_Callbacks(token))
+                remote.fetch([f"+{remote_ref}:{tracking}"], callbacks=_Callbacks(token))
                 heads = remote.list_heads(connect=False)
             except pygit2.GitError as exc:
                 raise GitFailure(f"cannot fetch {branch} from {self.url}: {exc}") from None
-            found = next((h for h in heads if h.name == f"refs/heads/{branch}"), None)
+            found = next((h for h in heads if h.name == remote_ref), None)
             if found is None:
                 if tracking in self._repo.references:
                     self._repo.references.delete(tracking)

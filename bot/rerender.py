@@ -44,11 +44,16 @@ async def rerender_branch(
     may_commit: bool,
     config_path: str = CONFIG_PATH,
     identity: Identity = BOT_IDENTITY,
+    read_from: str | None = None,
 ) -> Rerender:
+    """`read_from` renders another ref than the branch (a fork's pull request head,
+    `refs/pull/N/head`); the bot never commits then."""
+    if read_from is not None and may_commit:
+        raise ValueError("a render read from another ref than the branch cannot be committed")
     secret = await token()
-    head = await asyncio.to_thread(repository.fetch, branch, secret)
+    head = await asyncio.to_thread(repository.fetch, read_from or branch, secret)
     if head is None:
-        raise GitFailure(f"branch {branch} does not exist")
+        raise GitFailure(f"{read_from or branch} does not exist")
     tree = await asyncio.to_thread(repository.read_tree, head)
 
     def render(files: FileSet) -> LandscapeRender:

@@ -16,7 +16,6 @@ gets a green check run and nothing is pushed again.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 from gidgethub import routing
@@ -29,7 +28,6 @@ from bot.gitrepo import GitRepository
 from bot.landscapes import discover_landscapes, landscape_on
 from bot.rerender import rerender_branch
 
-log = logging.getLogger(__name__)
 router = routing.Router()
 SUMMARY_MARKER = "render-summary"
 
@@ -73,6 +71,8 @@ async def rerender_pull_request(event: Event, context: BotContext) -> None:
         token=token,
         may_commit=same_repository,
         config_path=landscape.config_path,
+        # A fork's branch is not in this repository; GitHub keeps its head here.
+        read_from=None if same_repository else f"refs/pull/{pull['number']}/head",
     )
 
     # 5. the check run on the head commit rendered

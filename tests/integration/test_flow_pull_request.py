@@ -38,11 +38,12 @@ def pull_request_event(
     the fields that name things change, so the payload keeps the webhook's own shape)."""
     payload = example("pull_request", action)
     repository = fake.state.repositories[pull.repository]
-    owner, name = repository.full_name.split("/")
+    shown = fake.pull_request_json(pull)
 
-    def readdress(repo: dict[str, Any]) -> None:
+    def readdress(repo: dict[str, Any], full_name: str) -> None:
+        owner, name = full_name.split("/")
         repo.update(
-            full_name=repository.full_name,
+            full_name=full_name,
             name=name,
             clone_url=repository.clone_url,
             default_branch=repository.default_branch,
@@ -52,10 +53,10 @@ def pull_request_event(
     pr = payload["pull_request"]
     pr.update(number=pull.number, title=pull.title, body=pull.body, state=pull.state)
     pr["user"]["login"] = pull.user
-    for side, branch in (("head", pull.head), ("base", pull.base)):
-        pr[side].update(ref=branch, sha=repository.branch_sha(branch), label=f"{owner}:{branch}")
-        readdress(pr[side]["repo"])
-    readdress(payload["repository"])
+    for side in ("head", "base"):
+        pr[side].update({k: shown[side][k] for k in ("ref", "sha", "label")})
+        readdress(pr[side]["repo"], shown[side]["repo"]["full_name"])
+    readdress(payload["repository"], repository.full_name)
     payload["number"] = pull.number
     payload["installation"] = {"id": installation_id, "node_id": "I_1"}
     return payload
@@ -157,3 +158,35 @@ async def test_enabling_a_service_provider_gets_one_rerender_commit(bot):
     assert [(r.fields.get("conclusion"), r.fields["output"]["title"]) for r in bot_runs] == [
         ("success", "Up to date")
     ]
+
+
+async def test_a_fork_pull_request_is_rendered_but_never_pushed_to(bot):
+    fake, installation, repository, config, deliver = bot
+    git = pygit2.Repository(str(repository.bare))
+    # The fork's commit: GitHub has it in the base repository's objects, under refs/pull/N/head.
+    git.references.create("refs/heads/fork-work", head_of(repository.bare, "main").id)
+    fork_commit = commit_directly(
+        repository.bare, "fork-work", {".bootstrap/config.yaml": config.encode()}
+    )
+    git.references.delete("refs/heads/fork-work")
+    refs_before = {name: str(git.references[name].target) for name in git.references}
+    pull = fake.open_pull_request(
+        REPO,
+        head="main",
+        base="main",
+        title="Enable it",
+        user="mallory",
+        fork="mallory/landscape",
+        head_sha=fork_commit,
+    )
+    await deliver("pull_request", pull_request_event(fake, pull, "opened", installation.id))
+
+    # Nothing was pushed anywhere: the only new ref is GitHub's own refs/pull/N/head.
+    refs_after = {name: str(git.references[name].target) for name in git.references}
+    assert refs_after == {**refs_before, pull.head_ref: fork_commit}
+    runs = [r for r in fake.state.check_runs.values() if r.head_sha == fork_commit]
+    assert [(r.name, r.fields["conclusion"]) for r in runs] == [(RENDER_CHECK, "failure")]
+    assert "fork" in runs[0].fields["output"]["summary"]
+    assert "service-providers/test.yaml" in runs[0].fields["output"]["summary"]
+    (comment,) = [c for c in fake.comments_on(REPO, pull.number) if c.user_type == "Bot"]
+    assert "fork" in comment.body

@@ -181,9 +181,19 @@ class FakeGitHub:
         ]
 
     def open_pull_request(
-        self, repository: str, *, head: str, base: str, title: str, user: str
+        self,
+        repository: str,
+        *,
+        head: str,
+        base: str,
+        title: str,
+        user: str,
+        fork: str | None = None,
+        head_sha: str | None = None,
     ) -> PullRequest:
-        """A pull request a person opens (not through the API under test)."""
+        """A pull request a person opens (not through the API under test). For a PR from
+        `fork`, `head_sha` is its head commit, which must already be in this repository's
+        object store (GitHub copies it there too)."""
         full_name = repository.lower()
         pull = PullRequest(
             self.state.next_issue_number(full_name),
@@ -194,7 +204,12 @@ class FakeGitHub:
             None,
             user,
             "User",
+            fork=fork,
         )
+        git = self.state.repositories[full_name].git()
+        sha = head_sha if fork else self.state.repositories[full_name].branch_sha(head)
+        assert sha is not None, "the head commit must exist"
+        git.references.create(pull.head_ref, pygit2.Oid(hex=sha), force=True)
         self.state.pulls[(full_name, pull.number)] = pull
         return pull
 
@@ -531,6 +546,12 @@ class FakeGitHub:
                 user=_user(repository.owner, "Organization"),
             )
             self._repository_json(repository, example[side]["repo"])
+        if pull.fork is not None:
+            head_sha = str(repository.git().references[pull.head_ref].target)
+            owner, name = pull.fork.split("/")
+            example["head"].update(sha=head_sha, label=f"{owner}:{pull.head}")
+            example["head"]["repo"].update(full_name=pull.fork, name=name, fork=True)
+            example["head"]["repo"]["owner"] = _user(owner, "User")
         return example
 
     def list_pulls(self, call: Call) -> tuple[int, Any]:

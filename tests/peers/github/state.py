@@ -90,6 +90,12 @@ class PullRequest:
     draft: bool = False
     state: str = "open"
     merged: bool = False
+    fork: str | None = None  # the head repository, when it is not this one
+
+    @property
+    def head_ref(self) -> str:
+        """Where GitHub keeps the head commit in the base repository, forks' too."""
+        return f"refs/pull/{self.number}/head"
 
 
 @dataclass
