@@ -17,7 +17,6 @@ from prometheus_client import CollectorRegistry
 
 from bot.app import QUEUE, create_app
 from bot.context import BotContext
-from bot.github import GitHubApp
 from bot.settings import Settings
 from tests.peers.github import FakeGitHub
 from tests.peers.github.payloads import example, signed
@@ -53,13 +52,7 @@ async def test_many_deliveries_for_one_installation_mint_one_token(
 
     registry = CollectorRegistry()
     async with httpx.AsyncClient() as http:
-        github = GitHubApp(
-            app_id=app_key.app_id,
-            private_key=app_key.private_pem,
-            client=http,
-            base_url=fake_github.url,
-            registry=registry,
-        )
+        github = fake_github.app_client(app_key.private_pem, http, registry=registry)
         settings = Settings(cache_dir=tmp_path / "cache")
         app = create_app(
             webhook_secret=SECRET,

@@ -14,7 +14,6 @@ import pytest
 from bot.app import QUEUE, create_app
 from bot.context import BotContext, open_landscape_reader
 from bot.core.reports import RENDER_CHECK
-from bot.github import GitHubApp
 from bot.gitrepo import GitRepository
 from bot.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
@@ -85,12 +84,7 @@ async def bot(fake_github: FakeGitHub, app_key, aiohttp_client, tmp_path, refere
     )
     assert rendered.committed
     async with httpx.AsyncClient() as http:
-        github = GitHubApp(
-            app_id=app_key.app_id,
-            private_key=app_key.private_pem,
-            client=http,
-            base_url=fake_github.url,
-        )
+        github = fake_github.app_client(app_key.private_pem, http)
         settings = Settings(
             cache_dir=tmp_path / "cache", registry=RegistrySettings(plain_http_loopback=True)
         )

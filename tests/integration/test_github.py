@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 import httpx
 import pygit2
@@ -42,13 +43,7 @@ async def setup(fake_github: FakeGitHub, app_key):
     commit_directly(repository.bare, "main", {".bootstrap/config.yaml": b"environment: dev\n"})
     sleeps = Sleeps()
     async with httpx.AsyncClient() as client:
-        app = GitHubApp(
-            app_id=app_key.app_id,
-            private_key=app_key.private_pem,
-            client=client,
-            base_url=fake_github.url,
-            sleep=sleeps,
-        )
+        app = fake_github.app_client(app_key.private_pem, client, sleep=sleeps)
         yield app, app.installation(installation.id), repository, sleeps
 
 
@@ -174,30 +169,15 @@ async def test_check_runs_progress_batch_annotations_and_stay_put(setup, fake_gi
     _, gh, _, _ = setup
     sha = await gh.read_ref(REPO, "main")
     assert sha is not None
-    started = await gh.ensure_check_run(
-        REPO, head_sha=sha, name="bootstrap-bot/render", status="in_progress"
-    )
+    render_check = partial(gh.ensure_check_run, REPO, head_sha=sha, name="bootstrap-bot/render")
+    started = await render_check(status="in_progress")
     annotations = [
         Annotation(".bootstrap/config.yaml", n, f"problem {n}", start_column=3)
         for n in range(1, 121)
     ]
     output = CheckRunOutput("3 problems", "**summary**", annotations=annotations)
-    done = await gh.ensure_check_run(
-        REPO,
-        head_sha=sha,
-        name="bootstrap-bot/render",
-        status="completed",
-        conclusion="failure",
-        output=output,
-    )
-    same = await gh.ensure_check_run(
-        REPO,
-        head_sha=sha,
-        name="bootstrap-bot/render",
-        status="completed",
-        conclusion="failure",
-        output=output,
-    )
+    done = await render_check(status="completed", conclusion="failure", output=output)
+    same = await render_check(status="completed", conclusion="failure", output=output)
     assert (started.outcome, done.outcome, same.outcome) == ("created", "updated", "unchanged")
     assert started.id == done.id == same.id
     run = fake_github.state.check_runs[done.id]
@@ -207,13 +187,8 @@ async def test_check_runs_progress_batch_annotations_and_stay_put(setup, fake_gi
     assert [len(b["output"].get("annotations", [])) for b in sent] == [50, 50, 20]
 
     # A different result on the same commit is a new run: GitHub shows the latest one.
-    fixed = await gh.ensure_check_run(
-        REPO,
-        head_sha=sha,
-        name="bootstrap-bot/render",
-        status="completed",
-        conclusion="success",
-        output=CheckRunOutput("ok", "fine"),
+    fixed = await render_check(
+        status="completed", conclusion="success", output=CheckRunOutput("ok", "fine")
     )
     assert fixed.outcome == "created" and fixed.id != done.id
     latest = await gh.latest_check_run(REPO, sha, "bootstrap-bot/render")
@@ -287,13 +262,8 @@ async def test_gives_up_after_the_last_attempt(fake_github, app_key):
     fake_github.add_repository(installation, "landscape")
     fake_github.fail_next("GET", r"/repos/example-org/landscape$", 503, times=3)
     async with httpx.AsyncClient() as client:
-        app = GitHubApp(
-            app_id=app_key.app_id,
-            private_key=app_key.private_pem,
-            client=client,
-            base_url=fake_github.url,
-            sleep=Sleeps(),
-            policy=RetryPolicy(attempts=3),
+        app = fake_github.app_client(
+            app_key.private_pem, client, sleep=Sleeps(), policy=RetryPolicy(attempts=3)
         )
         with pytest.raises(GitHubBroken):
             await app.installation(installation.id).repository(REPO)
@@ -322,12 +292,7 @@ async def test_the_app_jwt_is_checked(fake_github, app_key):
         serialization.NoEncryption(),
     )
     async with httpx.AsyncClient() as client:
-        app = GitHubApp(
-            app_id=app_key.app_id,
-            private_key=other.decode(),
-            client=client,
-            base_url=fake_github.url,
-        )
+        app = fake_github.app_client(other.decode(), client)
         with pytest.raises(BadRequest) as refused:
             await app.installation_token(installation.id)
     assert refused.value.status_code == 401

@@ -24,11 +24,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import jwt
 import pygit2
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.github import GitHubApp
 from tests.peers.github.contract import ContractViolation, Operation, load_contract
 from tests.peers.github.state import (
     ROLE_PERMISSION,
@@ -166,6 +168,16 @@ class FakeGitHub:
         for token in self.state.tokens.values():
             token.expires_at = 0.0
             self.git.revoke_token(token.value)
+
+    def app_client(self, private_key: str, client: httpx.AsyncClient, **options: Any) -> GitHubApp:
+        """The bot's GitHub App pointed at this fake."""
+        return GitHubApp(
+            app_id=self.app_id,
+            private_key=private_key,
+            client=client,
+            base_url=self.url,
+            **options,
+        )
 
     def calls(self, operation_id: str) -> list[Recorded]:
         return [r for r in self.requests if r.operation_id == operation_id]
