@@ -35,6 +35,15 @@ class StaleBranch(GitFailure):
     """The remote branch is not where the bot expected it: someone pushed in between."""
 
 
+class ForeignCommits(GitFailure):
+    """A bot branch holds commits someone else made: the bot no longer replaces it."""
+
+    def __init__(self, branch: str, commits: list[str]) -> None:
+        self.branch = branch
+        self.commits = commits
+        super().__init__(f"{branch} has commits not made by the bot: {', '.join(commits)}")
+
+
 @dataclass(frozen=True)
 class Identity:
     """Author and committer of the bot's commits."""
@@ -172,6 +181,14 @@ class GitRepository:
             parents = [] if parent_commit is None else [parent_commit.id]
             return str(repo.create_commit(None, signature, signature, message, tree, parents))
 
+    def foreign_commits(self, head: str, base: str | None, identity: Identity) -> list[str]:
+        """Commits on `head` but not on `base` that `identity` did not author, newest first."""
+        with self._lock:
+            walker = self._repo.walk(pygit2.Oid(hex=head), pygit2.enums.SortMode.TOPOLOGICAL)
+            if base is not None:
+                walker.hide(pygit2.Oid(hex=base))
+            return [str(c.id) for c in walker if c.author.email != identity.email]
+
     def equivalent(self, first: str, second: str) -> bool:
         """Whether two commits hold the same files on the same parents (a rebuild that changed
         nothing but the time)."""
@@ -231,7 +248,8 @@ async def update_branch(
 
     The new commit's parent is the branch itself, or the head of `start_from` when given (a bot
     branch rebuilt on its base; the push then replaces the branch, still only from the commit
-    just fetched). `change` may run several times, each time on freshly fetched files.
+    just fetched, and never when someone else committed to it: ForeignCommits). `change` may
+    run several times, each time on freshly fetched files.
     """
     for attempt in range(1, attempts + 1):
         secret = await token()
@@ -241,6 +259,12 @@ async def update_branch(
             base = await asyncio.to_thread(repository.fetch, start_from, secret)
             if base is None:
                 raise GitFailure(f"cannot start {branch} from {start_from}: no such branch")
+            if current is not None:
+                foreign = await asyncio.to_thread(
+                    repository.foreign_commits, current, base, identity
+                )
+                if foreign:
+                    raise ForeignCommits(branch, foreign)
         files = FileSet() if base is None else await asyncio.to_thread(repository.read_tree, base)
         changed = await asyncio.to_thread(change, files)  # may be slow (a render): off the loop
         new = await asyncio.to_thread(repository.commit, base, changed, message, identity)

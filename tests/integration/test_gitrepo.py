@@ -11,6 +11,7 @@ import pytest
 
 from bot.core.fileset import FileSet
 from bot.gitrepo import (
+    ForeignCommits,
     GitFailure,
     GitRepository,
     StaleBranch,
@@ -198,8 +199,20 @@ async def test_a_bot_branch_rebuilt_on_its_base_is_not_churned(remote, git_serve
     commit = pygit2.Repository(str(bare))[pygit2.Oid(hex=rebuilt.commit)].peel(pygit2.Commit)
     assert [str(p) for p in commit.parent_ids] == [remote_head(bare, "main")]
 
-    # A branch someone else moved is not deleted from under them.
+    # A branch someone else moved is neither rebuilt nor deleted from under them.
     theirs = commit_directly(bare, "bootstrap-bot/upgrade/main", {"x": b"1"})
+    commit_directly(bare, "main", {"README.md": b"newest\n"})
+    with pytest.raises(ForeignCommits) as taken:
+        await update_branch(
+            cache,
+            branch="bootstrap-bot/upgrade/main",
+            start_from="main",
+            change=bump,
+            message="Upgrade",
+            token=token,
+        )
+    assert taken.value.commits == [theirs]
+    assert remote_head(bare, "bootstrap-bot/upgrade/main") == theirs
     with pytest.raises(StaleBranch):
         await delete_branch(
             cache, "bootstrap-bot/upgrade/main", token=token, expected=rebuilt.commit
