@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("", "show the landscape's versions and what the cluster runs"),
 }
 _OPTIONS = {"apply": {"--rotate-key"}}
+LANDSCAPE_OPTION = "--landscape="
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -38,6 +39,8 @@ class Command:
     version: Version | None = None
     options: frozenset[str] = frozenset()
     line: str = ""
+    #: `--landscape=BRANCH`: which landscape, where the comment's place does not say
+    landscape: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,12 @@ def usage() -> str:
         f"| `{PREFIX} {name}{' ' + argument if argument else ''}` | {purpose} |"
         for name, (argument, purpose) in COMMANDS.items()
     ]
-    return "| command | what it does |\n|---|---|\n" + "\n".join(rows)
+    return (
+        "| command | what it does |\n|---|---|\n"
+        + "\n".join(rows)
+        + f"\n\nIn a pull request the commands act on the landscape it targets; elsewhere, in a "
+        f"repository with several landscapes, add `{LANDSCAPE_OPTION}BRANCH`."
+    )
 
 
 def _command_lines(body: str) -> list[str]:
@@ -91,6 +99,12 @@ def _parse_line(line: str) -> Parsed:
     if name not in COMMANDS:
         hint = did_you_mean(name, COMMANDS)
         return Reply(f"`{name}` is not a `{PREFIX}` command{hint}\n\n{usage()}", line)
+    landscape = None
+    for argument in [a for a in arguments if a.startswith(LANDSCAPE_OPTION)]:
+        landscape = argument.removeprefix(LANDSCAPE_OPTION)
+        arguments.remove(argument)
+        if not landscape or landscape != landscape.strip("/"):
+            return Reply(f"`{argument}` names no branch.", line)
     allowed = _OPTIONS.get(name, set())
     options = frozenset(a for a in arguments if a in allowed)
     rest = [a for a in arguments if a not in allowed]
@@ -103,7 +117,7 @@ def _parse_line(line: str) -> Parsed:
             version = Version.parse(rest[0])
         except InvalidVersion:
             return Reply(f"`{rest[0]}` is not a version (expected e.g. `v0.20.1`).", line)
-    return Command(cast(Name, name), version, options, line)
+    return Command(cast(Name, name), version, options, line, landscape)
 
 
 def _expects(name: str) -> str:

@@ -325,6 +325,25 @@ def load_bootstrap_config(text: str, *, file: str = CONFIG_PATH) -> LoadedConfig
     return LoadedConfig(config=config, warnings=by_position(decoder.warnings))
 
 
+def read_bot_settings(text: str) -> BotSection | None:
+    """Only the `bot:` section of a config (defaults when it has none); None when the file is
+    not YAML or the section has errors, so callers can fail closed."""
+    try:
+        document = decode_first_document(text)
+    except YamlError:
+        return None
+    if not isinstance(document, YamlMap):
+        return BotSection()
+    problems: list[str] = []
+    section = BotSection()
+    for key, item, _, value_mark, _ in document.items():
+        if key == "bot":
+            section = read_bot_section(
+                item, value_mark, lambda message, _: problems.append(message)
+            )
+    return None if problems else section
+
+
 def resolved_document(config: BootstrapConfig) -> dict[str, Any]:
     """The config with defaults applied, in the Go tool's key names (for people to read)."""
 

@@ -39,6 +39,11 @@ def test_options_and_versions():
     assert isinstance(apply, Command) and apply.options == {"--rotate-key"}
     (ignore,) = parse("/bootstrap ignore")
     assert ignore == Command("ignore", None, line="/bootstrap ignore")
+    (status,) = parse("/bootstrap status --landscape=prod/eu")
+    assert isinstance(status, Command) and (status.name, status.landscape) == ("status", "prod/eu")
+    (upgrade,) = parse("/bootstrap upgrade --landscape=dev v0.2.0")
+    assert isinstance(upgrade, Command)
+    assert (upgrade.version, upgrade.landscape) == (Version.parse("v0.2.0"), "dev")
 
 
 @pytest.mark.parametrize(
@@ -51,6 +56,7 @@ def test_options_and_versions():
         ("/bootstrap upgrade 1.0 2.0", "takes [VERSION], not `1.0 2.0`"),
         ("/bootstrap upgrade latest", "`latest` is not a version"),
         ("/bootstrap apply --force", "takes [--rotate-key], not `--force`"),
+        ("/bootstrap plan --landscape=", "`--landscape=` names no branch"),
     ],
 )
 def test_usage_errors_are_replies(line, complaint):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.bot_section import role_allows
-from bot.core.config import ConfigError, LoadedConfig, load_bootstrap_config
+from bot.core.bot_section import BotSection, role_allows
+from bot.core.config import ConfigError, LoadedConfig, load_bootstrap_config, read_bot_settings
 from bot.core.problems import Problem
 from bot.core.semver import Version
 
@@ -623,3 +623,15 @@ def test_bot_section_errors_come_together_with_validation_errors():
         "environment: Required value: environment is required",
         "bot: must be a mapping, not a list",
     ]
+
+
+def test_the_bot_settings_alone_are_read_even_from_an_invalid_config():
+    broken = MINIMAL.replace("environment: dev\n", "") + "bot:\n  commandPermission: admin\n"
+    with pytest.raises(ConfigError):
+        load(broken)
+    section = read_bot_settings(broken)
+    assert section is not None and section.command_permission == "admin"
+    assert read_bot_settings(MINIMAL) == BotSection()
+    # Errors in the section itself, or a file that is not YAML: None, so callers fail closed.
+    assert read_bot_settings(MINIMAL + "bot:\n  commandPermision: read\n") is None
+    assert read_bot_settings("repository: [a\n") is None
