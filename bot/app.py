@@ -183,6 +183,7 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
 
     from bot.context import BotContext
     from bot.github import GitHubApp
+    from bot.poller import Resync
     from handlers import router
 
     assert settings.webhook_secret is not None
@@ -195,10 +196,22 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
             base_url=settings.github_api_url,
             registry=registry,
         )
+        context = BotContext(settings, github)
         app = create_app(
             webhook_secret=settings.webhook_secret.get_secret_value(),
             router=router,
-            context=BotContext(settings, github),
+            context=context,
+            queue=context.jobs,
             registry=registry,
         )
-        await run_server(app, settings.listen_host, settings.listen_port)
+        background = []
+        if settings.resync:
+            resync = Resync(context)
+            interval = settings.poll_interval.total_seconds()
+            background.append(asyncio.create_task(resync.run_forever(interval), name="resync"))
+        try:
+            await run_server(app, settings.listen_host, settings.listen_port)
+        finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)

@@ -6,6 +6,7 @@ cache repository for a GitHub repository; nothing else is shared between deliver
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ from bot.github import GitHubApp, InstallationClient
 from bot.gitrepo import GitRepository
 from bot.ocm.location import LocationError, Repository
 from bot.settings import Settings
+from bot.webhook import repository_key
+from bot.worker import Job, JobQueue
 
 if TYPE_CHECKING:
     from bot.ocm.reader import ComponentReader
@@ -26,8 +29,22 @@ class NotFromAnInstallation(ValueError):
 class BotContext:
     settings: Settings
     github: GitHubApp
+    #: the queue webhook jobs run in; other work for a repository is queued behind them
+    jobs: JobQueue = field(default_factory=JobQueue)
     # One handle per cache repository: its lock keeps two jobs off the same libgit2 repository.
     _repositories: dict[str, GitRepository] = field(default_factory=dict)
+
+    def token(self, gh: InstallationClient) -> Callable[[], Awaitable[str]]:
+        """The installation's token for git, fetched (or renewed) when git needs it."""
+
+        async def token() -> str:
+            return await self.github.installation_token(gh.installation_id)
+
+        return token
+
+    def submit(self, full_name: str, job: Job, *, name: str) -> None:
+        """Queue `job` behind the other work for a repository (webhook jobs included)."""
+        self.jobs.submit(repository_key(full_name), job, name=name)
 
     def installation(self, payload: dict[str, Any]) -> InstallationClient:
         """The REST client of the installation a webhook payload came from."""

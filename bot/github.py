@@ -309,7 +309,12 @@ class PullRequest:
     body: str
     state: str
     author: str
+    #: the repository the head branch lives in ("" when a fork was deleted)
+    head_repository: str = ""
     outcome: Outcome = "unchanged"
+
+    def from_fork(self, full_name: str) -> bool:
+        return self.head_repository.lower() != full_name.lower()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], outcome: Outcome = "unchanged") -> PullRequest:
@@ -323,6 +328,7 @@ class PullRequest:
             body=data.get("body") or "",
             state=data["state"],
             author=(data.get("user") or {}).get("login", ""),
+            head_repository=(data["head"].get("repo") or {}).get("full_name", ""),
             outcome=outcome,
         )
 
@@ -518,6 +524,27 @@ class InstallationClient:
             url = "/repos/{owner}/{repo}/pulls{?head,base,state}"
         found = await self._list(url, query)
         return PullRequest.from_json(found[0]) if found else None
+
+    async def open_pull_requests(self, full_name: str, *, base: str) -> list[PullRequest]:
+        """The open pull requests into `base`."""
+        found = await self._list(
+            "/repos/{owner}/{repo}/pulls{?base,state,per_page}",
+            {**_repo_vars(full_name), "base": base, "state": "open", "per_page": 100},
+        )
+        return [PullRequest.from_json(item) for item in found]
+
+    async def close_pull_request(self, full_name: str, number: int) -> PullRequest:
+        """Close a pull request unmerged (closing a closed one changes nothing)."""
+        current = await self.pull_request(full_name, number)
+        if current.state == "closed":
+            return current
+        data = await self._send(
+            "patch",
+            "/repos/{owner}/{repo}/pulls/{number}",
+            {**_repo_vars(full_name), "number": number},
+            {"state": "closed"},
+        )
+        return PullRequest.from_json(data, "updated")
 
     async def pull_request(self, full_name: str, number: int) -> PullRequest:
         data = await self._get(

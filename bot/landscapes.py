@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.config import CONFIG_PATH
-from bot.core.discovery import DISCOVERY_PATH, Discovery, Landscape, discover
+from bot.core.discovery import DISCOVERY_PATH, Discovery, discover
 from bot.github import InstallationClient, Repository
 
 
@@ -17,7 +17,3 @@ async def discover_landscapes(
     listed = await gh.read_file(full_name, DISCOVERY_PATH, branch)
     has_config = listed is None and await gh.read_file(full_name, CONFIG_PATH, branch) is not None
     return repository, discover(branch, listed, has_config)
-
-
-def landscape_on(discovery: Discovery, branch: str) -> Landscape | None:
-    return next((la for la in discovery.landscapes if la.branch == branch), None)

@@ -1,10 +1,11 @@
-"""Re-render a landscape branch and, when allowed, commit the result onto it as the App.
+"""Re-render a landscape commit and, when allowed, commit the result onto a branch as the App.
 
-1. fetch the branch into the cache repository and read its files;
+1. fetch the branch (or ref) into the cache repository and read its files;
 2. render them (`bot.landscape.render_tree`: OCM, templates, kustomize) off the event loop;
-3. summarise what the render changes against the branch;
+3. summarise what the render changes against the commit;
 4. if it changes anything and the bot may push there, commit "Re-render manifests" with a
-   compare-and-swap push; if someone pushed meanwhile, render their newer files and try again.
+   compare-and-swap push (onto the branch itself, or onto a bot branch started from it); if
+   someone pushed meanwhile, render their newer files and try again.
 
 A render that fails changes nothing; the report says where the problems are.
 """
@@ -15,15 +16,109 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.core.changes import ChangeSummary
 from bot.core.config import CONFIG_PATH
 from bot.core.fileset import FileSet
 from bot.core.reports import RenderReport, render_failed, render_succeeded
-from bot.gitrepo import BOT_IDENTITY, GitFailure, GitRepository, Identity, update_branch
+from bot.gitrepo import (
+    BOT_IDENTITY,
+    BranchUpdate,
+    GitFailure,
+    GitRepository,
+    Identity,
+    update_branch,
+)
 from bot.landscape import LandscapeError, LandscapeRender, change_summary, render_tree
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
 
 RERENDER_MESSAGE = "Re-render manifests"
+OpenReader = Callable[[Repository], ComponentReader]
+Token = Callable[[], Awaitable[str]]
+
+
+class MissingRef(GitFailure):
+    """The branch or ref to render does not exist."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"{ref} does not exist")
+
+
+@dataclass(frozen=True)
+class RenderedCommit:
+    """One commit rendered: the new files and what they change, or why it failed."""
+
+    commit: str
+    tree: FileSet
+    result: LandscapeRender | None = None
+    summary: ChangeSummary | None = None
+    failure: RenderReport | None = None
+
+    @property
+    def stale(self) -> bool:
+        """Whether the commit's rendered files differ from a fresh render."""
+        return self.result is not None and self.result.tree != self.tree
+
+
+def _failed(failed: LandscapeError) -> RenderReport:
+    return render_failed(failed.stage, failed.problems, failed.warnings, failed.go_message)
+
+
+async def render_commit(
+    repository: GitRepository,
+    ref: str,
+    *,
+    open_reader: OpenReader,
+    token: Token,
+    config_path: str = CONFIG_PATH,
+) -> RenderedCommit:
+    """Fetch `ref` (a branch, or a full ref such as `refs/pull/7/head`) and render it."""
+    commit = await asyncio.to_thread(repository.fetch, ref, await token())
+    if commit is None:
+        raise MissingRef(ref)
+    tree = await asyncio.to_thread(repository.read_tree, commit)
+    try:
+        result = await asyncio.to_thread(render_tree, tree, open_reader, config_path=config_path)
+    except LandscapeError as failed:
+        return RenderedCommit(commit, tree, failure=_failed(failed))
+    summary = await asyncio.to_thread(change_summary, tree, result)
+    return RenderedCommit(commit, tree, result, summary)
+
+
+async def commit_rerender(
+    repository: GitRepository,
+    rendered: RenderedCommit,
+    *,
+    branch: str,
+    open_reader: OpenReader,
+    token: Token,
+    config_path: str = CONFIG_PATH,
+    start_from: str | None = None,
+    identity: Identity = BOT_IDENTITY,
+) -> BranchUpdate:
+    """Push the render of `rendered` onto `branch` (or onto `branch` rebuilt from `start_from`).
+
+    Raises LandscapeError when files someone pushed meanwhile no longer render.
+    """
+    assert rendered.result is not None, "only a successful render can be committed"
+    result = rendered.result
+
+    def rerendered(files: FileSet) -> FileSet:
+        # The first attempt reuses the render; a retry renders what someone pushed.
+        if files == rendered.tree:
+            return result.tree
+        return render_tree(files, open_reader, config_path=config_path).tree
+
+    return await update_branch(
+        repository,
+        branch=branch,
+        change=rerendered,
+        message=RERENDER_MESSAGE,
+        token=token,
+        start_from=start_from,
+        identity=identity,
+    )
 
 
 @dataclass(frozen=True)
@@ -39,54 +134,48 @@ async def rerender_branch(
     repository: GitRepository,
     *,
     branch: str,
-    open_reader: Callable[[Repository], ComponentReader],
-    token: Callable[[], Awaitable[str]],
+    open_reader: OpenReader,
+    token: Token,
     may_commit: bool,
     config_path: str = CONFIG_PATH,
     identity: Identity = BOT_IDENTITY,
     read_from: str | None = None,
 ) -> Rerender:
-    """`read_from` renders another ref than the branch (a fork's pull request head,
+    """Render `branch` and commit the result onto it when `may_commit`.
+
+    `read_from` renders another ref than the branch (a fork's pull request head,
     `refs/pull/N/head`); the bot never commits then."""
     if read_from is not None and may_commit:
         raise ValueError("a render read from another ref than the branch cannot be committed")
-    secret = await token()
-    head = await asyncio.to_thread(repository.fetch, read_from or branch, secret)
-    if head is None:
-        raise GitFailure(f"{read_from or branch} does not exist")
-    tree = await asyncio.to_thread(repository.read_tree, head)
-
-    def render(files: FileSet) -> LandscapeRender:
-        return render_tree(files, open_reader, config_path=config_path)
-
-    try:
-        result = await asyncio.to_thread(render, tree)
-    except LandscapeError as failed:
-        report = render_failed(failed.stage, failed.problems, failed.warnings, failed.go_message)
-        return Rerender(report, head, head, committed=False)
-    summary = await asyncio.to_thread(change_summary, tree, result)
-    if result.tree == tree:
-        return Rerender(render_succeeded(summary, result.warnings, "up-to-date"), head, head, False)
+    rendered = await render_commit(
+        repository,
+        read_from or branch,
+        open_reader=open_reader,
+        token=token,
+        config_path=config_path,
+    )
+    head = rendered.commit
+    if rendered.failure is not None:
+        return Rerender(rendered.failure, head, head, committed=False)
+    assert rendered.result is not None and rendered.summary is not None
+    summary, warnings = rendered.summary, rendered.result.warnings
+    if not rendered.stale:
+        return Rerender(render_succeeded(summary, warnings, "up-to-date"), head, head, False)
     if not may_commit:
-        report = render_succeeded(summary, result.warnings, "not-committed-fork")
+        report = render_succeeded(summary, warnings, "not-committed-fork")
         return Rerender(report, head, head, committed=False)
-
-    def rerendered(files: FileSet) -> FileSet:
-        # The first attempt reuses the render above; a retry renders what someone pushed.
-        return result.tree if files == tree else render(files).tree
-
     try:
-        update = await update_branch(
+        update = await commit_rerender(
             repository,
+            rendered,
             branch=branch,
-            change=rerendered,
-            message=RERENDER_MESSAGE,
+            open_reader=open_reader,
             token=token,
+            config_path=config_path,
             identity=identity,
         )
     except LandscapeError as failed:  # the newer push no longer renders
-        report = render_failed(failed.stage, failed.problems, failed.warnings, failed.go_message)
-        return Rerender(report, head, head, committed=False)
+        return Rerender(_failed(failed), head, head, committed=False)
     assert update.commit is not None
-    report = render_succeeded(summary, result.warnings, "committed")
+    report = render_succeeded(summary, warnings, "committed")
     return Rerender(report, head, update.commit, committed=update.outcome != "unchanged")

@@ -15,6 +15,7 @@ and the poll interval usually live:
         repositories: [example-org/landscape-dev]
         branches: [incoming]
     poll_interval: 600        # seconds, or "PT10M"
+    resync: true              # catch up every landscape every poll_interval (and at start)
 
 Secrets are `SecretStr` and never printed; errors name the variable or file:line:col and what is
 wrong, never the value.
@@ -129,6 +130,8 @@ class Settings(BaseSettings):
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     clusters: dict[str, ClusterSettings] = Field(default_factory=dict)
     poll_interval: timedelta = timedelta(minutes=10)
+    #: whether this process runs the resync loop (every `poll_interval`, and at start)
+    resync: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("github_api_url")
@@ -144,6 +147,14 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:8080")
+        return value
+
+    @field_validator("poll_interval", mode="before")
+    @classmethod
+    def _seconds_from_text(cls, value: Any) -> Any:
+        # Environment variables are text: "600" means seconds there too, as 600 does in YAML.
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
         return value
 
     @field_validator("poll_interval")

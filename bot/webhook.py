@@ -91,8 +91,12 @@ def serialisation_key(event: Event) -> str:
     data = event.data
     repository = data.get("repository") or {}
     if isinstance(repository, dict) and repository.get("full_name"):
-        return f"repo:{repository['full_name']}"
+        return repository_key(repository["full_name"])
     installation = data.get("installation") or {}
     if isinstance(installation, dict) and installation.get("id") is not None:
         return f"installation:{installation['id']}"
     return "global"
+
+
+def repository_key(full_name: str) -> str:
+    return f"repo:{full_name.lower()}"

@@ -1,11 +1,12 @@
 """Webhook handlers, one module per webhook family, each with its own gidgethub Router.
 
 `router` composes them; the webhook server dispatches every verified delivery through it.
-Feature modules register themselves here as they are added.
 """
 
 from gidgethub import routing
 
-from handlers import ping, pull_request
+from handlers import installation, issue_comment, ping, pull_request, push
 
-router = routing.Router(ping.router, pull_request.router)
+router = routing.Router(
+    installation.router, issue_comment.router, ping.router, pull_request.router, push.router
+)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -52,12 +52,19 @@ class DiscoveryProblem:
 class Discovery:
     landscapes: tuple[Landscape, ...]
     problems: tuple[DiscoveryProblem, ...] = ()
+    #: whether the landscapes come from the discovery file (rather than the default branch)
+    listed: bool = False
+
+    def on(self, branch: str) -> Landscape | None:
+        """The landscape on `branch`, if it is one."""
+        return next((la for la in self.landscapes if la.branch == branch), None)
 
 
 def discover(default_branch: str, discovery_file: bytes | None, has_config: bool) -> Discovery:
     """The landscapes, from the discovery file if there is one, else from the default branch."""
     if discovery_file is not None:
-        return read_discovery(discovery_file.decode("utf-8", errors="replace"))
+        read = read_discovery(discovery_file.decode("utf-8", errors="replace"))
+        return replace(read, listed=True)
     return Discovery((Landscape(default_branch),) if has_config else ())
 
 

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.core.changes import ChangeSummary, summary_markdown
+from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
 from bot.core.render import RenderProblem
 
 RENDER_CHECK = "bootstrap-bot/render"
+DISCOVERY_CHECK = "bootstrap-bot/discovery"
+Conclusion = Literal["success", "failure", "neutral"]
 _STAGE_TITLES = {
     "config": "The bootstrap config is invalid",
     "ocm": "The openMCP release could not be read",
@@ -39,7 +42,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class RenderReport:
-    conclusion: Literal["success", "failure"]
+    conclusion: Conclusion
     title: str
     summary: str
     findings: tuple[Finding, ...] = ()
@@ -77,8 +80,13 @@ def _where(problem: RenderProblem) -> str:
 
 
 def render_succeeded(
-    summary: ChangeSummary, warnings: Sequence[RenderProblem], action: Action
+    summary: ChangeSummary,
+    warnings: Sequence[RenderProblem],
+    action: Action,
+    *,
+    proposal: str = "a pull request",
 ) -> RenderReport:
+    """`proposal` names the pull request a "proposed" render went to."""
     said = {
         "committed": "The re-rendered manifests were committed to this branch.",
         "up-to-date": "The rendered manifests are up to date with the bootstrap config.",
@@ -86,12 +94,17 @@ def render_succeeded(
             "This pull request comes from a fork, so the bot does not push to it: run "
             "`bootstrap-bot render` and commit the result, or open the PR from this repository."
         ),
-        "proposed": "The re-rendered manifests are proposed in a pull request.",
+        "proposed": (
+            f"The rendered manifests on this commit are stale: the re-render is proposed in "
+            f"{proposal}."
+        ),
     }[action]
     title = "Up to date" if action == "up-to-date" else summary.headline()
-    conclusion: Literal["success", "failure"] = (
-        "failure" if action == "not-committed-fork" and summary.files_differ else "success"
-    )
+    conclusion: Conclusion = "success"
+    if action == "not-committed-fork" and summary.files_differ:
+        conclusion = "failure"
+    elif action == "proposed":
+        conclusion = "neutral"  # nothing is wrong with the commit; it is just not rendered
     parts = [said, summary_markdown(summary) if summary.files_differ else ""]
     parts.append(_problem_list("Warnings", warnings))
     return RenderReport(
@@ -129,3 +142,40 @@ def render_comment(report: RenderReport, *, branch: str, commit: str) -> str:
         f"### {mark} bootstrap-bot render: {report.title}\n\n"
         f"Rendered `{branch}` at {commit[:12]}.\n\n{report.summary}"
     )
+
+
+def render_proposal(report: RenderReport, *, branch: str, commit: str) -> tuple[str, str]:
+    """Title and body of the pull request that brings a stale landscape branch up to date."""
+    title = f"Re-render manifests of {branch}"
+    body = (
+        f"The bootstrap config of `{branch}` was changed without a pull request, so its rendered "
+        f"manifests are stale at {commit[:12]}. This pull request commits the re-render; merge "
+        f"it to bring them up to date. The bot keeps it current until then.\n\n"
+        f"{report.summary}"
+    )
+    return title, body
+
+
+def discovery_report(
+    problems: Sequence[DiscoveryProblem], landscapes: Sequence[Landscape], missing: Sequence[str]
+) -> RenderReport:
+    """The check run on the default branch about `.github/bootstrap-bot.yml`."""
+    findings = tuple(Finding(p.file, p.line, p.column, p.message, "failure") for p in problems)
+    listed = "\n".join(
+        f"- `{la.branch}` ({la.config_path})"
+        + (" — **no such branch**" if la.branch in missing else "")
+        for la in landscapes
+    )
+    parts = [f"**Landscapes**\n\n{listed}" if listed else "No landscape is listed."]
+    if problems:
+        parts.append(
+            "**Problems**\n\n"
+            + "\n".join(f"- `{p.file}:{p.line}:{p.column}` {p.message}" for p in problems)
+        )
+    if problems or missing:
+        count = len(problems) + len(missing)
+        title = f"{count} problem{'s' if count != 1 else ''} in {DISCOVERY_PATH}"
+        return RenderReport("failure", title, "\n\n".join(parts) + "\n", findings)
+    count = len(landscapes)
+    title = f"{count} landscape{'s' if count != 1 else ''}"
+    return RenderReport("success", title, "\n\n".join(parts) + "\n")

@@ -3,10 +3,7 @@ as the installation, and `bootstrap-bot serve` runs as operators start it."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -18,10 +15,10 @@ from prometheus_client import CollectorRegistry
 from bot.app import QUEUE, create_app
 from bot.context import BotContext
 from bot.settings import Settings
+from tests.integration.serve_process import serve, serve_environment
 from tests.peers.github import FakeGitHub
 from tests.peers.github.payloads import example, signed
 from tests.peers.gitserver import commit_directly
-from tests.peers.net import free_port
 
 pytestmark = pytest.mark.peers
 SECRET = "webhook-secret-for-tests"
@@ -77,46 +74,27 @@ async def test_many_deliveries_for_one_installation_mint_one_token(
 def test_serve_starts_answers_and_drains_on_sigterm(tmp_path, app_key):
     """The real `bootstrap-bot serve` process: settings from the environment, ping answered,
     probes and metrics served, SIGTERM ends it cleanly."""
-    port = free_port()
-    key_file = tmp_path / "app.pem"
-    key_file.write_text(app_key.private_pem)
-    env = {
-        **os.environ,
-        "BOOTSTRAP_BOT_APP_ID": str(app_key.app_id),
-        "BOOTSTRAP_BOT_PRIVATE_KEY_FILE": str(key_file),
-        "BOOTSTRAP_BOT_WEBHOOK_SECRET": SECRET,
-        "BOOTSTRAP_BOT_LISTEN": f"127.0.0.1:{port}",
-        "BOOTSTRAP_BOT_CACHE_DIR": str(tmp_path / "cache"),
-        "BOOTSTRAP_BOT_GITHUB_API_URL": "http://127.0.0.1:9",  # never called by a ping
-    }
-    env.pop("BOOTSTRAP_BOT_SETTINGS_FILE", None)
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], env=env, stdout=output, stderr=output
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
+    env = serve_environment(
+        tmp_path,
+        app_id=app_key.app_id,
+        private_pem=app_key.private_pem,
+        secret=SECRET,
+        github_url="http://127.0.0.1:9",  # never called: a ping needs no API, no resync runs
+        resync="false",
+    )
+    with serve(env, tmp_path / "serve.log") as bot:
         for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
+            if bot.healthy():
+                break
             time.sleep(0.05)
         body, headers = signed("ping", example("ping"), SECRET)
-        assert httpx.post(f"{base}/webhook", content=body, headers=headers).status_code == 202
-        assert httpx.get(f"{base}/readyz").status_code == 200
-        metrics = httpx.get(f"{base}/metrics").text
+        assert httpx.post(f"{bot.base}/webhook", content=body, headers=headers).status_code == 202
+        assert httpx.get(f"{bot.base}/readyz").status_code == 200
+        metrics = httpx.get(f"{bot.base}/metrics").text
         assert 'bootstrap_bot_webhook_deliveries_total{event="ping",outcome="accepted"} 1.0' in (
             metrics
         )
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, log.read_text()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert SECRET not in log.read_text()
-    assert "webhook ping" in log.read_text()
+        bot.process.send_signal(signal.SIGTERM)
+        assert bot.process.wait(timeout=30) == 0, bot.log.read_text()
+    assert SECRET not in bot.log.read_text()
+    assert "webhook ping" in bot.log.read_text()

@@ -17,9 +17,13 @@ landscapes:
   - branch: release-eu
     config: ./landscapes/eu/config.yaml
 """
-    assert discover("main", text, has_config=True) == Discovery(
-        (Landscape("incoming"), Landscape("release-eu", "landscapes/eu/config.yaml"))
+    found = discover("main", text, has_config=True)
+    assert found == Discovery(
+        (Landscape("incoming"), Landscape("release-eu", "landscapes/eu/config.yaml")),
+        listed=True,
     )
+    assert found.on("release-eu") == Landscape("release-eu", "landscapes/eu/config.yaml")
+    assert found.on("main") is None
 
 
 def test_every_mistake_is_located_and_good_entries_are_kept():

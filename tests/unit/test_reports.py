@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from bot.core.changes import summarize_changes
+from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
 from bot.core.render import RenderProblem
-from bot.core.reports import Finding, render_comment, render_failed, render_succeeded
+from bot.core.reports import (
+    Finding,
+    discovery_report,
+    render_comment,
+    render_failed,
+    render_proposal,
+    render_succeeded,
+)
 
 
 def test_a_failed_render_locates_what_it_can_and_quotes_the_go_tool():
@@ -37,3 +45,27 @@ def test_a_successful_render_says_what_the_bot_did():
     comment = render_comment(committed, branch="feature", commit="0123456789abcdef")
     assert comment.startswith("### ✅ bootstrap-bot render: ")
     assert "Rendered `feature` at 0123456789ab." in comment
+
+
+def test_a_stale_branch_gets_a_proposal_that_names_its_pull_request():
+    summary = summarize_changes({}, {"envs/dev/a.yaml": b"a: 1\n"}, [], [])
+    proposed = render_succeeded(summary, [], "proposed", proposal="#7")
+    assert proposed.conclusion == "neutral" and "proposed in #7" in proposed.summary
+    title, body = render_proposal(proposed, branch="incoming", commit="0123456789abcdef")
+    assert title == "Re-render manifests of incoming"
+    assert "stale at 0123456789ab" in body and "`envs/dev/a.yaml`" in body
+
+
+def test_the_discovery_report_locates_problems_and_names_missing_branches():
+    landscapes = [Landscape("dev"), Landscape("prod", "prod/config.yaml")]
+    good = discovery_report([], landscapes, [])
+    assert (good.conclusion, good.title) == ("success", "2 landscapes")
+    assert "- `prod` (prod/config.yaml)" in good.summary
+    problem = DiscoveryProblem("landscapes[2].branch: required", 6, 5)
+    bad = discovery_report([problem], landscapes, ["prod"])
+    assert (bad.conclusion, bad.title) == ("failure", f"2 problems in {DISCOVERY_PATH}")
+    assert bad.findings == (
+        Finding(DISCOVERY_PATH, 6, 5, "landscapes[2].branch: required", "failure"),
+    )
+    assert "`prod` (prod/config.yaml) — **no such branch**" in bad.summary
+    assert f"`{DISCOVERY_PATH}:6:5` landscapes[2].branch: required" in bad.summary

@@ -47,7 +47,7 @@ def test_defaults(tmp_path):
     assert s.github_api_url == "https://api.github.com"
     assert s.listen == "0.0.0.0:8080" and (s.listen_host, s.listen_port) == ("0.0.0.0", 8080)
     assert s.cache_dir == tmp_path / "xdg-cache" / "bootstrap-bot"
-    assert s.poll_interval == timedelta(minutes=10)
+    assert s.poll_interval == timedelta(minutes=10) and s.resync is True
     assert s.app_id is None and s.private_key_pem() is None and s.webhook_secret is None
     assert s.clusters == {} and s.registry.docker_config is None
 
@@ -60,8 +60,11 @@ def test_environment_variables(monkeypatch, tmp_path, private_key_pem):
     monkeypatch.setenv("BOOTSTRAP_BOT_LISTEN", "127.0.0.1:9000")
     monkeypatch.setenv("BOOTSTRAP_BOT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("BOOTSTRAP_BOT_REGISTRY__DOCKER_CONFIG", "/etc/docker/config.json")
+    monkeypatch.setenv("BOOTSTRAP_BOT_POLL_INTERVAL", "900")
+    monkeypatch.setenv("BOOTSTRAP_BOT_RESYNC", "false")
     s = load_settings()
     assert s.app_id == 4242
+    assert s.poll_interval == timedelta(minutes=15) and s.resync is False
     assert s.private_key_pem() == private_key_pem
     assert s.webhook_secret is not None and s.webhook_secret.get_secret_value() == WEBHOOK_SECRET
     assert s.github_api_url == "https://ghe.example.com/api/v3"

@@ -13,6 +13,7 @@ Tests inject faults (`fail_next`) to exercise retries, and inspect `requests` an
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -76,6 +77,17 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """A request held before the fake answers it: `reached` is set when it arrives, and it is
+    answered once `release` is set (the client may have gone by then)."""
+
+    method: str
+    path: re.Pattern[str]
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class Recorded:
     method: str
     path: str
@@ -114,6 +126,8 @@ class FakeGitHub:
     requests: list[Recorded] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    held: list[Hold] = field(default_factory=list)
     url: str = ""
     _budget: dict[str, tuple[int, int]] = field(default_factory=dict)
     _prefix: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -162,6 +176,12 @@ class FakeGitHub:
         self.faults.append(
             Fault(method, re.compile(path), status, dict(headers or {}), body, times)
         )
+
+    def hold_next(self, method: str, path: str) -> Hold:
+        """Hold the next request matching `method` and the `path` regex until released."""
+        hold = Hold(method, re.compile(path))
+        self.holds.append(hold)
+        return hold
 
     def expire_tokens(self) -> None:
         """Let every installation token run out now (GitHub then answers 401 Bad credentials)."""
@@ -251,6 +271,15 @@ class FakeGitHub:
         query = dict(request.query)
         operation: Operation | None = None
         auth = "none"
+        hold = next(
+            (h for h in self.holds if h.method == request.method and h.path.search(request.path)),
+            None,
+        )
+        if hold is not None:
+            self.holds.remove(hold)
+            self.held.append(hold)
+            hold.reached.set()
+            await hold.release.wait()
         try:
             contract = load_contract()
             operation, params = contract.match(request.method, request.path)
@@ -990,6 +1019,8 @@ async def run_fake_github(
     try:
         yield fake
     finally:
+        for hold in fake.held:
+            hold.release.set()
         await server.close()
     assert not fake.violations, "the fake GitHub answered outside GitHub's contract:\n" + "\n".join(
         fake.violations

@@ -1,0 +1,41 @@
+"""The `bootstrap-bot/render` check run of a commit: started, finished, or already done."""
+
+from __future__ import annotations
+
+from bot.core.reports import RENDER_CHECK, RenderReport
+from bot.github import Annotation, CheckRunOutput, InstallationClient
+
+
+async def start_render_check(gh: InstallationClient, full_name: str, sha: str) -> None:
+    """Mark the commit's render in progress, unless it was already rendered (a redelivery
+    then leaves the finished run alone when the result is the same)."""
+    if await gh.latest_check_run(full_name, sha, RENDER_CHECK) is None:
+        await gh.ensure_check_run(full_name, head_sha=sha, name=RENDER_CHECK, status="in_progress")
+
+
+async def finish_render_check(
+    gh: InstallationClient,
+    full_name: str,
+    sha: str,
+    report: RenderReport,
+    *,
+    name: str = RENDER_CHECK,
+) -> None:
+    annotations = [
+        Annotation(f.path, f.line, f.message, level=f.level, start_column=f.column or None)
+        for f in report.findings
+    ]
+    await gh.ensure_check_run(
+        full_name,
+        head_sha=sha,
+        name=name,
+        status="completed",
+        conclusion=report.conclusion,
+        output=CheckRunOutput(report.title, report.summary, annotations=annotations),
+    )
+
+
+async def rendered_already(gh: InstallationClient, full_name: str, sha: str) -> bool:
+    """Whether the bot finished rendering this commit (the resync loop then leaves it)."""
+    run = await gh.latest_check_run(full_name, sha, RENDER_CHECK)
+    return run is not None and run.status == "completed"

@@ -1,0 +1,160 @@
+"""A landscape branch whose rendered files are stale (its config changed without a pull request):
+propose the re-render in the pull request `bootstrap-bot/render/<branch>`.
+
+1. render the landscape branch as it is;
+2. a config that does not render: say so on the commit (check run with the located problems),
+   propose nothing;
+3. up to date: a green check run; an earlier proposal is obsolete, so it is closed;
+4. stale: commit the re-render onto the bot branch, rebuilt from the landscape branch (never
+   over commits someone else pushed to it: the PR then gets a comment and is left alone);
+5. open or update the pull request;
+6. the landscape commit's check run points at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.context import BotContext
+from bot.core.discovery import Landscape
+from bot.core.reports import RenderReport, render_proposal, render_succeeded
+from bot.flows.checks import finish_render_check
+from bot.github import InstallationClient, PullRequest, Repository
+from bot.gitrepo import BOT_IDENTITY, ForeignCommits, GitRepository, StaleBranch, delete_branch
+from bot.landscape import LandscapeError
+from bot.rerender import MissingRef, Token, commit_rerender, render_commit
+
+log = logging.getLogger(__name__)
+TAKEN_OVER_MARKER = "render-branch-taken-over"
+Outcome = Literal["missing", "failed", "up-to-date", "proposed", "taken-over"]
+
+
+@dataclass(frozen=True)
+class BranchSync:
+    outcome: Outcome
+    #: the landscape branch's commit rendered (None when the branch does not exist)
+    commit: str | None = None
+    report: RenderReport | None = None
+    pull: PullRequest | None = None
+
+
+def proposal_branch(landscape: Landscape) -> str:
+    return f"bootstrap-bot/render/{landscape.branch}"
+
+
+async def sync_landscape_branch(
+    context: BotContext, gh: InstallationClient, repository: Repository, landscape: Landscape
+) -> BranchSync:
+    full_name = repository.full_name
+    git = context.git(full_name, repository.clone_url)
+    token = context.token(gh)
+    branch = proposal_branch(landscape)
+
+    # 1. the landscape branch, rendered
+    try:
+        rendered = await render_commit(
+            git,
+            landscape.branch,
+            open_reader=context.open_reader,
+            token=token,
+            config_path=landscape.config_path,
+        )
+    except MissingRef:
+        return BranchSync("missing")
+
+    # 2. it does not render: the commit says why, nothing is proposed
+    if rendered.failure is not None:
+        await finish_render_check(gh, full_name, rendered.commit, rendered.failure)
+        return BranchSync("failed", rendered.commit, rendered.failure)
+    assert rendered.result is not None and rendered.summary is not None
+    warnings = rendered.result.warnings
+    existing = await gh.find_pull_request(full_name, head=branch, base=landscape.branch)
+
+    # 3. up to date: nothing to propose any more
+    if not rendered.stale:
+        report = render_succeeded(rendered.summary, warnings, "up-to-date")
+        await finish_render_check(gh, full_name, rendered.commit, report)
+        if existing is not None:
+            await _withdraw(gh, git, token, full_name, existing, landscape, rendered.commit)
+        return BranchSync("up-to-date", rendered.commit, report)
+
+    # 4. the re-render, on the bot branch started from the landscape branch
+    try:
+        await commit_rerender(
+            git,
+            rendered,
+            branch=branch,
+            open_reader=context.open_reader,
+            token=token,
+            config_path=landscape.config_path,
+            start_from=landscape.branch,
+        )
+    except ForeignCommits as taken:
+        if existing is not None:
+            await gh.upsert_comment(
+                full_name,
+                existing.number,
+                marker=TAKEN_OVER_MARKER,
+                body=_taken_over(branch, taken.commits),
+            )
+        return BranchSync("taken-over", rendered.commit, pull=existing)
+    except LandscapeError:
+        # The landscape branch moved on to files that do not render; its own push is
+        # handled (and reported on its commit) by the next sync.
+        return BranchSync("failed", rendered.commit)
+
+    # 5. the pull request proposing it
+    report = render_succeeded(rendered.summary, warnings, "proposed")
+    title, body = render_proposal(report, branch=landscape.branch, commit=rendered.commit)
+    pull = await gh.ensure_pull_request(
+        full_name, head=branch, base=landscape.branch, title=title, body=body
+    )
+
+    # 6. the landscape commit's check run points at it
+    proposed = render_succeeded(rendered.summary, warnings, "proposed", proposal=pull.html_url)
+    await finish_render_check(gh, full_name, rendered.commit, proposed)
+    return BranchSync("proposed", rendered.commit, proposed, pull)
+
+
+async def _withdraw(
+    gh: InstallationClient,
+    git: GitRepository,
+    token: Token,
+    full_name: str,
+    pull: PullRequest,
+    landscape: Landscape,
+    commit: str,
+) -> None:
+    """Close a proposal the landscape branch no longer needs; delete its branch when only the
+    bot committed to it."""
+    await gh.upsert_comment(
+        full_name,
+        pull.number,
+        marker="render-withdrawn",
+        body=f"The rendered manifests on `{landscape.branch}` are up to date at {commit[:12]}, "
+        f"so this re-render is no longer needed.",
+    )
+    await gh.close_pull_request(full_name, pull.number)
+    secret = await token()
+    head = await asyncio.to_thread(git.fetch, pull.head, secret)
+    if head is None:
+        return
+    foreign = await asyncio.to_thread(git.foreign_commits, head, commit, BOT_IDENTITY)
+    if foreign:
+        return
+    try:
+        await delete_branch(git, pull.head, token=token, expected=head)
+    except StaleBranch:
+        log.info("%s moved while closing %s#%d; left it", pull.head, full_name, pull.number)
+
+
+def _taken_over(branch: str, commits: list[str]) -> str:
+    shown = ", ".join(c[:12] for c in commits)
+    return (
+        f"Someone else pushed to `{branch}` ({shown}), so the bot no longer updates it. Merge "
+        f"or close this pull request; once it is closed and the branch deleted, the bot "
+        f"proposes a fresh re-render."
+    )

@@ -1,0 +1,93 @@
+"""A pull request into a landscape branch: re-render its head and report on it.
+
+1. (the caller found the landscape the PR targets)
+2. skip PRs that leave `.bootstrap/` as the base has it, unless asked to render anyway;
+3. mark the head commit's `bootstrap-bot/render` check run in progress;
+4. re-render the head; commit the result onto it when the PR comes from this repository
+   (a fork is never pushed to: its check run says what to do);
+5. finish the check run with the change summary or the located problems;
+6. keep one summary comment on the PR up to date.
+
+The bot's own commit comes back as another `synchronize`: its render is up to date, so the new
+head gets a green check run and nothing is pushed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.context import BotContext
+from bot.core.discovery import Landscape
+from bot.core.reports import render_comment
+from bot.flows.checks import finish_render_check, start_render_check
+from bot.github import InstallationClient, PullRequest, Repository
+from bot.gitrepo import GitRepository
+from bot.rerender import Rerender, Token, rerender_branch
+
+SUMMARY_MARKER = "render-summary"
+
+
+def pull_head_ref(pull: PullRequest) -> str:
+    """Where GitHub keeps a pull request's head in the base repository, forks' included."""
+    return f"refs/pull/{pull.number}/head"
+
+
+async def render_pull_request(
+    context: BotContext,
+    gh: InstallationClient,
+    repository: Repository,
+    landscape: Landscape,
+    pull: PullRequest,
+    *,
+    always: bool = False,
+) -> Rerender | None:
+    """Render, commit and report; None when the PR does not touch the bootstrap inputs."""
+    full_name = repository.full_name
+    git = context.git(full_name, repository.clone_url)
+    token = context.token(gh)
+    fork = pull.from_fork(full_name)
+
+    # 2. only PRs that change the bootstrap inputs
+    if not (always or fork) and not await touches_bootstrap(
+        git, pull.head, pull.base, token, landscape.config_path
+    ):
+        return None
+
+    # 3. the head commit's check run, in progress
+    await start_render_check(gh, full_name, pull.head_sha)
+
+    # 4. render from the head, committing where the bot may
+    result = await rerender_branch(
+        git,
+        branch=pull.head,
+        open_reader=context.open_reader,
+        token=token,
+        may_commit=not fork,
+        config_path=landscape.config_path,
+        read_from=pull_head_ref(pull) if fork else None,
+    )
+
+    # 5. the check run on the head commit rendered
+    await finish_render_check(gh, full_name, result.rendered, result.report)
+
+    # 6. the sticky summary comment
+    comment = render_comment(result.report, branch=pull.head, commit=result.head)
+    await gh.upsert_comment(full_name, pull.number, marker=SUMMARY_MARKER, body=comment)
+    return result
+
+
+async def touches_bootstrap(
+    git: GitRepository, head: str, base: str, token: Token, config_path: str
+) -> bool:
+    """Whether `head` changes the render's inputs: `.bootstrap/` or the landscape's config."""
+    secret = await token()
+    head_sha, base_sha = await asyncio.gather(
+        asyncio.to_thread(git.fetch, head, secret), asyncio.to_thread(git.fetch, base, secret)
+    )
+    if head_sha is None or base_sha is None:
+        return True
+    head_files = await asyncio.to_thread(git.read_tree, head_sha)
+    base_files = await asyncio.to_thread(git.read_tree, base_sha)
+    return head_files.under(".bootstrap") != base_files.under(".bootstrap") or (
+        head_files.get(config_path) != base_files.get(config_path)
+    )

@@ -1,0 +1,78 @@
+"""One repository's landscapes, caught up: what installation events, pushes to the discovery
+file and the resync loop share.
+
+1. read the landscapes from the default branch (`.github/bootstrap-bot.yml`, or its config);
+2. bring each landscape branch up to date: propose re-renders, report failures;
+3. in a resync, render the open pull requests into each landscape the way their webhooks would;
+4. report the discovery file's problems, and listed branches that do not exist, on the default
+   branch's commit.
+
+A resync skips every commit whose `bootstrap-bot/render` check run is finished, so an idle
+resync costs a few conditional requests per landscape and no render.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.context import BotContext
+from bot.core.discovery import Discovery
+from bot.core.reports import DISCOVERY_CHECK, discovery_report
+from bot.flows.checks import finish_render_check, rendered_already
+from bot.flows.landscape_branch import BranchSync, sync_landscape_branch
+from bot.flows.pull_request import render_pull_request
+from bot.github import InstallationClient
+from bot.landscapes import discover_landscapes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RepositorySync:
+    discovery: Discovery
+    branches: dict[str, BranchSync] = field(default_factory=dict)
+    #: pull requests rendered by a resync
+    pulls: list[int] = field(default_factory=list)
+
+
+async def refresh_repository(
+    context: BotContext, gh: InstallationClient, full_name: str, *, resync: bool = False
+) -> RepositorySync:
+    # 1. the landscapes
+    repository, discovery = await discover_landscapes(gh, full_name)
+    done = RepositorySync(discovery)
+    missing = []
+    for landscape in discovery.landscapes:
+        # 2. the landscape branch
+        head = await gh.read_ref(full_name, landscape.branch)
+        if head is None:
+            missing.append(landscape.branch)
+            continue
+        if not (resync and await rendered_already(gh, full_name, head)):
+            done.branches[landscape.branch] = await sync_landscape_branch(
+                context, gh, repository, landscape
+            )
+        if not resync:
+            continue
+        # 3. the pull requests into it
+        for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
+            if await rendered_already(gh, full_name, pull.head_sha):
+                continue
+            if await render_pull_request(context, gh, repository, landscape, pull) is not None:
+                done.pulls.append(pull.number)
+
+    # 4. the discovery file's own check run
+    if discovery.listed:
+        report = discovery_report(discovery.problems, discovery.landscapes, missing)
+        default_head = await gh.read_ref(full_name, repository.default_branch)
+        if default_head is not None:
+            await finish_render_check(gh, full_name, default_head, report, name=DISCOVERY_CHECK)
+    log.info(
+        "%s %s: %d landscape(s), %s",
+        "resynced" if resync else "refreshed",
+        full_name,
+        len(discovery.landscapes),
+        ", ".join(f"{b} {s.outcome}" for b, s in done.branches.items()) or "nothing to do",
+    )
+    return done

@@ -1,0 +1,92 @@
+"""The resync loop: at start and every interval, every landscape of every installation gets the
+decisions the webhooks would have made (level-triggered), so a lost delivery or a restart is
+caught up. GitHub never redelivers a webhook on its own; the state it holds (branches, pull
+requests, check runs) says what is unfinished.
+
+1. skip the round unless this process leads (one replica resyncs; `Leadership`);
+2. list the App's installations and the repositories each one sees;
+3. queue one job per repository behind its webhook jobs: refresh its landscapes as a resync
+   (`bot.flows.repository`: skips every commit the bot already finished rendering);
+4. wait for those jobs, then sleep until the next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.context import BotContext
+from bot.flows.repository import refresh_repository
+from bot.github import InstallationClient
+from bot.worker import Draining, Job, QueueFull
+
+log = logging.getLogger(__name__)
+
+
+class Leadership(Protocol):
+    async def leading(self) -> bool:
+        """Whether this process should run the background loops now."""
+        ...
+
+
+class SoleProcess:
+    """Leadership when this is the only process: it always leads."""
+
+    async def leading(self) -> bool:
+        return True
+
+
+@dataclass
+class Resync:
+    context: BotContext
+    leadership: Leadership = field(default_factory=SoleProcess)
+    rounds: int = 0
+
+    async def run_once(self) -> int:
+        """One round; the number of repositories resynced (0 when not leading)."""
+        # 1. only the leader
+        if not await self.leadership.leading():
+            return 0
+        # 2. installations and their repositories
+        github = self.context.github
+        queued = 0
+        for installation_id in await github.installation_ids():
+            gh = github.installation(installation_id)
+            for full_name in await gh.repositories():
+                # 3. one job per repository, serialised with its webhook jobs
+                try:
+                    self.context.submit(
+                        full_name, self._job(gh, full_name), name=f"resync {full_name}"
+                    )
+                except Draining:
+                    return queued  # shutting down
+                except QueueFull:
+                    log.warning(
+                        "resync: the job queue is full; %s waits for the next round", full_name
+                    )
+                    continue
+                queued += 1
+        # 4. until they are done
+        await self.context.jobs.settle()
+        self.rounds += 1
+        log.info("resync round %d: %d repositories", self.rounds, queued)
+        return queued
+
+    def _job(self, gh: InstallationClient, full_name: str) -> Job:
+        async def resync() -> None:
+            await refresh_repository(self.context, gh, full_name, resync=True)
+
+        return resync
+
+    async def run_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # GitHub unreachable or refusing: the next round tries again.
+                log.exception("resync round failed")
+            await asyncio.sleep(interval)

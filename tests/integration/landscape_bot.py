@@ -1,0 +1,135 @@
+"""The bot as `serve` runs it, in the test's event loop: the real webhook server and handlers
+against the fake GitHub, the real git server and the real registry, fed GitHub's own example
+payloads re-addressed to the test repository (only the fields that name things change, so each
+payload keeps the webhook's shape, and is checked against its schema before it is signed)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+import pygit2
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.app import QUEUE
+from bot.context import BotContext
+from tests.peers.github import FakeGitHub
+from tests.peers.github.payloads import example, examples, signed
+from tests.peers.github.state import Comment, Installation, PullRequest, Repository
+
+SECRET = "webhook-secret-for-tests"
+SERVICE_PROVIDER = "  serviceProviders:\n    - name: test\n"
+REPO = "example-org/landscape"
+
+
+def head_of(bare: Any, branch: str) -> pygit2.Commit:
+    return pygit2.Repository(str(bare)).references[f"refs/heads/{branch}"].peel(pygit2.Commit)
+
+
+@dataclass
+class LandscapeBot:
+    fake: FakeGitHub
+    installation: Installation
+    repository: Repository
+    #: the bootstrap config with the service provider (main has it without)
+    config: str
+    context: BotContext
+    app: web.Application
+    client: TestClient[web.Request, web.Application]
+
+    async def deliver(self, event: str, payload: dict[str, Any]) -> None:
+        """Deliver a signed event and wait until the bot has finished with it."""
+        body, headers = signed(event, payload, SECRET)
+        response = await self.client.post("/webhook", data=body, headers=headers)
+        assert response.status == 202
+        await asyncio.wait_for(self.app[QUEUE].settle(), 120)
+
+    def bot_comments(self, number: int) -> list[Comment]:
+        """The comments this App wrote."""
+        return [c for c in self.fake.comments_on(REPO, number) if c.app_id == self.fake.app_id]
+
+    # -- payloads --------------------------------------------------------------------------------
+
+    def _readdress(self, repo: dict[str, Any], full_name: str | None = None) -> None:
+        owner, name = (full_name or self.repository.full_name).split("/")
+        repo.update(
+            full_name=f"{owner}/{name}",
+            name=name,
+            clone_url=self.repository.clone_url,
+            default_branch=self.repository.default_branch,
+        )
+        repo["owner"]["login"] = owner
+
+    def _addressed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self._readdress(payload["repository"])
+        payload["installation"] = {"id": self.installation.id, "node_id": "I_1"}
+        return payload
+
+    def pull_request_event(self, pull: PullRequest, action: str) -> dict[str, Any]:
+        payload = example("pull_request", action)
+        shown = self.fake.pull_request_json(pull)
+        pr = payload["pull_request"]
+        pr.update(number=pull.number, title=pull.title, body=pull.body, state=pull.state)
+        pr["user"]["login"] = pull.user
+        for side in ("head", "base"):
+            pr[side].update({k: shown[side][k] for k in ("ref", "sha", "label")})
+            self._readdress(pr[side]["repo"], shown[side]["repo"]["full_name"])
+        payload["number"] = pull.number
+        return self._addressed(payload)
+
+    def comment_event(self, comment: Comment, *, on_pull: bool) -> dict[str, Any]:
+        payload = example("issue_comment", "created")
+        payload["comment"].update(id=comment.id, body=comment.body)
+        payload["comment"]["user"].update(login=comment.user, type=comment.user_type)
+        payload["issue"]["number"] = comment.issue_number
+        if on_pull:
+            url = f"https://api.github.com/repos/{REPO}/pulls/{comment.issue_number}"
+            payload["issue"]["pull_request"] = {
+                "url": url,
+                "html_url": f"https://github.com/{REPO}/pull/{comment.issue_number}",
+                "diff_url": f"https://github.com/{REPO}/pull/{comment.issue_number}.diff",
+                "patch_url": f"https://github.com/{REPO}/pull/{comment.issue_number}.patch",
+                "merged_at": None,
+            }
+        return self._addressed(payload)
+
+    def push_event(self, branch: str, before: str, after: str) -> dict[str, Any]:
+        """A push of `before..after` to `branch`, with the commits' changed paths."""
+        git = pygit2.Repository(str(self.repository.bare))
+        walker = git.walk(pygit2.Oid(hex=after), pygit2.enums.SortMode.REVERSE)
+        walker.hide(pygit2.Oid(hex=before))
+        payload = example("push")
+        template = next(p for p in examples()["push"] if p["commits"])["commits"][0]
+        commits = []
+        for commit in walker:
+            parent = commit.parents[0].tree if commit.parents else None
+            diff = commit.tree.diff_to_tree(parent, swap=True) if parent else None
+            changed: dict[str, list[str]] = {"added": [], "modified": [], "removed": []}
+            for delta in diff.deltas if diff is not None else []:
+                kind = {"A": "added", "D": "removed"}.get(delta.status_char(), "modified")
+                changed[kind].append(delta.new_file.path)
+            stamp = datetime.datetime.fromtimestamp(commit.commit_time, datetime.UTC)
+            commits.append(
+                {
+                    **template,
+                    **changed,
+                    "id": str(commit.id),
+                    "tree_id": str(commit.tree_id),
+                    "message": commit.message,
+                    "timestamp": stamp.isoformat().replace("+00:00", "Z"),
+                }
+            )
+        payload.update(
+            ref=f"refs/heads/{branch}",
+            before=before,
+            after=after,
+            created=False,
+            deleted=False,
+            forced=False,
+            commits=commits,
+            head_commit=commits[-1] if commits else None,
+        )
+        return self._addressed(payload)

@@ -1,0 +1,97 @@
+"""End to end: pushes that leave a landscape branch stale, and the list of landscapes, through
+the real webhook server."""
+
+from __future__ import annotations
+
+import pygit2
+import pytest
+
+from bot.core.discovery import DISCOVERY_PATH
+from bot.core.reports import DISCOVERY_CHECK, RENDER_CHECK
+from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
+from tests.peers.github.payloads import example
+from tests.peers.github.state import CheckRun
+from tests.peers.gitserver import commit_directly
+
+pytestmark = pytest.mark.peers
+PROPOSAL = "bootstrap-bot/render/main"
+
+
+def push(bot: LandscapeBot, files: dict[str, bytes]) -> tuple[str, str]:
+    """A person pushes straight to main; (before, after)."""
+    before = str(head_of(bot.repository.bare, "main").id)
+    return before, commit_directly(bot.repository.bare, "main", files)
+
+
+def run_on(bot: LandscapeBot, sha: str, name: str = RENDER_CHECK) -> CheckRun:
+    (run,) = [r for r in bot.fake.state.check_runs.values() if r.head_sha == sha and r.name == name]
+    return run
+
+
+async def test_a_config_pushed_without_a_pull_request_gets_a_proposal(
+    landscape_bot: LandscapeBot,
+):
+    bot = landscape_bot
+    before, after = push(bot, {".bootstrap/config.yaml": bot.config.encode()})
+    event = bot.push_event("main", before, after)
+    await bot.deliver("push", event)
+
+    (pull,) = bot.fake.pull_requests(REPO)
+    assert (pull.head, pull.base, pull.state, pull.user_type) == (PROPOSAL, "main", "open", "Bot")
+    assert pull.title == "Re-render manifests of main"
+    assert "resources/openmcp/service-providers/test.yaml" in (pull.body or "")
+    proposed = head_of(bot.repository.bare, PROPOSAL)
+    assert proposed.message == "Re-render manifests"
+    assert [str(p) for p in proposed.parent_ids] == [after]
+    assert "resources/openmcp/service-providers/test.yaml" in proposed.tree
+    run = run_on(bot, after)
+    assert run.fields["conclusion"] == "neutral"
+    assert "proposed in" in run.fields["output"]["summary"]
+
+    # Redelivered: the same PR, the same branch.
+    await bot.deliver("push", event)
+    assert len(bot.fake.pull_requests(REPO)) == 1
+    assert head_of(bot.repository.bare, PROPOSAL).id == proposed.id
+
+    # main moves on: the proposal is rebuilt on it, still one PR.
+    before, after = push(bot, {"README.md": b"notes\n"})
+    await bot.deliver("push", bot.push_event("main", before, after))
+    assert len(bot.fake.pull_requests(REPO)) == 1
+    rebuilt = head_of(bot.repository.bare, PROPOSAL)
+    assert [str(p) for p in rebuilt.parent_ids] == [after]
+
+    # The proposal is merged (fast-forward): main is up to date, the PR is done.
+    git = pygit2.Repository(str(bot.repository.bare))
+    git.references["refs/heads/main"].set_target(rebuilt.id)
+    await bot.deliver("push", bot.push_event("main", after, str(rebuilt.id)))
+    assert run_on(bot, str(rebuilt.id)).fields["conclusion"] == "success"
+    (pull,) = bot.fake.pull_requests(REPO)
+    assert pull.state == "closed"
+    assert f"refs/heads/{PROPOSAL}" not in git.references
+
+
+async def test_the_discovery_file_is_checked_on_push_and_on_installation(
+    landscape_bot: LandscapeBot,
+):
+    bot = landscape_bot
+    listing = b"landscapes:\n  - branch: main\n  - branch: staging\n  - brnch: prod\n"
+    before, after = push(bot, {DISCOVERY_PATH: listing})
+    await bot.deliver("push", bot.push_event("main", before, after))
+    run = run_on(bot, after, DISCOVERY_CHECK)
+    assert run.fields["conclusion"] == "failure"
+    located = [(a["path"], a["start_line"]) for a in run.annotations]
+    assert located == [(DISCOVERY_PATH, 4), (DISCOVERY_PATH, 4)]  # unknown brnch, no branch
+    summary = run.fields["output"]["summary"]
+    assert "`staging` (.bootstrap/config.yaml) — **no such branch**" in summary
+    assert "did you mean 'branch'?" in summary
+    # main itself was looked at too: rendered and up to date.
+    assert run_on(bot, after).fields["conclusion"] == "success"
+
+    # Fixed, and the App installed again: the refresh reports a clean list.
+    before, after = push(bot, {DISCOVERY_PATH: b"landscapes:\n  - branch: main\n"})
+    installed = example("installation", "created")
+    installed["installation"]["id"] = bot.installation.id
+    installed["repositories"][0].update(full_name=REPO, name="landscape")
+    await bot.deliver("installation", installed)
+    run = run_on(bot, after, DISCOVERY_CHECK)
+    assert (run.fields["conclusion"], run.fields["output"]["title"]) == ("success", "1 landscape")
