@@ -158,10 +158,14 @@ async def _render(place: Place, landscape: Landscape) -> tuple[str, bool]:
             place.context, place.gh, place.repository, landscape, place.pull, always=True
         )
         assert result is not None
-        done = "committed" if result.committed else "rendered"
+        done = (
+            f"Rendered {result.rendered[:12]} and committed the result as {result.head[:12]}"
+            if result.committed
+            else f"Rendered {result.rendered[:12]}"
+        )
         text = (
-            f"Re-{done} at {result.head[:12]}: **{result.report.title}** (details in the "
-            f"`{RENDER_CHECK}` check run and the summary comment)."
+            f"{done}: **{result.report.title}** (details in the `{RENDER_CHECK}` check run "
+            f"and the summary comment)."
         )
         return text, result.report.conclusion != "failure"
     synced = await sync_landscape_branch(place.context, place.gh, place.repository, landscape)

@@ -95,3 +95,22 @@ async def test_comments_by_bots_and_without_commands_are_ignored(people: Landsca
     await bot.deliver("issue_comment", bot.comment_event(from_bot, on_pull=False))
     assert bot.bot_comments(number) == []
     assert bot.fake.state.reactions == []
+
+
+async def test_several_commands_in_one_comment_get_one_reply(people: LandscapeBot):
+    bot = people
+    pull, user_commit = propose(bot, "enable-provider", bot.config, title="Enable the provider")
+    body = "/bootstrap render\nand then\n/bootstrap apply\n"
+    asked = bot.fake.add_comment(REPO, pull.number, body, user="walt")
+    await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=True))
+
+    head = head_of(bot.repository.bare, "enable-provider")
+    assert head.message == "Re-render manifests"
+    assert [str(p) for p in head.parent_ids] == [user_commit]
+    reply = reply_to(bot, pull.number, asked.id)
+    assert f"Rendered {user_commit[:12]} and committed the result as {str(head.id)[:12]}" in reply
+    assert reply.index("> /bootstrap render") < reply.index("> /bootstrap apply")
+    assert "`/bootstrap apply` is not available in this version of bootstrap-bot." in reply
+    assert reactions(bot, asked.id) == ["eyes", "confused"]  # one of them did not succeed
+    # Beside the reply: the render's own check run and sticky summary.
+    assert len(bot.bot_comments(pull.number)) == 2

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from bot.core.commands import Command, Reply, parse_comment
+from bot.core.commands import COMMANDS, Command, Reply, parse_comment
 from bot.core.semver import Version
 
 
@@ -69,3 +72,10 @@ def test_an_unknown_command_reply_lists_the_commands():
     assert isinstance(reply, Reply)
     for name in ("help", "render", "plan", "upgrade", "ignore", "apply", "status"):
         assert f"`/bootstrap {name}" in reply.text
+
+
+def test_the_readme_lists_every_command():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = "\n".join(line for line in readme.splitlines() if line.startswith("| `/bootstrap"))
+    for name in COMMANDS:
+        assert re.search(rf"`(/bootstrap )?{name}\b", table), name
