@@ -104,9 +104,19 @@ async def test_a_config_error_fails_the_check_at_its_line_and_commits_nothing(
     located = [(a["path"], a["start_line"], a["annotation_level"]) for a in run.annotations]
     assert (".bootstrap/config.yaml", line, "failure") in located
     (comment,) = bot.bot_comments(pull.number)
-    assert (
-        f".bootstrap/config.yaml:{line}" in comment.body and "Nothing was committed" in comment.body
+    assert f".bootstrap/config.yaml:{line}" in comment.body
+    assert "Nothing was committed" in comment.body
+
+    # The author fixes it: the push re-renders again, and the same comment turns green.
+    fixed = commit_directly(
+        bot.repository.bare, "broken", {".bootstrap/config.yaml": bot.config.encode()}
     )
+    await bot.deliver("pull_request", bot.pull_request_event(pull, "synchronize"))
+    head = head_of(bot.repository.bare, "broken")
+    assert head.message == "Re-render manifests" and [str(p) for p in head.parent_ids] == [fixed]
+    assert runs_on(bot, fixed) == [(RENDER_CHECK, "success")]
+    (comment,) = bot.bot_comments(pull.number)
+    assert "committed to this branch" in comment.body
 
 
 async def test_a_lost_delivery_is_caught_up_by_the_resync_loop(landscape_bot: LandscapeBot):

@@ -95,3 +95,12 @@ async def test_the_discovery_file_is_checked_on_push_and_on_installation(
     await bot.deliver("installation", installed)
     run = run_on(bot, after, DISCOVERY_CHECK)
     assert (run.fields["conclusion"], run.fields["output"]["title"]) == ("success", "1 landscape")
+
+    # The repository added to an installation: refreshed the same way.
+    before, after = push(bot, {DISCOVERY_PATH: b"landscapes:\n  - branch: main\n  - branch: x\n"})
+    added = example("installation_repositories", "added")
+    added["installation"]["id"] = bot.installation.id
+    added["repositories_added"] = [{**added["repositories_added"][0], "full_name": REPO}]
+    await bot.deliver("installation_repositories", added)
+    run = run_on(bot, after, DISCOVERY_CHECK)
+    assert run.fields["output"]["title"] == f"1 problem in {DISCOVERY_PATH}"
