@@ -144,16 +144,19 @@ def render_comment(report: RenderReport, *, branch: str, commit: str) -> str:
     )
 
 
-def render_proposal(report: RenderReport, *, branch: str, commit: str) -> tuple[str, str]:
+def render_proposal(
+    summary: ChangeSummary, warnings: Sequence[RenderProblem], *, branch: str, commit: str
+) -> tuple[str, str]:
     """Title and body of the pull request that brings a stale landscape branch up to date."""
     title = f"Re-render manifests of {branch}"
-    body = (
+    parts = [
         f"The bootstrap config of `{branch}` was changed without a pull request, so its rendered "
         f"manifests are stale at {commit[:12]}. This pull request commits the re-render; merge "
-        f"it to bring them up to date. The bot keeps it current until then.\n\n"
-        f"{report.summary}"
-    )
-    return title, body
+        f"it to bring them up to date. The bot keeps it current until then.",
+        summary_markdown(summary),
+        _problem_list("Warnings", warnings),
+    ]
+    return title, "\n\n".join(p.strip() for p in parts if p) + "\n"
 
 
 def discovery_report(

@@ -107,8 +107,9 @@ async def sync_landscape_branch(
         return BranchSync("failed", rendered.commit)
 
     # 5. the pull request proposing it
-    report = render_succeeded(rendered.summary, warnings, "proposed")
-    title, body = render_proposal(report, branch=landscape.branch, commit=rendered.commit)
+    title, body = render_proposal(
+        rendered.summary, warnings, branch=landscape.branch, commit=rendered.commit
+    )
     pull = await gh.ensure_pull_request(
         full_name, head=branch, base=landscape.branch, title=title, body=body
     )

@@ -51,9 +51,10 @@ def test_a_stale_branch_gets_a_proposal_that_names_its_pull_request():
     summary = summarize_changes({}, {"envs/dev/a.yaml": b"a: 1\n"}, [], [])
     proposed = render_succeeded(summary, [], "proposed", proposal="#7")
     assert proposed.conclusion == "neutral" and "proposed in #7" in proposed.summary
-    title, body = render_proposal(proposed, branch="incoming", commit="0123456789abcdef")
+    title, body = render_proposal(summary, [], branch="incoming", commit="0123456789abcdef")
     assert title == "Re-render manifests of incoming"
     assert "stale at 0123456789ab" in body and "`envs/dev/a.yaml`" in body
+    assert "proposed in" not in body
 
 
 def test_the_discovery_report_locates_problems_and_names_missing_branches():
