@@ -100,7 +100,11 @@ async def sync_landscape_branch(
                 marker=TAKEN_OVER_MARKER,
                 body=_taken_over(branch, taken.commits),
             )
-        return BranchSync("taken-over", rendered.commit, pull=existing)
+        # The commit is done with (a resync leaves it) until the branch is handed back.
+        where = existing.html_url if existing is not None else f"`{branch}`"
+        stale = render_succeeded(rendered.summary, warnings, "proposed", proposal=where)
+        await finish_render_check(gh, full_name, rendered.commit, stale)
+        return BranchSync("taken-over", rendered.commit, stale, existing)
     except LandscapeError:
         # The landscape branch moved on to files that do not render; its own push is
         # handled (and reported on its commit) by the next sync.

@@ -104,3 +104,18 @@ async def test_the_discovery_file_is_checked_on_push_and_on_installation(
     await bot.deliver("installation_repositories", added)
     run = run_on(bot, after, DISCOVERY_CHECK)
     assert run.fields["output"]["title"] == f"1 problem in {DISCOVERY_PATH}"
+
+
+async def test_a_proposal_someone_pushed_to_is_left_alone(landscape_bot: LandscapeBot):
+    bot = landscape_bot
+    before, after = push(bot, {".bootstrap/config.yaml": bot.config.encode()})
+    await bot.deliver("push", bot.push_event("main", before, after))
+    (pull,) = bot.fake.pull_requests(REPO)
+    theirs = commit_directly(bot.repository.bare, PROPOSAL, {"NOTES.md": b"mine\n"})
+
+    before, after = push(bot, {"README.md": b"notes\n"})
+    await bot.deliver("push", bot.push_event("main", before, after))
+    assert str(head_of(bot.repository.bare, PROPOSAL).id) == theirs
+    (comment,) = bot.bot_comments(pull.number)
+    assert f"Someone else pushed to `{PROPOSAL}` ({theirs[:12]})" in comment.body
+    assert run_on(bot, after).fields["conclusion"] == "neutral"
