@@ -70,6 +70,13 @@ def denied(name: str, landscape: Landscape, role: str, minimum: str, why: str = 
     )
 
 
+def internal_error(error_id: str) -> str:
+    return (
+        f"bootstrap-bot failed on this command (error `{error_id}`); its operators find the "
+        f"details in the logs under that id. Try again later."
+    )
+
+
 def not_available(name: str) -> str:
     return f"`{PREFIX} {name}` is not available in this version of bootstrap-bot."
 

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from bot.core.replies import (
     Answer,
     denied,
     help_text,
+    internal_error,
     not_a_landscape,
     not_available,
     plan_text,
@@ -38,8 +41,9 @@ from bot.github import InstallationClient, PullRequest, Repository
 from bot.landscape import change_summary
 from bot.landscapes import discover_landscapes
 from bot.ocm.location import LocationError, parse_location
-from bot.rerender import render_commit
+from bot.rerender import MissingRef, render_commit
 
+log = logging.getLogger(__name__)
 #: fail closed: when the `bot:` section cannot be read, only admins may act
 UNREADABLE_MINIMUM = "admin"
 
@@ -84,7 +88,7 @@ async def run_comment_commands(
         if isinstance(item, Reply):
             answers.append(Answer(item.line, item.text, ok=False))
         else:
-            answers.append(await _answer(place, item))
+            answers.append(await _answer_or_error(place, item))
 
     # 4. the reply, and how it went
     body = reply_body(user, answers)
@@ -92,6 +96,16 @@ async def run_comment_commands(
     done = "rocket" if all(a.ok for a in answers) else "confused"
     await gh.add_reaction(full_name, int(comment["id"]), done)
     return answers
+
+
+async def _answer_or_error(place: Place, command: Command) -> Answer:
+    """The command's answer; a bug or an outage is logged under an id the reply names."""
+    try:
+        return await _answer(place, command)
+    except Exception:
+        error_id = uuid.uuid4().hex[:12]
+        log.exception("error %s running %r for %s", error_id, command.line, place.user)
+        return Answer(command.line, internal_error(error_id), ok=False)
 
 
 async def _answer(place: Place, command: Command) -> Answer:
@@ -191,9 +205,16 @@ async def _plan(place: Place, landscape: Landscape) -> tuple[str, bool]:
     git = context.git(full_name, place.repository.clone_url)
     token = context.token(place.gh)
     ref = pull_head_ref(place.pull) if place.pull is not None else landscape.branch
-    rendered = await render_commit(
-        git, ref, open_reader=context.open_reader, token=token, config_path=landscape.config_path
-    )
+    try:
+        rendered = await render_commit(
+            git,
+            ref,
+            open_reader=context.open_reader,
+            token=token,
+            config_path=landscape.config_path,
+        )
+    except MissingRef:
+        return f"`{ref}` does not exist.", False
     if rendered.failure is not None:
         return f"{rendered.failure.title}.\n\n{rendered.failure.summary}", False
     assert rendered.result is not None
@@ -201,7 +222,8 @@ async def _plan(place: Place, landscape: Landscape) -> tuple[str, bool]:
         target = rendered.tree
     else:
         base = await asyncio.to_thread(git.fetch, landscape.branch, await token())
-        assert base is not None, "the landscape branch was deleted"
+        if base is None:
+            return f"The branch `{landscape.branch}` does not exist.", False
         target = await asyncio.to_thread(git.read_tree, base)
     summary = await asyncio.to_thread(change_summary, target, rendered.result)
     number = place.pull.number if place.pull is not None else None

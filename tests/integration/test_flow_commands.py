@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
@@ -114,3 +116,16 @@ async def test_several_commands_in_one_comment_get_one_reply(people: LandscapeBo
     assert reactions(bot, asked.id) == ["eyes", "confused"]  # one of them did not succeed
     # Beside the reply: the render's own check run and sticky summary.
     assert len(bot.bot_comments(pull.number)) == 2
+
+
+async def test_an_error_is_answered_with_an_id_the_logs_carry(people: LandscapeBot, caplog):
+    bot = people
+    number = bot.fake.state.next_issue_number(REPO)
+    bot.fake.fail_next("GET", r"/git/ref/heads/main$", 403, message="Resource not accessible")
+    asked = bot.fake.add_comment(REPO, number, "/bootstrap status", user="walt")
+    await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=False))
+    reply = reply_to(bot, number, asked.id)
+    match = re.search(r"failed on this command \(error `([0-9a-f]{12})`\)", reply)
+    assert match is not None, reply
+    assert any(match.group(1) in r.getMessage() for r in caplog.records)
+    assert reactions(bot, asked.id) == ["eyes", "confused"]
