@@ -1,0 +1,79 @@
+"""Which openMCP release to propose for a landscape. Pure.
+
+From the root component's versions (registry tags mapped back to versions) and the landscape's
+`bot.upgrade` policy: the newest version above the current one that the constraint allows,
+prereleases only when allowed, never an ignored one. Versions compare as relaxed semver (`v`
+prefix and short forms allowed, prereleases before their release, build metadata ignored);
+tags that are not versions (`latest`, signatures) are skipped.
+
+`/bootstrap upgrade VERSION` asks for one version exactly: it must exist, and may be a
+downgrade, which is then said so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.core.bot_section import UpgradePolicy
+from bot.core.semver import InvalidVersion, Version
+
+
+def parse_versions(texts: Iterable[str]) -> list[Version]:
+    """The texts that are versions, in precedence order (ties in text order, for stability)."""
+    versions = []
+    for text in texts:
+        try:
+            versions.append(Version.parse(text))
+        except InvalidVersion:
+            continue
+    return sorted(versions, key=lambda v: (v, str(v)))
+
+
+def select_upgrade(
+    current: str, available: Iterable[str], policy: UpgradePolicy, *, ignored: Sequence[str] = ()
+) -> Version | None:
+    """The newest allowed version above `current`, or None. `ignored` adds versions ignored
+    outside the config (a closed upgrade PR, `/bootstrap ignore`)."""
+    if not policy.enabled:
+        return None
+    try:
+        floor = Version.parse(current)
+    except InvalidVersion:
+        return None  # a current version that is not semver cannot be compared with
+    skipped = set(policy.ignored_versions) | set(parse_versions(ignored))
+    allowed = [
+        v
+        for v in parse_versions(available)
+        if v > floor and v not in skipped and _allowed(v, policy)
+    ]
+    return allowed[-1] if allowed else None
+
+
+def _allowed(version: Version, policy: UpgradePolicy) -> bool:
+    if policy.constraint is not None:
+        return policy.constraint.allows(version, prereleases=policy.allow_prereleases)
+    return policy.allow_prereleases or not version.prerelease
+
+
+@dataclass(frozen=True)
+class Requested:
+    version: Version
+    downgrade: bool
+
+
+class NotAvailable(LookupError):
+    """The version asked for is not in the registry."""
+
+
+def requested_version(current: str, available: Iterable[str], wanted: Version) -> Requested:
+    """The exact version `/bootstrap upgrade VERSION` asked for, as the registry spells it."""
+    found = [v for v in parse_versions(available) if v == wanted]
+    if not found:
+        raise NotAvailable(f"{wanted} is not a version of the root component in the registry")
+    version = next((v for v in found if str(v) == str(wanted)), found[-1])
+    try:
+        downgrade = version < Version.parse(current)
+    except InvalidVersion:
+        downgrade = False
+    return Requested(version, downgrade)
