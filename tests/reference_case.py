@@ -59,7 +59,37 @@ def constructor_graph(
         }
         cv = parse_descriptor(json.dumps(descriptor), repository=repository)
         versions[cv.key] = cv
-    return ComponentGraph(versions[(ROOT_COMPONENT, ROOT_VERSION)], versions), directories
+    root = components[0]  # the constructor lists the root first
+    return ComponentGraph(versions[(root["name"], root["version"])], versions), directories
+
+
+def release_constructor(
+    target: Path,
+    *,
+    root_version: str,
+    bump: dict[str, str] | None = None,
+    images: dict[tuple[str, str], str] | None = None,
+) -> Path:
+    """A copy of the reference constructor for another release of the root: `bump` gives
+    referenced components (by name) new versions, `images` sets image references of
+    (component, resource); the `dir` inputs still point at the reference case."""
+    data: dict[str, Any] = yaml.safe_load((CASE / "component-constructor.yaml").read_text())
+    bump, images = bump or {}, images or {}
+    for spec in data["components"]:
+        if spec["name"] == ROOT_COMPONENT:
+            spec["version"] = root_version
+            for reference in spec.get("componentReferences") or []:
+                reference["version"] = bump.get(reference["componentName"], reference["version"])
+        elif spec["name"] in bump:
+            spec["version"] = bump[spec["name"]]
+        for resource in spec.get("resources") or []:
+            if "input" in resource:
+                resource["input"]["path"] = str((CASE / resource["input"]["path"]).resolve())
+            reference = images.get((spec["name"], resource["name"]))
+            if reference is not None:
+                resource["access"]["imageReference"] = reference
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
 
 
 def config_text(location: str, origin: str = ORIGIN) -> str:

@@ -1,0 +1,73 @@
+"""What an upgrade changes: components, images, CRDs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.core.impact import Change, impact_markdown, upgrade_impact
+from tests.reference_case import ROOT_COMPONENT, constructor_graph, release_constructor
+
+PROVIDER = "github.com/openmcp-project/service-provider-test"
+
+
+def crd(name: str, *served: str) -> dict[str, Any]:
+    versions = [{"name": v, "served": True} for v in served] + [{"name": "v0", "served": False}]
+    return {
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": name},
+        "spec": {"versions": versions},
+    }
+
+
+def test_the_impact_lists_exactly_what_changed(tmp_path: Path):
+    before, _ = constructor_graph("registry.test/openmcp")
+    newer = release_constructor(
+        tmp_path / "v0.0.2.yaml",
+        root_version="v0.0.2",
+        bump={PROVIDER: "v0.3.0"},
+        images={
+            (ROOT_COMPONENT, "fluxcd-source-controller"): "ghcr.io/fluxcd/source-controller:v1.7.0"
+        },
+    )
+    after, _ = constructor_graph("registry.test/openmcp", newer)
+    old_objects = [
+        crd("gitrepositories.source.toolkit.fluxcd.io", "v1"),
+        crd("gone.example.io", "v1"),
+    ]
+    new_objects: list[dict[str, Any]] = [
+        crd("gitrepositories.source.toolkit.fluxcd.io", "v1", "v2"),
+        crd("added.example.io", "v1alpha1"),
+        {"kind": "Namespace", "metadata": {"name": "flux-system"}},
+    ]
+    impact = upgrade_impact(before, after, old_objects, new_objects)
+
+    assert impact.root == Change(ROOT_COMPONENT, "v0.0.1", "v0.0.2")
+    assert impact.components == (Change(PROVIDER, "v0.2.0", "v0.3.0"),)
+    assert impact.images == (
+        Change(
+            "fluxcd-source-controller",
+            "ghcr.io/fluxcd/source-controller:v1.6.2",
+            "ghcr.io/fluxcd/source-controller:v1.7.0",
+            ROOT_COMPONENT,
+        ),
+    )
+    assert impact.crds == (
+        Change("added.example.io", None, "v1alpha1"),
+        Change("gitrepositories.source.toolkit.fluxcd.io", "v1", "v1, v2"),
+        Change("gone.example.io", "v1", None),
+    )
+    text = impact_markdown(impact)
+    assert f"**{ROOT_COMPONENT}** `v0.0.1` → `v0.0.2` (upgrade)" in text
+    assert f"| {PROVIDER} | `v0.2.0` | `v0.3.0` |" in text
+    assert "| added.example.io | — (added) | v1alpha1 |" in text
+    assert "| gone.example.io | v1 | — (removed) |" in text
+
+
+def test_an_unchanged_release_and_a_downgrade():
+    graph, _ = constructor_graph("registry.test/openmcp")
+    same = upgrade_impact(graph, graph, [], [])
+    assert (same.components, same.images, same.crds) == ((), (), ())
+    assert "No referenced component changes version." in impact_markdown(same)
+    down = same.__class__(Change(ROOT_COMPONENT, "v0.0.2", "v0.0.1"), (), (), ())
+    assert "(downgrade)" in impact_markdown(down)
