@@ -6,6 +6,7 @@ cache repository for a GitHub repository; nothing else is shared between deliver
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,9 @@ class BotContext:
 
         return token
 
-    def submit(self, full_name: str, job: Job, *, name: str) -> None:
+    def submit(self, full_name: str, job: Job, *, name: str) -> asyncio.Task[None]:
         """Queue `job` behind the other work for a repository (webhook jobs included)."""
-        self.jobs.submit(repository_key(full_name), job, name=name)
+        return self.jobs.submit(repository_key(full_name), job, name=name)
 
     def installation(self, payload: dict[str, Any]) -> InstallationClient:
         """The REST client of the installation a webhook payload came from."""

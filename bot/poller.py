@@ -51,28 +51,28 @@ class Resync:
             return 0
         # 2. installations and their repositories
         github = self.context.github
-        queued = 0
+        queued: list[asyncio.Task[None]] = []
         for installation_id in await github.installation_ids():
             gh = github.installation(installation_id)
             for full_name in await gh.repositories():
                 # 3. one job per repository, serialised with its webhook jobs
                 try:
-                    self.context.submit(
+                    job = self.context.submit(
                         full_name, self._job(gh, full_name), name=f"resync {full_name}"
                     )
                 except Draining:
-                    return queued  # shutting down
+                    return len(queued)  # shutting down
                 except QueueFull:
                     log.warning(
                         "resync: the job queue is full; %s waits for the next round", full_name
                     )
                     continue
-                queued += 1
-        # 4. until they are done
-        await self.context.jobs.settle()
+                queued.append(job)
+        # 4. until those jobs are done (webhook jobs arriving meanwhile are not waited for)
+        await asyncio.gather(*queued)
         self.rounds += 1
-        log.info("resync round %d: %d repositories", self.rounds, queued)
-        return queued
+        log.info("resync round %d: %d repositories", self.rounds, len(queued))
+        return len(queued)
 
     def _job(self, gh: InstallationClient, full_name: str) -> Job:
         async def resync() -> None:

@@ -40,8 +40,9 @@ class JobQueue:
         """Jobs queued or running."""
         return len(self._tasks)
 
-    def submit(self, key: str, job: Job, *, name: str = "job") -> None:
-        """Queue `job` behind the other jobs for `key`; raises QueueFull or Draining."""
+    def submit(self, key: str, job: Job, *, name: str = "job") -> asyncio.Task[None]:
+        """Queue `job` behind the other jobs for `key`; raises QueueFull or Draining. The task
+        ends when the job has run (a failing job is logged, never raised)."""
         if self.draining:
             raise Draining()
         if len(self._tasks) >= self.max_jobs:
@@ -51,6 +52,7 @@ class JobQueue:
         task = asyncio.create_task(self._run(key, lock, job), name=f"{name} [{key}]")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _run(self, key: str, lock: asyncio.Lock, job: Job) -> None:
         try:

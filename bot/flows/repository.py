@@ -14,13 +14,11 @@ resync costs a few conditional requests per landscape and no render.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from bot.context import BotContext
-from bot.core.discovery import Discovery
 from bot.core.reports import DISCOVERY_CHECK, discovery_report
 from bot.flows.checks import finish_render_check, rendered_already
-from bot.flows.landscape_branch import BranchSync, sync_landscape_branch
+from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.pull_request import render_pull_request
 from bot.github import InstallationClient
 from bot.landscapes import discover_landscapes
@@ -28,20 +26,13 @@ from bot.landscapes import discover_landscapes
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class RepositorySync:
-    discovery: Discovery
-    branches: dict[str, BranchSync] = field(default_factory=dict)
-    #: pull requests rendered by a resync
-    pulls: list[int] = field(default_factory=list)
-
-
 async def refresh_repository(
     context: BotContext, gh: InstallationClient, full_name: str, *, resync: bool = False
-) -> RepositorySync:
+) -> None:
     # 1. the landscapes
     repository, discovery = await discover_landscapes(gh, full_name)
-    done = RepositorySync(discovery)
+    outcomes: dict[str, str] = {}
+    rendered_pulls = 0
     missing = []
     for landscape in discovery.landscapes:
         # 2. the landscape branch
@@ -50,9 +41,8 @@ async def refresh_repository(
             missing.append(landscape.branch)
             continue
         if not (resync and await rendered_already(gh, full_name, head)):
-            done.branches[landscape.branch] = await sync_landscape_branch(
-                context, gh, repository, landscape
-            )
+            synced = await sync_landscape_branch(context, gh, repository, landscape)
+            outcomes[landscape.branch] = synced.outcome
         if not resync:
             continue
         # 3. the pull requests into it
@@ -60,7 +50,7 @@ async def refresh_repository(
             if await rendered_already(gh, full_name, pull.head_sha):
                 continue
             if await render_pull_request(context, gh, repository, landscape, pull) is not None:
-                done.pulls.append(pull.number)
+                rendered_pulls += 1
 
     # 4. the discovery file's own check run
     if discovery.listed:
@@ -69,10 +59,10 @@ async def refresh_repository(
         if default_head is not None:
             await finish_render_check(gh, full_name, default_head, report, name=DISCOVERY_CHECK)
     log.info(
-        "%s %s: %d landscape(s), %s",
+        "%s %s: %d landscape(s), %s; %d pull request(s) rendered",
         "resynced" if resync else "refreshed",
         full_name,
         len(discovery.landscapes),
-        ", ".join(f"{b} {s.outcome}" for b, s in done.branches.items()) or "nothing to do",
+        ", ".join(f"{b} {o}" for b, o in outcomes.items()) or "no branch to bring up to date",
+        rendered_pulls,
     )
-    return done
