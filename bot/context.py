@@ -11,9 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry
+
 from bot.github import GitHubApp, InstallationClient
 from bot.gitrepo import GitRepository
 from bot.ocm.location import LocationError, Repository
+from bot.ocm.store import Store
+from bot.releases import ReleaseMetrics, ReleaseWatch
 from bot.settings import Settings
 from bot.webhook import repository_key
 from bot.worker import Job, JobQueue
@@ -32,8 +36,19 @@ class BotContext:
     github: GitHubApp
     #: the queue webhook jobs run in; other work for a repository is queued behind them
     jobs: JobQueue = field(default_factory=JobQueue)
+    #: where the bot's own metrics go (`/metrics` shows it)
+    metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     # One handle per cache repository: its lock keeps two jobs off the same libgit2 repository.
     _repositories: dict[str, GitRepository] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.release_metrics = ReleaseMetrics(self.metrics)
+        self.releases = ReleaseWatch(
+            lambda repository, on_request: open_landscape_store(
+                self.settings, repository, on_request
+            ),
+            self.release_metrics,
+        )
 
     def token(self, gh: InstallationClient) -> Callable[[], Awaitable[str]]:
         """The installation's token for git, fetched (or renewed) when git needs it."""
@@ -64,15 +79,15 @@ class BotContext:
         return repository
 
     def open_reader(self, repository: Repository) -> ComponentReader:
-        return open_landscape_reader(self.settings, repository)
+        on_request = self.release_metrics.counter_for(repository)
+        return open_landscape_reader(self.settings, repository, on_request)
 
 
-def open_landscape_reader(settings: Settings, repository: Repository) -> ComponentReader:
-    """A reader for the OCM repository a landscape names, with the operator's credentials.
+def _registry_options(settings: Settings, repository: Repository) -> dict[str, Any]:
+    """How to reach the registry a landscape names, with the operator's credentials.
 
     A repository may name registries only: a CTF location is a path on the bot's own disk.
     """
-    from bot.ocm import open_reader
     from bot.ocm.credentials import CredentialStore
 
     if repository.kind == "ctf":
@@ -83,9 +98,28 @@ def open_landscape_reader(settings: Settings, repository: Repository) -> Compone
     registry = settings.registry
     docker = registry.docker_config.read_text() if registry.docker_config else None
     ocm = registry.ocm_config.read_text() if registry.ocm_config else None
+    return {
+        "credentials": CredentialStore.from_texts(docker, ocm),
+        "plain_http_loopback": registry.plain_http_loopback,
+    }
+
+
+def open_landscape_reader(
+    settings: Settings, repository: Repository, on_request: Callable[[], None] | None = None
+) -> ComponentReader:
+    """A reader for the OCM repository a landscape names, content cached on disk."""
+    from bot.ocm import open_reader
+
+    options = _registry_options(settings, repository)
     return open_reader(
-        repository,
-        credentials=CredentialStore.from_texts(docker, ocm),
-        plain_http_loopback=registry.plain_http_loopback,
-        cache_dir=settings.cache_dir / "ocm",
+        repository, cache_dir=settings.cache_dir / "ocm", on_request=on_request, **options
     )
+
+
+def open_landscape_store(
+    settings: Settings, repository: Repository, on_request: Callable[[], None] | None = None
+) -> Store:
+    """The registry a landscape names, for listing versions (nothing is cached)."""
+    from bot.ocm import open_store
+
+    return open_store(repository, on_request=on_request, **_registry_options(settings, repository))

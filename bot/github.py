@@ -311,6 +311,7 @@ class PullRequest:
     author: str
     #: the repository the head branch lives in ("" when a fork was deleted)
     head_repository: str = ""
+    merged: bool = False
     outcome: Outcome = "unchanged"
 
     def from_fork(self, full_name: str) -> bool:
@@ -329,6 +330,8 @@ class PullRequest:
             state=data["state"],
             author=(data.get("user") or {}).get("login", ""),
             head_repository=(data["head"].get("repo") or {}).get("full_name", ""),
+            # single pull requests say `merged`; lists only `merged_at`
+            merged=bool(data.get("merged") or data.get("merged_at")),
             outcome=outcome,
         )
 
@@ -516,14 +519,29 @@ class InstallationClient:
     async def find_pull_request(
         self, full_name: str, *, head: str, base: str | None = None, state: str = "open"
     ) -> PullRequest | None:
+        found = await self.pull_requests_from(full_name, head=head, base=base, state=state)
+        return found[0] if found else None
+
+    async def pull_requests_from(
+        self, full_name: str, *, head: str, base: str | None = None, state: str = "all"
+    ) -> list[PullRequest]:
+        """The pull requests from branch `head` of this repository, newest first."""
         owner = full_name.split("/", 1)[0]
         query = {**_repo_vars(full_name), "head": f"{owner}:{head}", "state": state}
         url = "/repos/{owner}/{repo}/pulls{?head,state}"
         if base is not None:
             query["base"] = base
             url = "/repos/{owner}/{repo}/pulls{?head,base,state}"
-        found = await self._list(url, query)
-        return PullRequest.from_json(found[0]) if found else None
+        return [PullRequest.from_json(item) for item in await self._list(url, query)]
+
+    async def edit_pull_request_body(self, full_name: str, number: int, body: str) -> None:
+        """Set the body of a pull request, open or closed."""
+        await self._send(
+            "patch",
+            "/repos/{owner}/{repo}/pulls/{number}",
+            {**_repo_vars(full_name), "number": number},
+            {"body": body},
+        )
 
     async def open_pull_requests(self, full_name: str, *, base: str) -> list[PullRequest]:
         """The open pull requests into `base`."""

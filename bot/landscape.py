@@ -72,7 +72,13 @@ class LandscapeRender:
     tree: FileSet
     #: kustomize's objects of `envs/<env>` and `envs/<env>/fluxcd`
     objects: Objects
+    #: the release rendered: the root component version and everything it references
+    graph: ComponentGraph
     warnings: tuple[RenderProblem, ...] = ()
+
+    @property
+    def all_objects(self) -> list[dict[str, Any]]:
+        return _all(self.objects)
 
 
 def _located(problem: Problem) -> RenderProblem:
@@ -173,7 +179,9 @@ def render_tree(
         objects = build_files(rendering.files, kustomize_directories(config))
     except KustomizeError as err:
         raise LandscapeError("kustomize", [RenderProblem(str(err))]) from None
-    return LandscapeRender(config, rendering, new_tree, objects, tuple(map(_located, warnings)))
+    return LandscapeRender(
+        config, rendering, new_tree, objects, graph, tuple(map(_located, warnings))
+    )
 
 
 def current_objects(tree: FileSet, config: BootstrapConfig) -> tuple[Objects | None, str]:

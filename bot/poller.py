@@ -51,6 +51,7 @@ class Resync:
             return 0
         # 2. installations and their repositories
         github = self.context.github
+        self.context.releases.begin_round()
         queued: list[asyncio.Task[None]] = []
         for installation_id in await github.installation_ids():
             gh = github.installation(installation_id)

@@ -3,6 +3,9 @@
 On opened, synchronize and reopened:
 1. find the landscape the PR targets (discovery on the default branch); none, nothing to do;
 2. re-render, commit and report (`bot.flows.pull_request`).
+
+On closed, for the bot's upgrade pull requests: merged, the branch goes; unmerged, the version
+is declined (`bot.flows.upgrade`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from gidgethub import routing
 from gidgethub.sansio import Event
 
 from bot.context import BotContext
+from bot.core.upgrade_pr import BRANCH_PREFIX
 from bot.flows.pull_request import render_pull_request
+from bot.flows.upgrade import upgrade_closed
 from bot.github import PullRequest
 from bot.landscapes import discover_landscapes
 
@@ -33,3 +38,14 @@ async def rerender_pull_request(event: Event, context: BotContext) -> None:
 
     # 2. render, commit, report
     await render_pull_request(context, gh, repository, landscape, pull)
+
+
+@router.register("pull_request", action="closed")
+async def upgrade_pull_request_closed(event: Event, context: BotContext) -> None:
+    pull = PullRequest.from_json(event.data["pull_request"])
+    if not pull.head.startswith(BRANCH_PREFIX):
+        return
+    gh = context.installation(event.data)
+    repository, discovery = await discover_landscapes(gh, event.data["repository"]["full_name"])
+    if discovery.on(pull.base) is not None:
+        await upgrade_closed(context, gh, repository, pull)

@@ -5,7 +5,8 @@
    default branch's bootstrap config): refresh the repository's landscapes, which brings every
    landscape branch up to date and reports the file's problems;
 3. otherwise, a push to a landscape branch: propose the re-render if it left the rendered files
-   stale (`bot.flows.landscape_branch`).
+   stale (`bot.flows.landscape_branch`), and bring its upgrade proposal up to date
+   (`bot.flows.upgrade`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.core.config import CONFIG_PATH
 from bot.core.discovery import DISCOVERY_PATH
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.repository import refresh_repository
+from bot.flows.upgrade import check_upgrade
 from bot.landscapes import discover_landscapes
 
 router = routing.Router()
@@ -48,6 +50,8 @@ async def landscape_push(event: Event, context: BotContext) -> None:
     landscape = discovery.on(branch)
     if landscape is not None:
         await sync_landscape_branch(context, gh, repository, landscape)
+        # the release it runs, or its inputs, may have changed
+        await check_upgrade(context, gh, repository, landscape)
 
 
 def _changes_discovery(data: dict[str, Any]) -> bool:

@@ -69,12 +69,14 @@ def release_constructor(
     root_version: str,
     bump: dict[str, str] | None = None,
     images: dict[tuple[str, str], str] | None = None,
+    directories: dict[tuple[str, str], Path] | None = None,
 ) -> Path:
     """A copy of the reference constructor for another release of the root: `bump` gives
-    referenced components (by name) new versions, `images` sets image references of
-    (component, resource); the `dir` inputs still point at the reference case."""
+    referenced components (by name) new versions, `images` sets image references and
+    `directories` the `dir` inputs of (component, resource); other `dir` inputs still point at
+    the reference case."""
     data: dict[str, Any] = yaml.safe_load((CASE / "component-constructor.yaml").read_text())
-    bump, images = bump or {}, images or {}
+    bump, images, directories = bump or {}, images or {}, directories or {}
     for spec in data["components"]:
         if spec["name"] == ROOT_COMPONENT:
             spec["version"] = root_version
@@ -84,7 +86,9 @@ def release_constructor(
             spec["version"] = bump[spec["name"]]
         for resource in spec.get("resources") or []:
             if "input" in resource:
-                resource["input"]["path"] = str((CASE / resource["input"]["path"]).resolve())
+                replaced = directories.get((spec["name"], resource["name"]))
+                path = replaced or CASE / resource["input"]["path"]
+                resource["input"]["path"] = str(path.resolve())
             reference = images.get((spec["name"], resource["name"]))
             if reference is not None:
                 resource["access"]["imageReference"] = reference

@@ -99,6 +99,8 @@ def status_text(
     version: str,
     render: str,
     proposal: str | None,
+    upgrade: str | None = None,
+    declined: str = "none",
 ) -> str:
     rows = [
         ("landscape branch", f"`{landscape.branch}` at {commit[:12]}"),
@@ -106,5 +108,7 @@ def status_text(
         ("openMCP release", version),
         ("rendered manifests", render),
         ("open re-render proposal", proposal or "none"),
+        ("open upgrade proposal", upgrade or "none"),
+        ("declined releases", declined),
     ]
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)

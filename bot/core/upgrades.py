@@ -2,9 +2,12 @@
 
 From the root component's versions (registry tags mapped back to versions) and the landscape's
 `bot.upgrade` policy: the newest version above the current one that the constraint allows,
-prereleases only when allowed, never an ignored one. Versions compare as relaxed semver (`v`
-prefix and short forms allowed, prereleases before their release, build metadata ignored);
-tags that are not versions (`latest`, signatures) are skipped.
+prereleases only when allowed, never one `bot.upgrade.ignoredVersions` lists, and nothing at or
+below a version people declined (an upgrade PR closed unmerged, `/bootstrap ignore`): declining
+a release means "not this one", so the bot waits for a newer one rather than falling back to an
+older release. Versions compare as relaxed semver (`v` prefix and short forms allowed,
+prereleases before their release, build metadata ignored); tags that are not versions
+(`latest`, signatures) are skipped.
 
 `/bootstrap upgrade VERSION` asks for one version exactly: it must exist, and may be a
 downgrade, which is then said so.
@@ -31,17 +34,17 @@ def parse_versions(texts: Iterable[str]) -> list[Version]:
 
 
 def select_upgrade(
-    current: str, available: Iterable[str], policy: UpgradePolicy, *, ignored: Sequence[str] = ()
+    current: str, available: Iterable[str], policy: UpgradePolicy, *, declined: Sequence[str] = ()
 ) -> Version | None:
-    """The newest allowed version above `current`, or None. `ignored` adds versions ignored
-    outside the config (a closed upgrade PR, `/bootstrap ignore`)."""
+    """The newest allowed version above `current` and above every `declined` one, or None."""
     if not policy.enabled:
         return None
     try:
         floor = Version.parse(current)
     except InvalidVersion:
         return None  # a current version that is not semver cannot be compared with
-    skipped = set(policy.ignored_versions) | set(parse_versions(ignored))
+    floor = max([floor, *parse_versions(declined)])
+    skipped = set(policy.ignored_versions)
     allowed = [
         v
         for v in parse_versions(available)
@@ -77,3 +80,11 @@ def requested_version(current: str, available: Iterable[str], wanted: Version) -
     except InvalidVersion:
         downgrade = False
     return Requested(version, downgrade)
+
+
+def is_newer(version: str, than: str) -> bool:
+    """Whether `version` is a newer release than `than` (texts that are not versions are not)."""
+    try:
+        return Version.parse(version) > Version.parse(than)
+    except InvalidVersion:
+        return False

@@ -35,8 +35,11 @@ from bot.core.replies import (
     which_landscape,
 )
 from bot.core.reports import RENDER_CHECK
+from bot.core.upgrade_pr import declined_text, read_record, upgrade_branch, with_record
+from bot.core.upgrades import is_newer
 from bot.flows.landscape_branch import proposal_branch, sync_landscape_branch
 from bot.flows.pull_request import pull_head_ref, render_pull_request
+from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history
 from bot.github import InstallationClient, PullRequest, Repository
 from bot.landscape import change_summary
 from bot.landscapes import discover_landscapes
@@ -123,10 +126,16 @@ async def _answer(place: Place, command: Command) -> Answer:
         )
         text = denied(command.name, landscape, place.role, minimum, why)
         return Answer(command.line, text, ok=False)
-    run = {"render": _render, "plan": _plan, "status": _status}.get(command.name)
+    run = {
+        "render": _render,
+        "plan": _plan,
+        "status": _status,
+        "upgrade": _upgrade,
+        "ignore": _ignore,
+    }.get(command.name)
     if run is None:
         return Answer(command.line, not_available(command.name), ok=False)
-    text, ok = await run(place, landscape)
+    text, ok = await run(place, landscape, command)
     return Answer(command.line, text, ok)
 
 
@@ -166,7 +175,7 @@ async def _help(place: Place) -> str:
     return help_text(place.role, allowed, others)
 
 
-async def _render(place: Place, landscape: Landscape) -> tuple[str, bool]:
+async def _render(place: Place, landscape: Landscape, _: Command) -> tuple[str, bool]:
     if place.pull is not None:
         result = await render_pull_request(
             place.context, place.gh, place.repository, landscape, place.pull, always=True
@@ -200,7 +209,7 @@ async def _render(place: Place, landscape: Landscape) -> tuple[str, bool]:
     return f"`{landscape.branch}` at {commit} does not render.\n\n{summary}", False
 
 
-async def _plan(place: Place, landscape: Landscape) -> tuple[str, bool]:
+async def _plan(place: Place, landscape: Landscape, _: Command) -> tuple[str, bool]:
     context, full_name = place.context, place.repository.full_name
     git = context.git(full_name, place.repository.clone_url)
     token = context.token(place.gh)
@@ -230,7 +239,7 @@ async def _plan(place: Place, landscape: Landscape) -> tuple[str, bool]:
     return plan_text(summary, branch=landscape.branch, commit=rendered.commit, pull=number), True
 
 
-async def _status(place: Place, landscape: Landscape) -> tuple[str, bool]:
+async def _status(place: Place, landscape: Landscape, _: Command) -> tuple[str, bool]:
     gh, full_name = place.gh, place.repository.full_name
     head = await gh.read_ref(full_name, landscape.branch)
     if head is None:
@@ -249,11 +258,63 @@ async def _status(place: Place, landscape: Landscape) -> tuple[str, bool]:
     proposal = await gh.find_pull_request(
         full_name, head=proposal_branch(landscape), base=landscape.branch
     )
+    history, upgrade = await upgrade_history(gh, full_name, landscape)
     text = status_text(
         landscape=landscape,
         commit=head,
         version=version,
         render=render,
         proposal=proposal.html_url if proposal else None,
+        upgrade=f"{upgrade.title}: {upgrade.html_url}" if upgrade else None,
+        declined=declined_text(history.declined),
     )
+    return text, True
+
+
+async def _upgrade(place: Place, landscape: Landscape, command: Command) -> tuple[str, bool]:
+    result = await propose_upgrade(
+        place.context, place.gh, place.repository, landscape, asked=Asked(command.version)
+    )
+    pull = result.pull
+    if result.outcome == "proposed" and pull is not None:
+        verb = {"created": "Proposed", "updated": "Updated the proposal of"}.get(
+            pull.outcome, "Proposing"
+        )
+        return f"{verb} `{result.version}` for `{landscape.branch}` in {pull.html_url}.", True
+    if result.outcome == "unchanged" and pull is not None:
+        return f"{pull.html_url} proposes `{result.version}` already.", True
+    return result.detail, result.outcome in ("current", "withdrawn")
+
+
+async def _ignore(place: Place, landscape: Landscape, command: Command) -> tuple[str, bool]:
+    gh, full_name = place.gh, place.repository.full_name
+    pulls = await gh.pull_requests_from(
+        full_name, head=upgrade_branch(landscape.branch), base=landscape.branch
+    )
+    records = [(p, read_record(p.body)) for p in pulls if not p.from_fork(full_name)]
+    here = next((r for p, r in records if place.pull and p.number == place.pull.number), None)
+    version = str(command.version) if command.version else (here.after if here else None)
+    if version is None:
+        return "Say which release: `/bootstrap ignore VERSION`.", False
+    # The newest upgrade PR carries what was declined; without one there is no place for it.
+    newest = next(((p, r) for p, r in records if r is not None), None)
+    if newest is None:
+        return (
+            f"No upgrade of `{landscape.branch}` was proposed yet, so there is no pull request "
+            f"to record this in; list `{version}` under `bot.upgrade.ignoredVersions` in "
+            f"`{landscape.config_path}` instead.",
+            False,
+        )
+    pull, record = newest
+    assert record is not None
+    await gh.edit_pull_request_body(
+        full_name, pull.number, with_record(pull.body, record.declining(version))
+    )
+    text = (
+        f"`{version}` is declined for `{landscape.branch}`: the bot proposes only releases "
+        f"newer than it. `/bootstrap upgrade {version}` undoes this."
+    )
+    if pull.state == "open" and not is_newer(record.after, version):
+        await gh.close_pull_request(full_name, pull.number)
+        text += f" {pull.html_url} proposed `{record.after}`, so it is closed."
     return text, True

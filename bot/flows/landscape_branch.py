@@ -13,7 +13,6 @@ propose the re-render in the pull request `bootstrap-bot/render/<branch>`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -21,11 +20,12 @@ from typing import Literal
 from bot.context import BotContext
 from bot.core.discovery import Landscape
 from bot.core.reports import RenderReport, render_proposal, render_succeeded
+from bot.flows.bot_branch import taken_over, withdraw_proposal
 from bot.flows.checks import finish_render_check
 from bot.github import InstallationClient, PullRequest, Repository
-from bot.gitrepo import BOT_IDENTITY, ForeignCommits, GitRepository, StaleBranch, delete_branch
+from bot.gitrepo import ForeignCommits
 from bot.landscape import LandscapeError
-from bot.rerender import MissingRef, Token, commit_rerender, render_commit
+from bot.rerender import MissingRef, commit_rerender, render_commit
 
 log = logging.getLogger(__name__)
 TAKEN_OVER_MARKER = "render-branch-taken-over"
@@ -78,7 +78,20 @@ async def sync_landscape_branch(
         report = render_succeeded(rendered.summary, warnings, "up-to-date")
         await finish_render_check(gh, full_name, rendered.commit, report)
         if existing is not None:
-            await _withdraw(gh, git, token, full_name, existing, landscape, rendered.commit)
+            why = (
+                f"The rendered manifests on `{landscape.branch}` are up to date at "
+                f"{rendered.commit[:12]}, so this re-render is no longer needed."
+            )
+            await withdraw_proposal(
+                gh,
+                git,
+                token,
+                existing,
+                full_name=full_name,
+                base=rendered.commit,
+                marker="render-withdrawn",
+                why=why,
+            )
         return BranchSync("up-to-date", rendered.commit, report)
 
     # 4. the re-render, on the bot branch started from the landscape branch
@@ -98,7 +111,7 @@ async def sync_landscape_branch(
                 full_name,
                 existing.number,
                 marker=TAKEN_OVER_MARKER,
-                body=_taken_over(branch, taken.commits),
+                body=taken_over(branch, taken.commits, "the bot proposes a fresh re-render"),
             )
         # The commit is done with (a resync leaves it) until the branch is handed back.
         where = existing.html_url if existing is not None else f"`{branch}`"
@@ -122,44 +135,3 @@ async def sync_landscape_branch(
     proposed = render_succeeded(rendered.summary, warnings, "proposed", proposal=pull.html_url)
     await finish_render_check(gh, full_name, rendered.commit, proposed)
     return BranchSync("proposed", rendered.commit, proposed, pull)
-
-
-async def _withdraw(
-    gh: InstallationClient,
-    git: GitRepository,
-    token: Token,
-    full_name: str,
-    pull: PullRequest,
-    landscape: Landscape,
-    commit: str,
-) -> None:
-    """Close a proposal the landscape branch no longer needs; delete its branch when only the
-    bot committed to it."""
-    await gh.upsert_comment(
-        full_name,
-        pull.number,
-        marker="render-withdrawn",
-        body=f"The rendered manifests on `{landscape.branch}` are up to date at {commit[:12]}, "
-        f"so this re-render is no longer needed.",
-    )
-    await gh.close_pull_request(full_name, pull.number)
-    secret = await token()
-    head = await asyncio.to_thread(git.fetch, pull.head, secret)
-    if head is None:
-        return
-    foreign = await asyncio.to_thread(git.foreign_commits, head, commit, BOT_IDENTITY)
-    if foreign:
-        return
-    try:
-        await delete_branch(git, pull.head, token=token, expected=head)
-    except StaleBranch:
-        log.info("%s moved while closing %s#%d; left it", pull.head, full_name, pull.number)
-
-
-def _taken_over(branch: str, commits: list[str]) -> str:
-    shown = ", ".join(c[:12] for c in commits)
-    return (
-        f"Someone else pushed to `{branch}` ({shown}), so the bot no longer updates it. Merge "
-        f"or close this pull request; once it is closed and the branch deleted, the bot "
-        f"proposes a fresh re-render."
-    )

@@ -6,7 +6,8 @@
 4. re-render the head; commit the result onto it when the PR comes from this repository
    (a fork is never pushed to: its check run says what to do);
 5. finish the check run with the change summary or the located problems;
-6. keep one summary comment on the PR up to date.
+6. keep one summary comment on the PR up to date (none on the bot's own proposals while
+   their render is up to date: their body says what they change).
 
 The bot's own commit comes back as another `synchronize`: its render is up to date, so the new
 head gets a green check run and nothing is pushed again.
@@ -25,6 +26,8 @@ from bot.gitrepo import GitRepository
 from bot.rerender import Rerender, Token, rerender_branch
 
 SUMMARY_MARKER = "render-summary"
+#: the branches the bot proposes from
+BOT_BRANCHES = "bootstrap-bot/"
 
 
 def pull_head_ref(pull: PullRequest) -> str:
@@ -70,7 +73,11 @@ async def render_pull_request(
     # 5. the check run on the head commit rendered
     await finish_render_check(gh, full_name, result.rendered, result.report)
 
-    # 6. the sticky summary comment
+    # 6. the sticky summary comment (the bot's own proposals say it in their body already,
+    # unless someone else's commit had to be re-rendered)
+    quiet = pull.head.startswith(BOT_BRANCHES) and result.report.conclusion == "success"
+    if quiet and not fork and not result.committed:
+        return result
     comment = render_comment(result.report, branch=pull.head, commit=result.head)
     await gh.upsert_comment(full_name, pull.number, marker=SUMMARY_MARKER, body=comment)
     return result

@@ -3,12 +3,14 @@ file and the resync loop share.
 
 1. read the landscapes from the default branch (`.github/bootstrap-bot.yml`, or its config);
 2. bring each landscape branch up to date: propose re-renders, report failures;
-3. in a resync, render the open pull requests into each landscape the way their webhooks would;
-4. report the discovery file's problems, and listed branches that do not exist, on the default
+3. propose a newer openMCP release (`bot.flows.upgrade`);
+4. in a resync, render the open pull requests into each landscape the way their webhooks would;
+5. report the discovery file's problems, and listed branches that do not exist, on the default
    branch's commit.
 
-A resync skips every commit whose `bootstrap-bot/render` check run is finished, so an idle
-resync costs a few conditional requests per landscape and no render.
+A resync skips every commit whose `bootstrap-bot/render` check run is finished, and an upgrade
+already proposed from the same inputs, so an idle resync costs a few conditional requests and
+one tag list per landscape, and no render.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.core.reports import DISCOVERY_CHECK, discovery_report
 from bot.flows.checks import finish_render_check, rendered_already
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.pull_request import render_pull_request
+from bot.flows.upgrade import check_upgrade
 from bot.github import InstallationClient
 from bot.landscapes import discover_landscapes
 
@@ -43,16 +46,20 @@ async def refresh_repository(
         if not (resync and await rendered_already(gh, full_name, head)):
             synced = await sync_landscape_branch(context, gh, repository, landscape)
             outcomes[landscape.branch] = synced.outcome
+        # 3. a newer openMCP release
+        upgrade = await check_upgrade(context, gh, repository, landscape, in_round=resync)
+        if upgrade not in ("current", "unchanged", "disabled"):
+            outcomes[landscape.branch + " upgrade"] = upgrade
         if not resync:
             continue
-        # 3. the pull requests into it
+        # 4. the pull requests into it
         for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
             if await rendered_already(gh, full_name, pull.head_sha):
                 continue
             if await render_pull_request(context, gh, repository, landscape, pull) is not None:
                 rendered_pulls += 1
 
-    # 4. the discovery file's own check run
+    # 5. the discovery file's own check run
     if discovery.listed:
         report = discovery_report(discovery.problems, discovery.landscapes, missing)
         default_head = await gh.read_ref(full_name, repository.default_branch)

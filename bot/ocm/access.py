@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -20,9 +21,10 @@ def open_store(
     credentials: CredentialStore | None = None,
     plain_http_loopback: bool = False,
     create: bool = False,
+    on_request: Callable[[], None] | None = None,
 ) -> WritableStore:
     """The store behind a repository; plain HTTP only if the location said so (or, with the
-    setting, for loopback registries)."""
+    setting, for loopback registries). `on_request` counts a registry's HTTP requests."""
     if repository.kind == "ctf":
         return CTFStore(Path(repository.path), create=create)
     plain = repository.plain_http or (plain_http_loopback and repository.is_loopback)
@@ -30,7 +32,9 @@ def open_store(
     lookup = None
     if credentials is not None:
         lookup = partial(credentials.lookup, repository.host, scheme=scheme)
-    return RegistryStore(repository.host, plain_http=plain, credentials=lookup)
+    return RegistryStore(
+        repository.host, plain_http=plain, credentials=lookup, on_request=on_request
+    )
 
 
 def open_reader(
@@ -39,10 +43,14 @@ def open_reader(
     credentials: CredentialStore | None = None,
     plain_http_loopback: bool = False,
     cache_dir: Path | None = None,
+    on_request: Callable[[], None] | None = None,
 ) -> ComponentReader:
     """A reader for a repository; with `cache_dir`, content is kept on disk by digest."""
     store: Store = open_store(
-        repository, credentials=credentials, plain_http_loopback=plain_http_loopback
+        repository,
+        credentials=credentials,
+        plain_http_loopback=plain_http_loopback,
+        on_request=on_request,
     )
     if cache_dir is not None:
         store = CachingStore(store, cache_dir, namespace=str(repository))

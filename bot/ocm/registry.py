@@ -40,8 +40,10 @@ class RegistryStore:
         *,
         plain_http: bool = False,
         credentials: Callable[[str], Credentials | None] | None = None,
+        on_request: Callable[[], None] | None = None,
     ) -> None:
-        """`credentials` maps a repository path to what to log in with (None: anonymous)."""
+        """`credentials` maps a repository path to what to log in with (None: anonymous);
+        `on_request` is told of every HTTP request made (metrics)."""
         self.host = host
         self.plain_http = plain_http
         self.scheme = "http" if plain_http else "https"
@@ -51,12 +53,20 @@ class RegistryStore:
         self._backend: str | None = None
         self.last_content_type = ""
         self.requests = 0  # HTTP requests made, for benchmarks and tests
+        self._on_request = on_request
+
+    def _count(self, *_: object, **__: object) -> None:
+        """One HTTP request made (also a `requests` response hook: oras-py sends every
+        request, token exchanges and tag-list pages included, through its session)."""
+        self.requests += 1
+        if self._on_request is not None:
+            self._on_request()
 
     # --- clients -------------------------------------------------------------------------------
 
     def _auth_backend(self) -> str:
         if self._backend is None:
-            self.requests += 1
+            self._count()
             try:
                 response = requests.get(f"{self.scheme}://{self.host}/v2/", timeout=30)
             except requests.RequestException as err:
@@ -71,6 +81,7 @@ class RegistryStore:
             client = oras.provider.Registry(
                 hostname=self.host, insecure=self.plain_http, auth_backend=self._auth_backend()
             )
+            client.session.hooks["response"].append(self._count)
             creds = self.credentials(repository) if self.credentials else None
             if creds and (creds.username or creds.identity_token):
                 secret = creds.password or creds.identity_token
@@ -89,7 +100,6 @@ class RegistryStore:
 
     def _get(self, repository: str, url: str, headers: dict[str, str] | None = None) -> bytes:
         client = self._client(repository)
-        self.requests += 1
         try:
             response = client.do_request(url, "GET", headers=headers or {})
         except (requests.RequestException, ValueError) as err:
@@ -105,7 +115,6 @@ class RegistryStore:
 
     def list_tags(self, repository: str) -> list[str]:
         client = self._client(repository)
-        self.requests += 1
         try:
             return list(client.get_tags(f"{self.host}/{repository}"))
         except ValueError as err:
@@ -132,7 +141,6 @@ class RegistryStore:
             path = Path(tmp) / "blob"
             path.write_bytes(data)
             layer = {"mediaType": media_type, "digest": digest, "size": len(data)}
-            self.requests += 2
             try:
                 response = client.upload_blob(str(path), f"{self.host}/{repository}", layer)
             except (ValueError, requests.RequestException) as err:
@@ -144,7 +152,6 @@ class RegistryStore:
     def put_manifest(self, repository: str, tag: str, data: bytes, media_type: str) -> str:
         client = self._client(repository)
         url = self._url(repository, "manifests", tag)
-        self.requests += 1
         response = client.do_request(url, "PUT", data=data, headers={"Content-Type": media_type})
         if response.status_code not in (200, 201):
             raise StoreError(f"pushing {repository}:{tag}: HTTP {response.status_code}")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +17,7 @@ from bot.gitrepo import GitRepository
 from bot.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from handlers import router
+from tests.conftest import AppKey
 from tests.integration.landscape_bot import REPO, SECRET, SERVICE_PROVIDER, LandscapeBot
 from tests.peers.github import FakeGitHub
 from tests.peers.gitserver import commit_directly
@@ -24,18 +28,21 @@ def bot_settings(cache_dir: Path) -> Settings:
     return Settings(cache_dir=cache_dir, registry=RegistrySettings(plain_http_loopback=True))
 
 
-@pytest.fixture
-async def landscape_bot(
-    fake_github: FakeGitHub, app_key, aiohttp_client, tmp_path, reference_release
-):
-    """`example-org/landscape`: main is a landscape rendered as the bot leaves it, from a
-    config without the service provider; the bot serves it through the real webhook server."""
+@asynccontextmanager
+async def serve_landscape(
+    fake_github: FakeGitHub,
+    app_key: AppKey,
+    aiohttp_client: Any,
+    tmp_path: Path,
+    *,
+    config: str,
+    on_main: str,
+) -> AsyncIterator[LandscapeBot]:
+    """`example-org/landscape`: main holds the config `on_main`, rendered as the bot leaves it;
+    the bot serves it through the real webhook server. `config` is what the tests propose."""
     installation = fake_github.add_installation("example-org")
     repository = fake_github.add_repository(installation, "landscape")
-    config = config_text(f"{reference_release}//{ROOT_COMPONENT}:v0.0.1")
-    without_provider = config.replace(SERVICE_PROVIDER, "")
-    assert without_provider != config
-    commit_directly(repository.bare, "main", dict(landscape_tree(without_provider)))
+    commit_directly(repository.bare, "main", dict(landscape_tree(on_main)))
     cache = GitRepository.in_cache(tmp_path / "setup", REPO, repository.clone_url)
 
     async def token() -> str:
@@ -55,3 +62,17 @@ async def landscape_bot(
         app = create_app(webhook_secret=SECRET, router=router, context=context, queue=context.jobs)
         client = await aiohttp_client(app)
         yield LandscapeBot(fake_github, installation, repository, config, context, app, client)
+
+
+@pytest.fixture
+async def landscape_bot(
+    fake_github: FakeGitHub, app_key: AppKey, aiohttp_client: Any, tmp_path: Path, reference_release
+):
+    """main is rendered from a config without the service provider."""
+    config = config_text(f"{reference_release}//{ROOT_COMPONENT}:v0.0.1")
+    without_provider = config.replace(SERVICE_PROVIDER, "")
+    assert without_provider != config
+    async with serve_landscape(
+        fake_github, app_key, aiohttp_client, tmp_path, config=config, on_main=without_provider
+    ) as bot:
+        yield bot

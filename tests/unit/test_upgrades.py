@@ -41,7 +41,16 @@ def test_the_policy_decides():
     assert pick("v0.1.0", below) == "v0.3.0+build.7"
     ignored = UpgradePolicy(ignored_versions=(Version.parse("0.10.0"),))
     assert pick("v0.1.0", ignored) == "v0.3.0+build.7"
-    assert pick("v0.1.0", ignored, ignored=["v0.3.0"]) == "v0.2.0"  # build metadata ignored
+    # config-ignored versions are skipped one by one
+    skipped = UpgradePolicy(ignored_versions=(Version.parse("0.10.0"), Version.parse("v0.3.0")))
+    assert pick("v0.1.0", skipped) == "v0.2.0"  # build metadata ignored
+
+
+def test_a_declined_version_holds_back_everything_up_to_it():
+    assert pick("v0.1.0", declined=["0.10"]) is None  # not falling back to v0.3.0
+    assert pick("v0.1.0", declined=["v0.2.0"]) == "0.10"
+    assert pick("v0.1.0", declined=["v0.3.0+other"]) == "0.10"
+    assert pick("v0.1.0", declined=["not-a-version"]) == "0.10"
 
 
 def test_prereleases_only_when_allowed():

@@ -49,6 +49,7 @@ from tests.peers.net import LOOPBACK
 
 RATE_LIMIT = 5000
 TOKEN_LIFETIME = 3600.0
+MERGED_AT = "2026-01-01T00:00:00Z"
 
 
 class Refusal(Exception):
@@ -244,6 +245,26 @@ class FakeGitHub:
         git.references.create(pull.head_ref, pygit2.Oid(hex=sha), force=True)
         self.state.pulls[(full_name, pull.number)] = pull
         return pull
+
+    def merge_pull_request(self, pull: PullRequest, *, user: str = "octocat") -> str:
+        """A person merges the pull request ("Create a merge commit"); the base's new head."""
+        repository = self.state.repositories[pull.repository]
+        git = repository.git()
+        base = git.references[f"refs/heads/{pull.base}"].peel(pygit2.Commit)
+        head = git.references[f"refs/heads/{pull.head}"].peel(pygit2.Commit)
+        index = git.merge_commits(base, head)
+        assert not index.conflicts, "the test merges pull requests without conflicts"
+        author = pygit2.Signature(user, f"{user}@users.noreply.github.com")
+        merged = git.create_commit(
+            f"refs/heads/{pull.base}",
+            author,
+            author,
+            f"Merge pull request #{pull.number} from {repository.owner}/{pull.head}",
+            index.write_tree(git),
+            [base.id, head.id],
+        )
+        pull.state, pull.merged = "closed", True
+        return str(merged)
 
     def pull_request_json(self, pull: PullRequest) -> dict[str, Any]:
         """The pull request as GitHub shows it (in webhook payloads too)."""
@@ -578,6 +599,7 @@ class FakeGitHub:
         )
         if "merged" in example:
             example["merged"] = pull.merged
+        example["merged_at"] = MERGED_AT if pull.merged else None
         example["user"] = _user(pull.user, pull.user_type)
         for side, branch in (("head", pull.head), ("base", pull.base)):
             example[side].update(
