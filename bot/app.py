@@ -196,7 +196,7 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
             base_url=settings.github_api_url,
             registry=registry,
         )
-        context = BotContext(settings, github)
+        context = BotContext(settings, github, metrics=registry)
         app = create_app(
             webhook_secret=settings.webhook_secret.get_secret_value(),
             router=router,

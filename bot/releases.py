@@ -78,7 +78,7 @@ class ReleaseWatch:
     ) -> None:
         self._open_store = open_store
         self.metrics = metrics
-        self._clock = clock
+        self.clock = clock
         self._first_delay = first_delay
         self._max_delay = max_delay
         self._stores: dict[str, tuple[Store, asyncio.Lock]] = {}
@@ -99,7 +99,7 @@ class ReleaseWatch:
             return self._round[key]
         host = repository.host or str(repository)
         backoff = self._backoff.get(host)
-        now = self._clock()
+        now = self.clock()
         if backoff is not None and now < backoff.until:
             self.metrics.polls.labels("backing_off").inc()
             raise RegistryUnavailable(
@@ -144,4 +144,4 @@ class ReleaseWatch:
         """A pull request now proposes `version`: how long since it was first seen."""
         seen = self._seen.pop((str(repository), component, version), None)
         if seen is not None:
-            self.metrics.release_to_pull_request.observe(self._clock() - seen)
+            self.metrics.release_to_pull_request.observe(self.clock() - seen)

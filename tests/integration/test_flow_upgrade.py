@@ -22,6 +22,7 @@ from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.peers.github import FakeGitHub
 from tests.peers.github.state import PullRequest
 from tests.peers.registry import Registry
+from tests.peers.registry_proxy import run_registry_proxy
 from tests.reference_case import (
     CASE,
     ROOT_COMPONENT,
@@ -333,3 +334,46 @@ async def test_upgrade_and_ignore_commands(
 
 def pull_url(pull: PullRequest) -> str:
     return f"https://github.com/{REPO}/pull/{pull.number}"
+
+
+async def test_a_registry_outage_backs_off_and_leaves_the_pull_request_alone(
+    fake_github: FakeGitHub,
+    app_key: AppKey,
+    aiohttp_client: Any,
+    tmp_path: Path,
+    releases: Releases,
+    oci_registry: Registry,
+):
+    with run_registry_proxy(oci_registry.host) as proxy:
+        config = commented_config(releases.repository.replace(oci_registry.host, proxy.host))
+        async with serve_landscape(
+            fake_github, app_key, aiohttp_client, tmp_path, config=config, on_main=config
+        ) as bot:
+            now = [1000.0]
+            bot.context.releases.clock = lambda: now[0]
+            resync = Resync(bot.context)
+            v0_0_2(releases, tmp_path)
+            await resync.run_once()
+            (pull,) = upgrade_pulls(bot)
+            body, written = pull.body, len(writes(bot))
+
+            # The registry answers 503: tried once, then left alone; the PR stays as it is.
+            proxy.failing = True
+            seen = len(proxy.requests)
+            await resync.run_once()
+            assert proxy.requests[seen:], "the poll asked the registry"
+            seen = len(proxy.requests)
+            now[0] += 30
+            await resync.run_once()
+            assert proxy.requests[seen:] == []  # backing off: not even asked
+            assert (pull.state, pull.body, writes(bot)[written:]) == ("open", body, [])
+
+            # Back after the wait: one tag list, and still nothing to change.
+            proxy.failing = False
+            now[0] += 60
+            await resync.run_once()
+            assert [path for _, path in proxy.requests[seen:]] == [
+                f"/v2/{releases.repository.split('/', 1)[1]}/component-descriptors/"
+                f"{ROOT_COMPONENT}/tags/list"
+            ]
+            assert (pull.body, writes(bot)[written:]) == (body, [])

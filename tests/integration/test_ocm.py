@@ -489,19 +489,20 @@ def test_damaged_cache_entries_are_fetched_again(ctf, tmp_path):
 
 def test_versions_follow_link_pagination(oci_registry, tmp_path):
     """GHCR pages tag lists; the Debian registry does not, so a proxy in front does."""
-    from tests.peers.paging_proxy import run_paging_proxy
+    from tests.peers.registry_proxy import run_registry_proxy
 
     store = open_store(parse_repository(registry_repository(oci_registry, "paged")))
     versions = [f"1.{minor}.0" for minor in range(12)]
     for version in versions:
         document = sigsyaml.marshal(descriptor("acme.io/paged", version)).encode()
         push(store, "paged", "acme.io/paged", version, document)
-    with run_paging_proxy(oci_registry.host, page=5) as proxy:
+    with run_registry_proxy(oci_registry.host, page=5) as proxy:
         first = requests.get(
-            f"http://{proxy}/v2/paged/component-descriptors/acme.io/paged/tags/list", timeout=10
+            f"http://{proxy.host}/v2/paged/component-descriptors/acme.io/paged/tags/list",
+            timeout=10,
         )
         assert len(first.json()["tags"]) == 5 and 'rel="next"' in first.headers["Link"]
-        reader = open_reader(parse_repository(f"http://{proxy}/paged"))
+        reader = open_reader(parse_repository(f"http://{proxy.host}/paged"))
         assert reader.list_versions("acme.io/paged") == versions
         assert reader.get("acme.io/paged", "1.11.0").version == "1.11.0"
 

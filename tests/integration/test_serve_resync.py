@@ -69,6 +69,12 @@ async def test_a_killed_delivery_ends_with_the_rerender_commit_after_a_restart(
         await until(lambda: len(bot.bot_comments(pull.number)) == 1, "the summary", second)
         head = head_of(bot.repository.bare, "enable-provider")
         assert [str(p) for p in head.parent_ids] == [user_commit]
+        # The resync polled the registry for releases, and /metrics says so.
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"{second.base}/metrics")).text
+        assert 'bootstrap_bot_release_polls_total{outcome="listed"} 1.0' in metrics
+        assert "bootstrap_bot_registry_requests_total{registry=" in metrics
+        assert "bootstrap_bot_release_to_pull_request_seconds_count 0.0" in metrics
         second.process.send_signal(signal.SIGTERM)
         assert second.process.wait(timeout=30) == 0, second.log.read_text()
     runs = [r for r in bot.fake.state.check_runs.values() if r.head_sha == user_commit]

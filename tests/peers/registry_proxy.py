@@ -1,7 +1,12 @@
-"""A pass-through proxy that paginates tag lists, as GHCR does and distribution 2.8 does not.
+"""A pass-through proxy in front of the real registry, for what distribution 2.8 does not do.
 
-`GET /v2/<repo>/tags/list` is answered `page` tags at a time, sorted, with a `Link: <…>;
-rel="next"` header; every other request is forwarded to the registry unchanged.
+- `page`: tag lists are answered `page` tags at a time, sorted, with a `Link: <…>; rel="next"`
+  header, as GHCR does;
+- `requests` lists every request that reached it (method and path), so tests and benchmarks
+  count what a client really sent;
+- `failing`: while set, every request is answered 503, as a registry in an outage.
+
+Every other request is forwarded to the registry unchanged.
 """
 
 from __future__ import annotations
@@ -12,15 +17,24 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from tests.peers.net import LOOPBACK, free_port
 
 
+@dataclass
+class RegistryProxy:
+    host: str = ""  # "127.0.0.1:PORT"
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    failing: bool = False
+
+
 @contextmanager
-def run_paging_proxy(upstream: str, *, page: int) -> Iterator[str]:
-    """Serve on a free loopback port in front of `upstream` (host:port); yields host:port."""
+def run_registry_proxy(upstream: str, *, page: int | None = None) -> Iterator[RegistryProxy]:
+    """Serve on a free loopback port in front of `upstream` (host:port)."""
     up_host, _, up_port = upstream.partition(":")
+    proxy = RegistryProxy()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -42,9 +56,15 @@ def run_paging_proxy(upstream: str, *, page: int) -> Iterator[str]:
                 connection.close()
 
         def _handle(self) -> None:
+            proxy.requests.append((self.command, self.path))
+            if proxy.failing:
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             status, headers, body = self._forward()
             url = urlparse(self.path)
-            if url.path.endswith("/tags/list") and status == 200:
+            if page is not None and url.path.endswith("/tags/list") and status == 200:
                 tags = sorted(json.loads(body).get("tags") or [])
                 last = parse_qs(url.query).get("last", [""])[0]
                 rest = [t for t in tags if t > last] if last else tags
@@ -67,10 +87,11 @@ def run_paging_proxy(upstream: str, *, page: int) -> Iterator[str]:
 
     server = http.server.ThreadingHTTPServer((LOOPBACK, free_port()), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="paging-proxy", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name="registry-proxy", daemon=True)
     thread.start()
+    proxy.host = f"{LOOPBACK}:{server.server_address[1]}"
     try:
-        yield f"{LOOPBACK}:{server.server_address[1]}"
+        yield proxy
     finally:
         server.shutdown()
         server.server_close()
