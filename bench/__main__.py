@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import config_read, ocm_resolve, render_landscape, template_render, webhook_throughput
+from bench import (
+    config_read,
+    ocm_resolve,
+    render_landscape,
+    template_render,
+    upgrade_latency,
+    webhook_throughput,
+)
 
 if __name__ == "__main__":
     failed = 0
@@ -14,6 +21,7 @@ if __name__ == "__main__":
         ocm_resolve,
         render_landscape,
         webhook_throughput,
+        upgrade_latency,
     ):
         failed |= benchmark.main()
         print()

@@ -149,11 +149,8 @@ def render_tree(
     config, warnings = read_config(tree, config_path, config_text)
     sources = landscape_sources(tree)
     try:
-        location = parse_location(config.component.location)
-        if not location.version:
-            raise LocationError(f"component.location has no version: {config.component.location}")
-        reader = open_reader(location.repository)
-        graph, directories = fetch_graph(config, reader, location.component, location.version)
+        component, version, reader = _release(config, open_reader)
+        graph, directories = fetch_graph(config, reader, component, version)
         version_lists: dict[str, list[str]] = {}
         for _attempt in range(2):
             try:
@@ -184,6 +181,31 @@ def render_tree(
     )
 
 
+def _release(
+    config: BootstrapConfig, open_reader: Callable[[Repository], ComponentReader]
+) -> tuple[str, str, ComponentReader]:
+    """The root component and version a config names, and a reader for their repository."""
+    location = parse_location(config.component.location)
+    if not location.version:
+        raise LocationError(f"component.location has no version: {config.component.location}")
+    return location.component, location.version, open_reader(location.repository)
+
+
+def release_graph(
+    config: BootstrapConfig,
+    open_reader: Callable[[Repository], ComponentReader],
+    *,
+    config_path: str = CONFIG_PATH,
+) -> ComponentGraph:
+    """The openMCP release a config names: the root component version and all it references
+    (without rendering; from the disk cache when it was read before)."""
+    try:
+        component, version, reader = _release(config, open_reader)
+        return reader.resolve(component, version)
+    except _OCM_FAILURES as err:
+        raise LandscapeError("ocm", [RenderProblem(str(err), config_path)]) from None
+
+
 def current_objects(tree: FileSet, config: BootstrapConfig) -> tuple[Objects | None, str]:
     """kustomize's objects of the branch as it is, or None and why, when it does not build."""
     env = config.environment
@@ -200,11 +222,19 @@ def _all(objects: Objects) -> list[dict[str, Any]]:
     return [obj for directory in objects.values() for obj in directory]
 
 
-def change_summary(old_tree: FileSet, result: LandscapeRender) -> ChangeSummary:
-    """What `result` changes against the branch as it was: files, and objects after kustomize."""
+def change_summary(
+    old_tree: FileSet,
+    result: LandscapeRender,
+    *,
+    objects_before: tuple[Objects | None, str] | None = None,
+) -> ChangeSummary:
+    """What `result` changes against the branch as it was: files, and objects after kustomize
+    (`objects_before`: the branch's objects, when the caller built them already)."""
     if old_tree == result.tree:
         before: Objects | None = result.objects  # same files, same objects: no second build
         why = ""
+    elif objects_before is not None:
+        before, why = objects_before
     else:
         before, why = current_objects(old_tree, result.config)
     return summarize_changes(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal
 
 from bot.context import BotContext
@@ -49,7 +50,17 @@ from bot.core.upgrades import NotAvailable, requested_version, select_upgrade
 from bot.flows.bot_branch import delete_bot_branch, taken_over, withdraw_proposal
 from bot.github import InstallationClient, PullRequest, Repository
 from bot.gitrepo import ForeignCommits, update_branch
-from bot.landscape import LandscapeError, LandscapeRender, change_summary, read_config, render_tree
+from bot.landscape import (
+    LandscapeError,
+    LandscapeRender,
+    Objects,
+    change_summary,
+    current_objects,
+    read_config,
+    release_graph,
+    render_tree,
+)
+from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import LocationError, parse_location
 from bot.releases import RegistryUnavailable, UnknownComponent
 
@@ -89,10 +100,12 @@ class Asked:
 
 @dataclass
 class _Built:
-    """What the branch update's last attempt rendered (it may run more than once)."""
+    """What the branch update's last attempt built (it may run more than once)."""
 
     files: FileSet
-    before: LandscapeRender
+    #: the release the landscape runs, and its objects as rendered on the branch
+    graph_before: ComponentGraph
+    objects_before: tuple[Objects | None, str]
     after: LandscapeRender
 
 
@@ -206,8 +219,8 @@ async def propose_upgrade(
     built: list[_Built] = []
 
     def bumped(files: FileSet) -> FileSet:
-        # The current release first: it also says whether the config is still there and loads.
-        before = render_tree(files, context.open_reader, config_path=landscape.config_path)
+        # The files as fetched now: is the config still there, and does it load?
+        config, _ = read_config(files, landscape.config_path)
         text = files[landscape.config_path].decode("utf-8", errors="replace")
         edited = set_component_version(text, version)
         after = render_tree(
@@ -215,7 +228,8 @@ async def propose_upgrade(
             context.open_reader,
             config_path=landscape.config_path,
         )
-        built.append(_Built(files, before, after))
+        graph = release_graph(config, context.open_reader, config_path=landscape.config_path)
+        built.append(_Built(files, graph, current_objects(files, config), after))
         return after.tree
 
     environment = config.environment
@@ -248,10 +262,16 @@ async def propose_upgrade(
     # 8. the pull request
     last = built[-1]
     record = replace(record, inputs=_digest(last.files, landscape, version))
+    objects_before, _ = last.objects_before
     impact = upgrade_impact(
-        last.before.graph, last.after.graph, last.before.all_objects, last.after.all_objects
+        last.graph_before,
+        last.after.graph,
+        [o for directory in (objects_before or {}).values() for o in directory],
+        last.after.all_objects,
     )
-    summary = await asyncio.to_thread(change_summary, last.files, last.after)
+    summary = await asyncio.to_thread(
+        partial(change_summary, objects_before=last.objects_before), last.files, last.after
+    )
     body = upgrade_body(
         record,
         environment=environment,

@@ -96,6 +96,8 @@ class Recorded:
     status: int
     auth: str  # "jwt", "token:<installation id>" or "none"
     body: Any = None
+    #: when the request was answered (time.perf_counter, for benchmarks)
+    at: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
