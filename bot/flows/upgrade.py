@@ -172,7 +172,7 @@ async def propose_upgrade(
         )
     except RegistryUnavailable as err:
         return UpgradeResult("unavailable", f"The registry cannot be read now: {err}", current)
-    except UnknownComponent as err:
+    except (UnknownComponent, LocationError) as err:  # LocationError: a CTF path
         return UpgradeResult("unreadable", str(err), current)
 
     # 4. the version to propose

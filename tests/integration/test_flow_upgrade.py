@@ -21,6 +21,7 @@ from tests.integration.conftest import serve_landscape
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.peers.github import FakeGitHub
 from tests.peers.github.state import PullRequest
+from tests.peers.gitserver import commit_directly
 from tests.peers.registry import Registry
 from tests.peers.registry_proxy import run_registry_proxy
 from tests.reference_case import (
@@ -377,3 +378,25 @@ async def test_a_registry_outage_backs_off_and_leaves_the_pull_request_alone(
                 f"{ROOT_COMPONENT}/tags/list"
             ]
             assert (pull.body, writes(bot)[written:]) == (body, [])
+
+
+async def test_an_upgrade_branch_someone_pushed_to_is_left_alone(
+    upgrade_bot: LandscapeBot, releases: Releases, tmp_path: Path
+):
+    bot = upgrade_bot
+    resync = Resync(bot.context)
+    v0_0_2(releases, tmp_path)
+    await resync.run_once()
+    (pull,) = upgrade_pulls(bot)
+    theirs = commit_directly(bot.repository.bare, UPGRADE, {"NOTES.md": b"tested on staging\n"})
+
+    releases.build("v0.0.3")
+    await resync.run_once()
+    assert str(head_of(bot.repository.bare, UPGRADE).id) == theirs
+    assert pull.title == "Upgrade openMCP dev to v0.0.2"
+    (comment,) = [c for c in bot.bot_comments(pull.number) if "upgrade-taken-over" in c.body]
+    assert f"Someone else pushed to `{UPGRADE}` ({theirs[:12]})" in comment.body
+    # Said once: the next round edits nothing.
+    written = len(writes(bot))
+    await resync.run_once()
+    assert writes(bot)[written:] == []
