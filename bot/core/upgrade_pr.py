@@ -109,10 +109,6 @@ class UpgradeHistory:
     pulls: Sequence[PastUpgrade] = field(default_factory=tuple)
 
     @property
-    def open(self) -> PastUpgrade | None:
-        return next((p for p in self.pulls if p.state == "open"), None)
-
-    @property
     def newest(self) -> PastUpgrade | None:
         return self.pulls[0] if self.pulls else None
 
@@ -154,12 +150,9 @@ def inputs_digest(
 
 
 def upgrade_title(environment: str, version: str, *, downgrade: bool = False) -> str:
+    """The pull request's title, and its commit's message."""
     verb = "Downgrade" if downgrade else "Upgrade"
     return f"{verb} openMCP {environment} to {version}"
-
-
-def commit_message(environment: str, version: str, *, downgrade: bool = False) -> str:
-    return upgrade_title(environment, version, downgrade=downgrade)
 
 
 def upgrade_body(

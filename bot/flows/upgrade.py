@@ -36,7 +36,6 @@ from bot.core.upgrade_pr import (
     PastUpgrade,
     UpgradeHistory,
     UpgradeRecord,
-    commit_message,
     declined_note,
     inputs_digest,
     read_record,
@@ -238,7 +237,7 @@ async def propose_upgrade(
             git,
             branch=branch,
             change=bumped,
-            message=commit_message(environment, version, downgrade=downgrade),
+            message=upgrade_title(environment, version, downgrade=downgrade),
             token=token,
             start_from=landscape.branch,
         )
@@ -285,8 +284,7 @@ async def propose_upgrade(
     )
     if open_record is None or open_record.after != version:
         context.releases.proposed(location.repository, location.component, version)
-    log.info("%s: %s upgrade to %s %s (#%d)", full_name, landscape.branch, version, pull.outcome,
-             pull.number)  # fmt: skip
+    log.info("%s: upgrade of %s to %s %s", full_name, landscape.branch, version, pull.outcome)
     return UpgradeResult("proposed", "", current, version, pull)
 
 
