@@ -19,6 +19,7 @@ from bot.poller import Resync
 from tests.conftest import AppKey
 from tests.integration.conftest import serve_landscape
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
+from tests.integration.test_flow_commands import reply_to
 from tests.peers.github import FakeGitHub
 from tests.peers.github.state import PullRequest
 from tests.peers.gitserver import commit_directly
@@ -270,11 +271,6 @@ async def test_new_releases_become_one_upgrade_pull_request(
     assert [r.fields["conclusion"] for r in run] == ["success"]
     await resync.run_once()
     assert len(upgrade_pulls(bot)) == 2
-
-
-def reply_to(bot: LandscapeBot, number: int, comment_id: int) -> str:
-    (reply,) = [c for c in bot.bot_comments(number) if f"reply-to-{comment_id}" in c.body]
-    return reply.body
 
 
 async def command(bot: LandscapeBot, number: int, text: str, *, on_pull: bool) -> str:
