@@ -82,6 +82,14 @@ def requested_version(current: str, available: Iterable[str], wanted: Version) -
     return Requested(version, downgrade)
 
 
+def same_version(first: str, second: str) -> bool:
+    """Whether two texts name the same release (`v0.1` is `0.1.0`; non-versions by text)."""
+    try:
+        return Version.parse(first) == Version.parse(second)
+    except InvalidVersion:
+        return first == second
+
+
 def is_newer(version: str, than: str) -> bool:
     """Whether `version` is a newer release than `than` (texts that are not versions are not)."""
     try:

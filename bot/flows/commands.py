@@ -35,11 +35,11 @@ from bot.core.replies import (
     which_landscape,
 )
 from bot.core.reports import RENDER_CHECK
-from bot.core.upgrade_pr import declined_text, read_record, upgrade_branch, with_record
+from bot.core.upgrade_pr import declined_text, with_record
 from bot.core.upgrades import is_newer
 from bot.flows.landscape_branch import proposal_branch, sync_landscape_branch
 from bot.flows.pull_request import pull_head_ref, render_pull_request
-from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history
+from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history, upgrade_pulls
 from bot.github import InstallationClient, PullRequest, Repository
 from bot.landscape import change_summary
 from bot.landscapes import discover_landscapes
@@ -288,10 +288,7 @@ async def _upgrade(place: Place, landscape: Landscape, command: Command) -> tupl
 
 async def _ignore(place: Place, landscape: Landscape, command: Command) -> tuple[str, bool]:
     gh, full_name = place.gh, place.repository.full_name
-    pulls = await gh.pull_requests_from(
-        full_name, head=upgrade_branch(landscape.branch), base=landscape.branch
-    )
-    records = [(p, read_record(p.body)) for p in pulls if not p.from_fork(full_name)]
+    records = await upgrade_pulls(gh, full_name, landscape)
     here = next((r for p, r in records if place.pull and p.number == place.pull.number), None)
     version = str(command.version) if command.version else (here.after if here else None)
     if version is None:

@@ -45,7 +45,7 @@ from bot.core.upgrade_pr import (
     upgrade_title,
     with_record,
 )
-from bot.core.upgrades import NotAvailable, requested_version, select_upgrade
+from bot.core.upgrades import NotAvailable, requested_version, same_version, select_upgrade
 from bot.flows.bot_branch import delete_bot_branch, taken_over, withdraw_proposal
 from bot.github import InstallationClient, PullRequest, Repository
 from bot.gitrepo import ForeignCommits, update_branch
@@ -108,18 +108,24 @@ class _Built:
     after: LandscapeRender
 
 
-async def upgrade_history(
+async def upgrade_pulls(
     gh: InstallationClient, full_name: str, landscape: Landscape
-) -> tuple[UpgradeHistory, PullRequest | None]:
-    """The landscape's upgrade pull requests, and the open one."""
+) -> list[tuple[PullRequest, UpgradeRecord | None]]:
+    """The landscape's upgrade pull requests from this repository, newest first, with the
+    record each carries."""
     pulls = await gh.pull_requests_from(
         full_name, head=upgrade_branch(landscape.branch), base=landscape.branch
     )
-    pulls = [p for p in pulls if not p.from_fork(full_name)]
-    history = UpgradeHistory(
-        tuple(PastUpgrade(p.number, p.state, p.merged, read_record(p.body)) for p in pulls)
-    )
-    return history, next((p for p in pulls if p.state == "open"), None)
+    return [(p, read_record(p.body)) for p in pulls if not p.from_fork(full_name)]
+
+
+async def upgrade_history(
+    gh: InstallationClient, full_name: str, landscape: Landscape
+) -> tuple[UpgradeHistory, PullRequest | None]:
+    """What the landscape's upgrade pull requests say, and the open one."""
+    pulls = await upgrade_pulls(gh, full_name, landscape)
+    history = UpgradeHistory(tuple(PastUpgrade(p.number, p.state, p.merged, r) for p, r in pulls))
+    return history, next((p for p, _ in pulls if p.state == "open"), None)
 
 
 async def propose_upgrade(
@@ -181,7 +187,7 @@ async def propose_upgrade(
             requested = requested_version(current, available, asked.version)
         except NotAvailable as err:
             return UpgradeResult("unreadable", f"{err}.", current)
-        if _same(str(requested.version), current):
+        if same_version(str(requested.version), current):
             return UpgradeResult("current", f"`{landscape.branch}` is at `{current}` already.")
         target: Version | None = requested.version
         pinned, downgrade = True, requested.downgrade
@@ -288,13 +294,6 @@ async def propose_upgrade(
     return UpgradeResult("proposed", "", current, version, pull)
 
 
-def _same(first: str, second: str) -> bool:
-    try:
-        return Version.parse(first) == Version.parse(second)
-    except InvalidVersion:
-        return first == second
-
-
 def _pinned(
     record: UpgradeRecord, current: str, available: list[str]
 ) -> tuple[Version | None, bool, bool]:
@@ -304,7 +303,7 @@ def _pinned(
         kept = requested_version(current, available, Version.parse(record.after))
     except (NotAvailable, InvalidVersion):
         return None, False, False
-    if _same(str(kept.version), current) or kept.downgrade != record.downgrade:
+    if same_version(str(kept.version), current) or kept.downgrade != record.downgrade:
         return None, False, False
     return kept.version, True, kept.downgrade
 

@@ -8,7 +8,14 @@ import pytest
 
 from bot.core.bot_section import UpgradePolicy
 from bot.core.semver import Constraint, Version
-from bot.core.upgrades import NotAvailable, parse_versions, requested_version, select_upgrade
+from bot.core.upgrades import (
+    NotAvailable,
+    is_newer,
+    parse_versions,
+    requested_version,
+    same_version,
+    select_upgrade,
+)
 
 TAGS = ["v0.1.0", "latest", "v0.2.0-rc.1", "v0.2.0", "0.10", "v0.3.0+build.7", "sha256-abc.sig"]
 
@@ -71,3 +78,10 @@ def test_an_exact_request_must_exist_and_says_when_it_goes_down():
     assert (str(down.version), down.downgrade) == ("v0.1.0", True)
     with pytest.raises(NotAvailable):
         requested_version("v0.1.0", TAGS, Version.parse("v9.9.9"))
+
+
+def test_versions_compare_as_releases():
+    assert same_version("v0.1", "0.1.0") and not same_version("v0.1.0", "v0.1.1")
+    assert same_version("latest", "latest") and not same_version("latest", "v0.1.0")
+    assert is_newer("v0.2.0", "0.1") and not is_newer("v0.1.0", "v0.1.0")
+    assert not is_newer("latest", "v0.1.0")
