@@ -312,6 +312,8 @@ class PullRequest:
     #: the repository the head branch lives in ("" when a fork was deleted)
     head_repository: str = ""
     merged: bool = False
+    #: the commit merging put on the base branch (GitHub names a test merge while open)
+    merge_commit: str | None = None
     outcome: Outcome = "unchanged"
 
     def from_fork(self, full_name: str) -> bool:
@@ -332,6 +334,7 @@ class PullRequest:
             head_repository=(data["head"].get("repo") or {}).get("full_name", ""),
             # single pull requests say `merged`; lists only `merged_at`
             merged=bool(data.get("merged") or data.get("merged_at")),
+            merge_commit=data.get("merge_commit_sha"),
             outcome=outcome,
         )
 
@@ -733,10 +736,9 @@ class InstallationClient:
         self, full_name: str, *, title: str, public_key: str, read_only: bool = True
     ) -> DeployKey:
         """The deploy key on the repository (matched by key material, not title)."""
-        material = " ".join(public_key.split()[:2])
-        for key in await self._list("/repos/{owner}/{repo}/keys", _repo_vars(full_name)):
-            if " ".join(key["key"].split()[:2]) == material:
-                return DeployKey(int(key["id"]), key["title"], bool(key["read_only"]))
+        found = await self.find_deploy_key(full_name, public_key)
+        if found is not None:
+            return found
         data = await self._send(
             "post",
             "/repos/{owner}/{repo}/keys",
@@ -744,6 +746,14 @@ class InstallationClient:
             {"title": title, "key": public_key, "read_only": read_only},
         )
         return DeployKey(int(data["id"]), data["title"], bool(data["read_only"]), "created")
+
+    async def find_deploy_key(self, full_name: str, public_key: str) -> DeployKey | None:
+        """The repository's deploy key with this key material, if there is one."""
+        material = " ".join(public_key.split()[:2])
+        for key in await self._list("/repos/{owner}/{repo}/keys", _repo_vars(full_name)):
+            if " ".join(key["key"].split()[:2]) == material:
+                return DeployKey(int(key["id"]), key["title"], bool(key["read_only"]))
+        return None
 
     async def delete_deploy_key(self, full_name: str, key_id: int) -> None:
         await self._send(

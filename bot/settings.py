@@ -14,6 +14,8 @@ and the poll interval usually live:
         kubeconfig: /etc/bootstrap-bot/kubeconfig-dev
         repositories: [example-org/landscape-dev]
         branches: [incoming]
+        git: {type: basic, username: bot, password_file: /etc/bootstrap-bot/git-password}
+        ready_timeout: 600    # seconds Flux gets to report the merged commit Ready
     poll_interval: 600        # seconds, or "PT10M"
     resync: true              # catch up every landscape every poll_interval (and at start)
 
@@ -86,12 +88,80 @@ class RegistrySettings(BaseModel):
     plain_http_loopback: bool = False
 
 
+_GIT_NEEDS = {
+    "secret": (),
+    "basic": ("username", "password_file"),
+    "bearer": ("token_file",),
+    "ssh": ("identity_file", "known_hosts_file"),
+    "deploy-key": ("known_hosts_file",),
+}
+
+
+class GitCredentials(BaseModel):
+    """Where the cluster's `flux-system/git` Secret, Flux's git credentials, comes from:
+
+    - `secret`: it exists already; the bot only checks it has the keys Flux needs;
+    - `basic` (`username`, `password_file`), `bearer` (`token_file`), `ssh` (`identity_file`,
+      `known_hosts_file`): the bot writes it from these files, read at every apply;
+    - `deploy-key`: the bot creates a read-only deploy key on the repository and writes its
+      private half (with `known_hosts_file`); `/bootstrap apply --rotate-key` replaces it.
+
+    `ca_file` adds `ca.crt` to any of the written ones.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["secret", "basic", "bearer", "ssh", "deploy-key"] = "secret"
+    username: str | None = None
+    password_file: Path | None = None
+    token_file: Path | None = None
+    identity_file: Path | None = None
+    known_hosts_file: Path | None = None
+    ca_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> GitCredentials:
+        missing = [name for name in _GIT_NEEDS[self.type] if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"type {self.type} needs {', '.join(missing)}")
+        for name in ("password_file", "token_file", "identity_file", "known_hosts_file", "ca_file"):
+            path = getattr(self, name)
+            if path is not None and not os.access(path, os.R_OK):
+                raise ValueError(f"{name}: cannot read {path}")
+        return self
+
+    def secret_data(self) -> dict[str, bytes]:
+        """The Secret's keys as Flux's source-controller reads them (not `token`, which the Go
+        tool writes for bearer tokens and Flux ignores). Empty for `secret` and `deploy-key`."""
+        data: dict[str, bytes] = {}
+        if self.type == "basic" and self.username and self.password_file:
+            data = {"username": self.username.encode(), "password": _secret(self.password_file)}
+        elif self.type == "bearer" and self.token_file:
+            data = {"bearerToken": _secret(self.token_file)}
+        elif self.type == "ssh" and self.identity_file and self.known_hosts_file:
+            data = {
+                "identity": self.identity_file.read_bytes(),
+                "known_hosts": self.known_hosts_file.read_bytes(),
+            }
+        if self.ca_file is not None and self.type != "secret":
+            data["ca.crt"] = self.ca_file.read_bytes()
+        return data
+
+
+def _secret(path: Path) -> bytes:
+    # Secret files written with `echo` end in a newline that is not part of the secret.
+    return path.read_bytes().rstrip(b"\r\n")
+
+
 class ClusterSettings(BaseModel):
     """A cluster landscapes may name in `bot.cluster`, and which of them may."""
 
     model_config = ConfigDict(extra="forbid")
 
     kubeconfig: Path
+    git: GitCredentials = Field(default_factory=GitCredentials)
+    #: how long to wait for Flux to report the applied commit Ready
+    ready_timeout: timedelta = timedelta(minutes=10)
     #: `owner/repo` names allowed to target this cluster
     repositories: list[str] = Field(min_length=1)
     #: landscape branches allowed to target it (shell patterns such as `release-*`)

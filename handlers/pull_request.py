@@ -4,8 +4,9 @@ On opened, synchronize and reopened:
 1. find the landscape the PR targets (discovery on the default branch); none, nothing to do;
 2. re-render, commit and report (`bot.flows.pull_request`).
 
-On closed, for the bot's upgrade pull requests: merged, the branch goes; unmerged, the version
-is declined (`bot.flows.upgrade`).
+On closed: for the bot's upgrade pull requests, merged, the branch goes; unmerged, the version
+is declined (`bot.flows.upgrade`). Any merged pull request is then applied to the landscape's
+cluster and reported on the merge commit and the pull request (`bot.flows.deploy`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from gidgethub.sansio import Event
 
 from bot.context import BotContext
 from bot.core.upgrade_pr import BRANCH_PREFIX
+from bot.flows.deploy import deploy_landscape
 from bot.flows.pull_request import render_pull_request
 from bot.flows.upgrade import upgrade_closed
 from bot.github import PullRequest
@@ -41,11 +43,16 @@ async def rerender_pull_request(event: Event, context: BotContext) -> None:
 
 
 @router.register("pull_request", action="closed")
-async def upgrade_pull_request_closed(event: Event, context: BotContext) -> None:
+async def landscape_pull_request_closed(event: Event, context: BotContext) -> None:
     pull = PullRequest.from_json(event.data["pull_request"])
-    if not pull.head.startswith(BRANCH_PREFIX):
-        return
     gh = context.installation(event.data)
     repository, discovery = await discover_landscapes(gh, event.data["repository"]["full_name"])
-    if discovery.on(pull.base) is not None:
+    landscape = discovery.on(pull.base)
+    if landscape is None:
+        return
+    if pull.head.startswith(BRANCH_PREFIX):
         await upgrade_closed(context, gh, repository, pull)
+    if pull.merged and pull.merge_commit:
+        await deploy_landscape(
+            context, gh, repository, landscape, commit=pull.merge_commit, pull=pull
+        )

@@ -6,7 +6,9 @@
    landscape branch up to date and reports the file's problems;
 3. otherwise, a push to a landscape branch: propose the re-render if it left the rendered files
    stale (`bot.flows.landscape_branch`), and bring its upgrade proposal up to date
-   (`bot.flows.upgrade`).
+   (`bot.flows.upgrade`);
+4. a push that changes rendered files: apply the landscape to its cluster unless that commit
+   was applied already (`bot.flows.deploy`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from gidgethub.sansio import Event
 from bot.context import BotContext
 from bot.core.config import CONFIG_PATH
 from bot.core.discovery import DISCOVERY_PATH
+from bot.flows.deploy import changes_rendered_files, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.repository import refresh_repository
 from bot.flows.upgrade import check_upgrade
@@ -43,15 +46,25 @@ async def landscape_push(event: Event, context: BotContext) -> None:
     # 2. the list of landscapes changed
     if branch == data["repository"].get("default_branch") and _changes_discovery(data):
         await refresh_repository(context, gh, full_name)
-        return
+        landscape_synced = True
+    else:
+        landscape_synced = False
 
     # 3. a landscape branch
     repository, discovery = await discover_landscapes(gh, full_name)
     landscape = discovery.on(branch)
-    if landscape is not None:
+    if landscape is None:
+        return
+    if not landscape_synced:
         await sync_landscape_branch(context, gh, repository, landscape)
         # the release it runs, or its inputs, may have changed
         await check_upgrade(context, gh, repository, landscape)
+
+    # 4. what the cluster runs may have changed (a merged PR is applied by its own event too)
+    if changes_rendered_files(data, PAYLOAD_COMMITS):
+        await deploy_landscape(
+            context, gh, repository, landscape, commit=data["after"], again=False
+        )
 
 
 def _changes_discovery(data: dict[str, Any]) -> bool:

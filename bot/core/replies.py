@@ -77,10 +77,6 @@ def internal_error(error_id: str) -> str:
     )
 
 
-def not_available(name: str) -> str:
-    return f"`{PREFIX} {name}` is not available in this version of bootstrap-bot."
-
-
 def plan_text(summary: ChangeSummary, *, branch: str, commit: str, pull: int | None) -> str:
     source = (
         f"Merging #{pull} (rendered at {commit[:12]})"

@@ -28,7 +28,6 @@ from bot.core.replies import (
     help_text,
     internal_error,
     not_a_landscape,
-    not_available,
     plan_text,
     reply_body,
     status_text,
@@ -37,6 +36,7 @@ from bot.core.replies import (
 from bot.core.reports import RENDER_CHECK
 from bot.core.upgrade_pr import declined_text, with_record
 from bot.core.upgrades import is_newer
+from bot.flows.deploy import deploy_landscape
 from bot.flows.landscape_branch import proposal_branch, sync_landscape_branch
 from bot.flows.pull_request import pull_head_ref, render_pull_request
 from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history, upgrade_pulls
@@ -132,9 +132,8 @@ async def _answer(place: Place, command: Command) -> Answer:
         "status": _status,
         "upgrade": _upgrade,
         "ignore": _ignore,
-    }.get(command.name)
-    if run is None:
-        return Answer(command.line, not_available(command.name), ok=False)
+        "apply": _apply,
+    }[command.name]
     text, ok = await run(place, landscape, command)
     return Answer(command.line, text, ok)
 
@@ -284,6 +283,23 @@ async def _upgrade(place: Place, landscape: Landscape, command: Command) -> tupl
     if result.outcome == "unchanged" and pull is not None:
         return f"{pull.html_url} proposes `{result.version}` already.", True
     return result.detail, result.outcome in ("current", "withdrawn")
+
+
+async def _apply(place: Place, landscape: Landscape, command: Command) -> tuple[str, bool]:
+    report = await deploy_landscape(
+        place.context,
+        place.gh,
+        place.repository,
+        landscape,
+        rotate_key="--rotate-key" in command.options,
+    )
+    if report is None:
+        return (
+            f"`{landscape.branch}` names no cluster: set `bot.cluster` in "
+            f"`{landscape.config_path}` to one the bot's operators configured.",
+            False,
+        )
+    return f"**{report.title}**\n\n{report.summary}", report.conclusion == "success"
 
 
 async def _ignore(place: Place, landscape: Landscape, command: Command) -> tuple[str, bool]:

@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.context import BotContext, open_landscape_reader
 from bot.gitrepo import GitRepository
 from bot.rerender import rerender_branch
-from bot.settings import RegistrySettings, Settings
+from bot.settings import ClusterSettings, RegistrySettings, Settings
 from handlers import router
 from tests.conftest import AppKey
 from tests.integration.landscape_bot import REPO, SECRET, SERVICE_PROVIDER, LandscapeBot
@@ -24,8 +24,12 @@ from tests.peers.gitserver import commit_directly
 from tests.reference_case import ROOT_COMPONENT, config_text, landscape_tree
 
 
-def bot_settings(cache_dir: Path) -> Settings:
-    return Settings(cache_dir=cache_dir, registry=RegistrySettings(plain_http_loopback=True))
+def bot_settings(cache_dir: Path, clusters: dict[str, ClusterSettings] | None = None) -> Settings:
+    return Settings(
+        cache_dir=cache_dir,
+        registry=RegistrySettings(plain_http_loopback=True),
+        clusters=clusters or {},
+    )
 
 
 @asynccontextmanager
@@ -37,6 +41,7 @@ async def serve_landscape(
     *,
     config: str,
     on_main: str,
+    clusters: dict[str, ClusterSettings] | None = None,
 ) -> AsyncIterator[LandscapeBot]:
     """`example-org/landscape`: main holds the config `on_main`, rendered as the bot leaves it;
     the bot serves it through the real webhook server. `config` is what the tests propose."""
@@ -58,7 +63,7 @@ async def serve_landscape(
     assert rendered.committed
     async with httpx.AsyncClient() as http:
         github = fake_github.app_client(app_key.private_pem, http)
-        context = BotContext(bot_settings(tmp_path / "cache"), github)
+        context = BotContext(bot_settings(tmp_path / "cache", clusters), github)
         app = create_app(webhook_secret=SECRET, router=router, context=context, queue=context.jobs)
         client = await aiohttp_client(app)
         yield LandscapeBot(fake_github, installation, repository, config, context, app, client)

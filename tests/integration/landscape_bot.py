@@ -73,6 +73,7 @@ class LandscapeBot:
         shown = self.fake.pull_request_json(pull)
         pr = payload["pull_request"]
         pr.update(number=pull.number, title=pull.title, body=pull.body, state=pull.state)
+        pr.update(merged=pull.merged, merge_commit_sha=pull.merge_commit)
         pr["user"]["login"] = pull.user
         for side in ("head", "base"):
             pr[side].update({k: shown[side][k] for k in ("ref", "sha", "label")})

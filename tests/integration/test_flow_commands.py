@@ -112,7 +112,7 @@ async def test_several_commands_in_one_comment_get_one_reply(people: LandscapeBo
     reply = reply_to(bot, pull.number, asked.id)
     assert f"Rendered {user_commit[:12]} and committed the result as {str(head.id)[:12]}" in reply
     assert reply.index("> /bootstrap render") < reply.index("> /bootstrap apply")
-    assert "`/bootstrap apply` is not available in this version of bootstrap-bot." in reply
+    assert "`main` names no cluster: set `bot.cluster` in `.bootstrap/config.yaml`" in reply
     assert reactions(bot, asked.id) == ["eyes", "confused"]  # one of them did not succeed
     # Beside the reply: the render's own check run and sticky summary.
     assert len(bot.bot_comments(pull.number)) == 2

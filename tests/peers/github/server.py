@@ -265,7 +265,7 @@ class FakeGitHub:
             index.write_tree(git),
             [base.id, head.id],
         )
-        pull.state, pull.merged = "closed", True
+        pull.state, pull.merged, pull.merge_commit = "closed", True, str(merged)
         return str(merged)
 
     def pull_request_json(self, pull: PullRequest) -> dict[str, Any]:
@@ -602,6 +602,7 @@ class FakeGitHub:
         if "merged" in example:
             example["merged"] = pull.merged
         example["merged_at"] = MERGED_AT if pull.merged else None
+        example["merge_commit_sha"] = pull.merge_commit
         example["user"] = _user(pull.user, pull.user_type)
         for side, branch in (("head", pull.head), ("base", pull.base)):
             example[side].update(

@@ -90,6 +90,7 @@ class PullRequest:
     draft: bool = False
     state: str = "open"
     merged: bool = False
+    merge_commit: str | None = None
     fork: str | None = None  # the head repository, when it is not this one
 
     @property

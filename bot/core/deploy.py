@@ -1,0 +1,209 @@
+"""What applying a landscape to its cluster means, and how it is told. Pure.
+
+The objects come from kustomize (`envs/<env>/fluxcd` and `envs/<env>`); this module orders
+them, picks the Flux Kustomizations, builds the git credentials Secret, judges Flux's status
+against the commit that should be running, and writes the check run and comment texts.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DEPLOY_CHECK = "bootstrap-bot/deploy"
+DRY_RUN_CHECK = "bootstrap-bot/dry-run"
+FLUX_NAMESPACE = "flux-system"
+GIT_SECRET = "git"
+SOURCE_NAME = "environments"
+SOURCE_API = "source.toolkit.fluxcd.io/v1"
+KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io"
+
+Obj = dict[str, Any]
+
+
+def first_objects(objects: list[Obj]) -> tuple[list[Obj], list[Obj]]:
+    """(CustomResourceDefinitions and Namespaces, everything else), each in kustomize's order:
+    the first group has to exist, and the CRDs be established, before the rest can be applied."""
+    first = [o for o in objects if o.get("kind") in ("CustomResourceDefinition", "Namespace")]
+    return first, [o for o in objects if o not in first]
+
+
+def flux_kustomizations(objects: list[Obj]) -> list[Obj]:
+    """Only the Flux Kustomizations, as openmcp-bootstrapper applies from `envs/<env>`."""
+    return [
+        o
+        for o in objects
+        if o.get("kind") == "Kustomization" and KUSTOMIZATION_GROUP in str(o.get("apiVersion"))
+    ]
+
+
+def namespace(name: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def git_secret(data: Mapping[str, bytes]) -> Obj:
+    """The `flux-system/git` Secret with the keys Flux's source-controller reads."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": GIT_SECRET, "namespace": FLUX_NAMESPACE},
+        "type": "Opaque",
+        "data": {k: base64.b64encode(v).decode() for k, v in sorted(data.items())},
+    }
+
+
+def source_of(objects: list[Obj]) -> Obj | None:
+    """The GitRepository `flux-system/environments` the landscape renders."""
+    for obj in objects:
+        metadata = obj.get("metadata") or {}
+        if (
+            obj.get("kind") == "GitRepository"
+            and metadata.get("name") == SOURCE_NAME
+            and metadata.get("namespace") == FLUX_NAMESPACE
+        ):
+            return obj
+    return None
+
+
+def missing_secret_keys(source: Obj, keys: set[str]) -> tuple[list[str], str]:
+    """The keys Flux needs in the Secret for `source` that `keys` lacks, and why it needs them."""
+    spec = source.get("spec") or {}
+    url = str(spec.get("url", ""))
+    if url.startswith("ssh://"):
+        need, why = ["identity", "known_hosts"], f"to clone {url} over SSH"
+    elif spec.get("provider") == "github":
+        need = ["githubAppID", "githubAppInstallationID", "githubAppPrivateKey"]
+        why = "for `provider: github` (GitHub App authentication)"
+    elif keys & {"bearerToken"}:
+        need, why = [], ""
+    else:
+        need, why = ["username", "password"], f"to clone {url} over HTTPS"
+    return [k for k in need if k not in keys], why
+
+
+def revision_commit(revision: str) -> str:
+    """The commit of a Flux revision: `main@sha1:abc…` (or the older `main/abc…`)."""
+    if "@sha1:" in revision:
+        return revision.rpartition("@sha1:")[2]
+    return revision.rpartition("/")[2]
+
+
+def _ready_condition(obj: Obj) -> Obj | None:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c.get("type") == "Ready"), None)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    state: Literal["waiting", "ready", "failed"]
+    #: one line per Flux object: where it is
+    lines: tuple[str, ...] = ()
+    #: on failure: which object, and Flux's message
+    message: str = ""
+
+
+def _name(obj: Obj) -> str:
+    metadata = obj.get("metadata") or {}
+    return f"{obj.get('kind')} {metadata.get('namespace')}/{metadata.get('name')}"
+
+
+def flux_readiness(source: Obj | None, kustomizations: list[Obj], commit: str) -> Readiness:
+    """Whether Flux runs `commit`: the source has its artifact, every Kustomization applied it."""
+    if source is None:
+        return Readiness("waiting", (f"GitRepository {FLUX_NAMESPACE}/{SOURCE_NAME}: missing",))
+    lines = []
+    failed = ""
+    for obj in [source, *kustomizations]:
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        ready = _ready_condition(obj)
+        message = str((ready or {}).get("message") or "not reconciled yet")
+        if spec.get("suspend"):
+            failed = failed or f"{_name(obj)} is suspended: Flux will not reconcile it"
+            lines.append(f"{_name(obj)}: suspended")
+            continue
+        if obj is source:
+            revision = str((status.get("artifact") or {}).get("revision") or "")
+        else:
+            revision = str(status.get("lastAppliedRevision") or "")
+        at_commit = bool(revision) and revision_commit(revision) == commit
+        current = (ready or {}).get("observedGeneration", status.get("observedGeneration")) == (
+            obj.get("metadata") or {}
+        ).get("generation")
+        if ready is not None and ready.get("status") == "True" and at_commit:
+            lines.append(f"{_name(obj)}: Ready at {revision}")
+        elif ready is not None and ready.get("status") == "False" and current:
+            attempted = status.get("lastAttemptedRevision") or revision
+            if obj is not source and revision_commit(str(attempted)) == commit:
+                failed = failed or f"{_name(obj)}: {message}"
+            lines.append(f"{_name(obj)}: not Ready: {message}")
+        else:
+            lines.append(f"{_name(obj)}: waiting ({message})")
+    if failed:
+        return Readiness("failed", tuple(lines), failed)
+    if all(": Ready at " in line for line in lines):
+        return Readiness("ready", tuple(lines))
+    return Readiness("waiting", tuple(lines))
+
+
+@dataclass(frozen=True)
+class DeployReport:
+    """What one apply did, for the check run, the comment and the command reply."""
+
+    environment: str
+    cluster: str
+    commit: str
+    version: str
+    conclusion: Literal["success", "failure"]
+    #: (object, created/configured/unchanged)
+    applied: tuple[tuple[str, str], ...] = ()
+    readiness: Readiness = field(default_factory=lambda: Readiness("waiting"))
+    seconds: float = 0.0
+    problem: str = ""
+
+    @property
+    def title(self) -> str:
+        if self.conclusion == "success":
+            return (
+                f"{self.environment} is at openmcp {self.version}: {len(self.applied)} objects "
+                f"applied, Ready in {duration(self.seconds)}"
+            )
+        return f"{self.environment} is not at {self.commit[:12]}: {self.problem}"
+
+    @property
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for _, outcome in self.applied:
+            counts[outcome] = counts.get(outcome, 0) + 1
+        parts = [f"Cluster `{self.cluster}`, commit {self.commit}, openmcp {self.version}."]
+        if self.applied:
+            tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+            parts.append(f"Applied {len(self.applied)} objects by server-side apply: {tally}.")
+        if self.readiness.lines:
+            parts.append("Flux:\n" + "\n".join(f"- {line}" for line in self.readiness.lines))
+        if self.problem:
+            parts.append(f"**{self.problem}**")
+        return "\n\n".join(parts)
+
+    @property
+    def text(self) -> str:
+        """The check run's details: every object and what applying it did."""
+        if not self.applied:
+            return ""
+        rows = "\n".join(f"| {ref} | {outcome} |" for ref, outcome in self.applied)
+        return "| object | server-side apply |\n|---|---|\n" + rows
+
+    def comment(self, check_url: str | None = None) -> str:
+        where = f" ([{DEPLOY_CHECK}]({check_url}))" if check_url else ""
+        return f"**{self.title}**{where}\n\n{self.summary}"
+
+
+def refused(environment: str, cluster: str, commit: str, why: str) -> DeployReport:
+    return DeployReport(environment, cluster, commit, "", "failure", problem=why)
+
+
+def duration(seconds: float) -> str:
+    whole = round(seconds)
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"

@@ -1,0 +1,321 @@
+"""Applying a landscape to its cluster after a merge, a push or `/bootstrap apply`.
+
+1. the commit's tree and bootstrap config; no `bot.cluster`, nothing to do;
+2. the cluster must be one the operator bound to this repository and branch; else refused;
+3. `kustomize build` of `envs/<env>/fluxcd` and `envs/<env>`; the git credentials are checked
+   against the GitRepository before anything is applied;
+4. check run `bootstrap-bot/deploy` in progress;
+5. server-side apply: CRDs and Namespaces, the git Secret, then (once the CRDs are
+   Established) the rest of Flux, then the Flux Kustomizations of `envs/<env>`;
+6. wait until Flux reports the commit Ready (or a Kustomization fails, or time runs out);
+7. the check run completed, and a comment on the merged pull request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+from bot.cluster import Applied, Cluster, ClusterError, ObjectRef, wait_for
+from bot.context import BotContext
+from bot.core import deploy
+from bot.core.config import BootstrapConfig
+from bot.core.deploy import DEPLOY_CHECK, DeployReport, Readiness
+from bot.core.discovery import Landscape
+from bot.core.fileset import FileSet
+from bot.flows.deploy_key import DeployKeyError, deploy_key_secret
+from bot.github import CheckRunOutput, InstallationClient, PullRequest, Repository
+from bot.kustomize import KustomizeError, build_files
+from bot.landscape import LandscapeError, read_config
+from bot.ocm.location import LocationError, parse_location
+from bot.settings import ClusterSettings
+
+log = logging.getLogger(__name__)
+#: paths whose change in a push means the cluster may run something else now
+RENDERED_PREFIXES = ("envs/", "resources/")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A landscape commit and the cluster it goes to."""
+
+    landscape: Landscape
+    config: BootstrapConfig
+    commit: str
+    tree: FileSet
+    cluster_name: str
+    cluster: ClusterSettings | None  # None: not bound to this repository and branch
+
+    @property
+    def version(self) -> str:
+        try:
+            return parse_location(self.config.component.location).version or "unknown"
+        except LocationError:
+            return "unknown"
+
+
+async def landscape_target(
+    context: BotContext,
+    gh: InstallationClient,
+    repository: Repository,
+    landscape: Landscape,
+    commit: str | None = None,
+) -> Target | None:
+    """The landscape at `commit` (default: its branch head) and its cluster; None when it names
+    no cluster, or has no readable config (the render check run tells about that)."""
+    git = context.git(repository.full_name, repository.clone_url)
+    token = context.token(gh)
+    head = await asyncio.to_thread(git.fetch, landscape.branch, await token())
+    if head is None:
+        return None
+    commit = commit or head
+    tree = await asyncio.to_thread(git.read_tree, commit)
+    try:
+        config, _ = read_config(tree, landscape.config_path)
+    except LandscapeError:
+        return None
+    name = config.bot.cluster
+    if name is None:
+        return None
+    cluster = context.settings.clusters.get(name)
+    if cluster is not None and not cluster.may_target(repository.full_name, landscape.branch):
+        cluster = None
+    return Target(landscape, config, commit, tree, name, cluster)
+
+
+def not_bound(target: Target, full_name: str) -> str:
+    return (
+        f"cluster `{target.cluster_name}` is not configured for {full_name} branch "
+        f"`{target.landscape.branch}`: the bot's operators bind clusters to repositories and "
+        f"branches in its settings (`clusters:`), and a landscape may only name one bound to it"
+    )
+
+
+async def built_objects(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """kustomize's objects of `envs/<env>/fluxcd` and of `envs/<env>`."""
+    env = target.config.environment
+    flux_dir, env_dir = f"envs/{env}/fluxcd", f"envs/{env}"
+    built = await asyncio.to_thread(build_files, target.tree, [flux_dir, env_dir])
+    return built[flux_dir], built[env_dir]
+
+
+async def deploy_landscape(
+    context: BotContext,
+    gh: InstallationClient,
+    repository: Repository,
+    landscape: Landscape,
+    *,
+    commit: str | None = None,
+    pull: PullRequest | None = None,
+    again: bool = True,
+    rotate_key: bool = False,
+) -> DeployReport | None:
+    """Apply the landscape at `commit` and report; None when there is nothing to apply to.
+    With `again` false, a commit whose deploy check run exists already is left alone."""
+    full_name = repository.full_name
+
+    # 1. the commit and its cluster
+    target = await landscape_target(context, gh, repository, landscape, commit)
+    if target is None:
+        return None
+    if not again and await gh.latest_check_run(full_name, target.commit, DEPLOY_CHECK):
+        return None
+    env = target.config.environment
+
+    # 2. bound to this repository and branch?
+    if target.cluster is None:
+        report = deploy.refused(
+            env, target.cluster_name, target.commit, not_bound(target, full_name)
+        )
+        return await _reported(gh, full_name, report, pull)
+
+    # 3.-6.
+    await gh.ensure_check_run(
+        full_name, head_sha=target.commit, name=DEPLOY_CHECK, status="in_progress"
+    )
+    try:
+        report = await _apply(gh, full_name, target, target.cluster, rotate_key)
+    except (ClusterError, KustomizeError, DeployKeyError) as err:
+        report = deploy.refused(env, target.cluster_name, target.commit, str(err))
+    log.info(
+        "deploy of %s@%s to %s: %s",
+        full_name,
+        target.commit[:12],
+        target.cluster_name,
+        report.conclusion,
+    )
+
+    # 7. told
+    return await _reported(gh, full_name, report, pull)
+
+
+async def _reported(
+    gh: InstallationClient, full_name: str, report: DeployReport, pull: PullRequest | None
+) -> DeployReport:
+    await gh.ensure_check_run(
+        full_name,
+        head_sha=report.commit,
+        name=DEPLOY_CHECK,
+        status="completed",
+        conclusion=report.conclusion,
+        output=CheckRunOutput(report.title, report.summary, text=report.text or None),
+    )
+    if pull is not None:
+        marker = f"deploy-{report.commit}"
+        await gh.upsert_comment(full_name, pull.number, marker=marker, body=report.comment())
+    return report
+
+
+async def _apply(
+    gh: InstallationClient,
+    full_name: str,
+    target: Target,
+    cluster: ClusterSettings,
+    rotate_key: bool,
+) -> DeployReport:
+    env = target.config.environment
+    fluxcd, landscape_objects = await built_objects(target)
+    source = deploy.source_of(fluxcd)
+    if source is None:
+        raise ClusterError(
+            f"envs/{env}/fluxcd has no GitRepository "
+            f"{deploy.FLUX_NAMESPACE}/{deploy.SOURCE_NAME} for Flux to sync from"
+        )
+    kustomizations = deploy.flux_kustomizations(landscape_objects)
+    first, rest = deploy.first_objects(fluxcd)
+    names = {(o["kind"], o["metadata"]["name"]) for o in first}
+    if ("Namespace", deploy.FLUX_NAMESPACE) not in names:
+        first.insert(0, deploy.namespace(deploy.FLUX_NAMESPACE))
+    timeout = cluster.ready_timeout.total_seconds()
+    started = time.monotonic()
+    async with Cluster.connect(cluster.kubeconfig) as api:
+        # the credentials must fit the GitRepository before anything changes
+        secret = await _git_secret(gh, api, full_name, target, cluster, source, rotate_key)
+        applied: list[Applied] = []
+        for obj in first:
+            applied.append(await api.apply(obj))
+        if secret is not None:
+            applied.append(await api.apply(secret))
+        crds = [name for kind, name in names if kind == "CustomResourceDefinition"]
+        await _established(api, sorted(crds), timeout)
+        for obj in [*rest, *kustomizations]:
+            applied.append(await api.apply(obj))
+        commit = await _followed_commit(gh, full_name, target, source)
+        readiness = await _flux_ready(api, kustomizations, commit, timeout)
+    outcomes = tuple((str(a.ref), a.outcome) for a in applied)
+    seconds = time.monotonic() - started
+    if readiness.state == "ready":
+        conclusion: Literal["success", "failure"] = "success"
+        problem = ""
+    else:
+        conclusion = "failure"
+        waited = deploy.duration(timeout)
+        problem = readiness.message or f"Flux did not report {commit[:12]} Ready within {waited}"
+    return DeployReport(
+        env,
+        target.cluster_name,
+        target.commit,
+        target.version,
+        conclusion,
+        outcomes,
+        readiness,
+        seconds,
+        problem,
+    )
+
+
+async def _git_secret(
+    gh: InstallationClient,
+    api: Cluster,
+    full_name: str,
+    target: Target,
+    cluster: ClusterSettings,
+    source: dict[str, Any],
+    rotate_key: bool,
+) -> dict[str, Any] | None:
+    """The `flux-system/git` Secret to apply (None: it exists and is only checked)."""
+    ref = ObjectRef("v1", "Secret", deploy.FLUX_NAMESPACE, deploy.GIT_SECRET)
+    credentials = cluster.git
+    if credentials.type == "deploy-key":
+        live = await api.get(ref)
+        data = await deploy_key_secret(gh, full_name, target, credentials, source, live, rotate_key)
+    elif credentials.type == "secret":
+        live = await api.get(ref)
+        if live is None:
+            raise ClusterError(
+                f"Secret {ref.namespace}/{ref.name} does not exist: create it, or configure "
+                f"git credentials for cluster `{target.cluster_name}`"
+            )
+        data = {key: b"" for key in live.get("data") or {}}
+    else:
+        data = credentials.secret_data()
+    missing, why = deploy.missing_secret_keys(source, set(data))
+    if missing:
+        raise ClusterError(
+            f"Secret {ref.namespace}/{ref.name} needs {', '.join(missing)} {why}; the "
+            f"credentials for cluster `{target.cluster_name}` are `{credentials.type}`"
+        )
+    return None if credentials.type == "secret" else deploy.git_secret(data)
+
+
+async def _established(api: Cluster, names: list[str], timeout: float) -> None:
+    async def established(name: str) -> bool | None:
+        ref = ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", name)
+        conditions = ((await api.get(ref) or {}).get("status") or {}).get("conditions") or []
+        done = any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+        return True if done else None
+
+    for name in names:
+        if await wait_for(partial(established, name), timeout=timeout) is None:
+            raise ClusterError(f"CustomResourceDefinition {name} was not Established in time")
+
+
+async def _followed_commit(
+    gh: InstallationClient, full_name: str, target: Target, source: dict[str, Any]
+) -> str:
+    """The commit Flux should end up at: the applied one when the GitRepository follows the
+    landscape branch, else the head of the branch it follows."""
+    branch = ((source.get("spec") or {}).get("ref") or {}).get("branch")
+    if branch in (None, target.landscape.branch):
+        return target.commit
+    head = await gh.read_ref(full_name, str(branch))
+    if head is None:
+        raise ClusterError(f"the GitRepository follows branch `{branch}`, which does not exist")
+    return head
+
+
+async def flux_state(api: Cluster, kustomizations: list[dict[str, Any]], commit: str) -> Readiness:
+    source = await api.get(
+        ObjectRef(deploy.SOURCE_API, "GitRepository", deploy.FLUX_NAMESPACE, deploy.SOURCE_NAME)
+    )
+    live = [await api.get(ObjectRef.of(k)) for k in kustomizations]
+    return deploy.flux_readiness(source, [k for k in live if k is not None], commit)
+
+
+async def _flux_ready(
+    api: Cluster, kustomizations: list[dict[str, Any]], commit: str, timeout: float
+) -> Readiness:
+    last = [Readiness("waiting")]
+
+    async def probe() -> Readiness | None:
+        last[0] = await flux_state(api, kustomizations, commit)
+        return None if last[0].state == "waiting" else last[0]
+
+    return await wait_for(probe, timeout=timeout) or last[0]
+
+
+def changes_rendered_files(push: dict[str, Any], payload_commits: int) -> bool:
+    """Whether a push payload touches rendered files (a long push is assumed to)."""
+    commits = push.get("commits") or []
+    if len(commits) >= payload_commits:
+        return True
+    return any(
+        path.startswith(RENDERED_PREFIXES)
+        for commit in commits
+        for kind in ("added", "modified", "removed")
+        for path in commit.get(kind) or []
+    )

@@ -1,0 +1,248 @@
+"""End to end: a merged landscape change applied to its cluster (the fake API server, with the
+Flux simulator standing in for Flux's controllers) and reported on GitHub."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pygit2
+import pytest
+
+from bot.core.deploy import DEPLOY_CHECK
+from bot.settings import ClusterSettings, GitCredentials
+from tests.conftest import AppKey
+from tests.integration.conftest import serve_landscape
+from tests.integration.landscape_bot import REPO, SERVICE_PROVIDER, LandscapeBot, head_of
+from tests.integration.test_flow_pull_request import propose
+from tests.peers.github import FakeGitHub
+from tests.peers.github.state import CheckRun
+from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
+from tests.peers.kubernetes.flux import FluxSimulator
+from tests.reference_case import ROOT_COMPONENT, config_text
+
+pytestmark = pytest.mark.peers
+PASSWORD = "s3cr3t-password-of-the-landscape"
+SOURCE = ("source.toolkit.fluxcd.io", "gitrepositories", "flux-system", "environments")
+BOOTSTRAP = ("kustomize.toolkit.fluxcd.io", "kustomizations", "default", "bootstrap")
+
+
+def cluster_config(config: str) -> str:
+    """The reference config, synced by Flux from the landscape branch itself, naming `dev`."""
+    edited = config.replace("pullBranch: outgoing", "pullBranch: main").replace(
+        "  provider: github\n", ""
+    )
+    assert edited.count("main") == 1
+    return edited + "bot:\n  cluster: dev\n"
+
+
+@dataclass
+class Deployment:
+    bot: LandscapeBot
+    kube: FakeKubernetes
+    flux: FluxSimulator
+
+
+@pytest.fixture
+async def deployment(
+    fake_github: FakeGitHub,
+    app_key: AppKey,
+    aiohttp_client: Any,
+    tmp_path: Path,
+    reference_release: str,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Deployment]:
+    """main is rendered (without the service provider) and names cluster `dev`, which the
+    operator bound to the repository's main with basic-auth git credentials; a test marked
+    `bound_to` binds it elsewhere."""
+    marker = request.node.get_closest_marker("bound_to")
+    repositories, branches = marker.args if marker else ([REPO], ["main"])
+    config = cluster_config(config_text(f"{reference_release}//{ROOT_COMPONENT}:v0.0.1"))
+    password = tmp_path / "git-password"
+    password.write_text(PASSWORD + "\n")
+    async with run_fake_kubernetes() as kube:
+        cluster = ClusterSettings(
+            kubeconfig=kube.kubeconfig(tmp_path / "kubeconfig"),
+            repositories=repositories,
+            branches=branches,
+            git=GitCredentials(type="basic", username="flux", password_file=password),
+            ready_timeout=timedelta(seconds=30),
+        )
+        async with serve_landscape(
+            fake_github,
+            app_key,
+            aiohttp_client,
+            tmp_path,
+            config=config,
+            on_main=config.replace(SERVICE_PROVIDER, ""),
+            clusters={"dev": cluster},
+        ) as bot:
+
+            def revision_of(url: str, branch: str) -> str | None:
+                refs = pygit2.Repository(str(bot.repository.bare)).references
+                ref = refs.get(f"refs/heads/{branch}")
+                return str(ref.target) if ref is not None else None
+
+            yield Deployment(bot, kube, FluxSimulator(kube.store, revision_of))
+
+
+def deploy_run(bot: LandscapeBot, sha: str) -> CheckRun:
+    runs = [
+        r for r in bot.fake.state.check_runs.values() if (r.head_sha, r.name) == (sha, DEPLOY_CHECK)
+    ]
+    return runs[-1]
+
+
+async def merged(bot: LandscapeBot) -> tuple[Any, str]:
+    """The re-render PR of a config change, opened, re-rendered by the bot, and merged."""
+    pull, _ = propose(bot, "enable-provider", bot.config, title="Enable the provider")
+    await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
+    merge = bot.fake.merge_pull_request(pull)
+    return pull, merge
+
+
+def everything_told(bot: LandscapeBot) -> str:
+    comments = "\n".join(c.body for c in bot.fake.state.comments.values())
+    runs = "\n".join(repr(r.fields) for r in bot.fake.state.check_runs.values())
+    return comments + runs
+
+
+async def test_a_merged_change_is_applied_and_reported_once_flux_is_ready(
+    deployment: Deployment, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG)
+    bot, kube, flux = deployment.bot, deployment.kube, deployment.flux
+    pull, merge = await merged(bot)
+
+    async with flux.running():
+        await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+
+    run = deploy_run(bot, merge)
+    assert run.fields["status"] == "completed", run.fields
+    assert run.fields["conclusion"] == "success", run.fields["output"]
+    title = run.fields["output"]["title"]
+    assert title.startswith("dev is at openmcp v0.0.1: ") and ", Ready in " in title
+    applied = int(title.split(": ")[1].split(" objects")[0])
+    objects = kube.store.objects
+    source, bootstrap = objects[SOURCE], objects[BOOTSTRAP]
+    assert source["status"]["artifact"]["revision"] == f"main@sha1:{merge}"
+    assert bootstrap["status"]["lastAppliedRevision"] == f"main@sha1:{merge}"
+    assert bootstrap["spec"]["path"] == "./envs/dev"
+    managers = {e["manager"] for e in bootstrap["metadata"]["managedFields"]}
+    assert managers == {"bootstrap-bot", "flux-simulator"}
+    # Flux's install (38 objects, 13 of them CRDs), its GitRepository and Kustomization, the git
+    # Secret, and the landscape's Kustomization default/bootstrap
+    table = run.fields["output"]["text"].splitlines()
+    assert applied == 38 + 2 + 1 + 1 == len(table) - 2
+    secret = objects[("", "secrets", "flux-system", "git")]
+    assert base64.b64decode(secret["data"]["password"]).decode() == PASSWORD
+    assert base64.b64decode(secret["data"]["username"]).decode() == "flux"
+    (comment,) = [c for c in bot.bot_comments(pull.number) if title in c.body]
+    assert "Kustomization default/bootstrap: Ready at main@sha1:" in comment.body
+
+    # Applied again (a redelivery, or /bootstrap apply): nothing changes in the cluster.
+    versions = {key: obj["metadata"]["resourceVersion"] for key, obj in objects.items()}
+    writes = len(kube.store.writes)
+    async with flux.running():
+        await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+    assert {key: obj["metadata"]["resourceVersion"] for key, obj in objects.items()} == versions
+    assert len(kube.store.writes) == writes
+    assert "42 unchanged" in deploy_run(bot, merge).fields["output"]["summary"]
+    assert len([c for c in bot.bot_comments(pull.number) if "dev is at" in c.body]) == 1
+
+    # The secret's value went to the cluster only.
+    assert PASSWORD not in everything_told(bot)
+    assert PASSWORD not in caplog.text
+    assert base64.b64encode(PASSWORD.encode()).decode() not in everything_told(bot) + caplog.text
+
+
+async def test_a_failing_kustomization_is_reported_with_flux_s_message(deployment: Deployment):
+    bot, flux = deployment.bot, deployment.flux
+    flux.failing["bootstrap"] = (
+        'kustomize build failed: accumulating resources: "openmcp" does not exist'
+    )
+    pull, merge = await merged(bot)
+    async with flux.running():
+        await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+    run = deploy_run(bot, merge)
+    assert run.fields["conclusion"] == "failure"
+    expected = (
+        f"dev is not at {merge[:12]}: Kustomization default/bootstrap: kustomize build failed: "
+        'accumulating resources: "openmcp" does not exist'
+    )
+    assert run.fields["output"]["title"] == expected
+    assert any(expected in c.body for c in bot.bot_comments(pull.number))
+
+
+async def test_a_suspended_kustomization_fails_at_once(deployment: Deployment):
+    bot, kube, flux = deployment.bot, deployment.kube, deployment.flux
+    pull, merge = await merged(bot)
+
+    def suspend() -> None:
+        bootstrap = kube.store.objects.get(BOOTSTRAP)
+        if bootstrap is not None:
+            bootstrap["spec"]["suspend"] = True
+
+    kube.store.on_write.append(suspend)
+    async with flux.running():
+        await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+    title = deploy_run(bot, merge).fields["output"]["title"]
+    assert title.endswith(
+        "Kustomization default/bootstrap is suspended: Flux will not reconcile it"
+    )
+
+
+@pytest.mark.bound_to(["example-org/other-landscape"], ["main"])
+async def test_a_cluster_not_bound_to_the_landscape_is_refused(deployment: Deployment):
+    bot, kube = deployment.bot, deployment.kube
+    pull, merge = await merged(bot)
+    await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+    run = deploy_run(bot, merge)
+    assert run.fields["conclusion"] == "failure"
+    refusal = f"cluster `dev` is not configured for {REPO} branch `main`"
+    assert refusal in run.fields["output"]["title"]
+    assert any(refusal in c.body for c in bot.bot_comments(pull.number))
+
+    bot.repository.roles["walt"] = "write"
+    asked = bot.fake.add_comment(REPO, pull.number, "/bootstrap apply", user="walt")
+    await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=True))
+    assert any(
+        refusal in c.body and "/bootstrap apply" in c.body for c in bot.bot_comments(pull.number)
+    )
+    assert kube.store.writes == []
+    assert not [r for r in kube.requests if r[0] != "GET"]
+
+
+async def test_credentials_that_do_not_fit_the_git_repository_change_nothing(
+    deployment: Deployment,
+):
+    bot, kube = deployment.bot, deployment.kube
+    # Flux's GitHub App authentication reads keys basic auth does not give.
+    config = bot.config.replace("  pullBranch: main\n", "  pullBranch: main\n  provider: github\n")
+    pull, _ = propose(bot, "github-provider", config, title="Use the GitHub provider")
+    await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
+    merge = bot.fake.merge_pull_request(pull)
+    await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+    title = deploy_run(bot, merge).fields["output"]["title"]
+    assert (
+        "needs githubAppID, githubAppInstallationID, githubAppPrivateKey for `provider: github`"
+        in title
+    )
+    assert kube.store.writes == []
+
+
+async def test_a_push_of_rendered_files_is_applied_once(deployment: Deployment):
+    bot, flux = deployment.bot, deployment.flux
+    _, merge = await merged(bot)
+    before = str(head_of(bot.repository.bare, "main").parents[0].id)
+    async with flux.running():
+        await bot.deliver("push", bot.push_event("main", before, merge))
+        assert deploy_run(bot, merge).fields["conclusion"] == "success"
+        runs = len(bot.fake.state.check_runs)
+        await bot.deliver("push", bot.push_event("main", before, merge))
+    assert len(bot.fake.state.check_runs) == runs  # that commit was applied already
