@@ -97,7 +97,9 @@ def status_text(
     proposal: str | None,
     upgrade: str | None = None,
     declined: str = "none",
+    cluster: tuple[tuple[str, str], ...] = (),
 ) -> str:
+    """The landscape's state as a table; `cluster` adds rows about what its cluster runs."""
     rows = [
         ("landscape branch", f"`{landscape.branch}` at {commit[:12]}"),
         ("bootstrap config", f"`{landscape.config_path}`"),
@@ -106,5 +108,6 @@ def status_text(
         ("open re-render proposal", proposal or "none"),
         ("open upgrade proposal", upgrade or "none"),
         ("declined releases", declined),
+        *cluster,
     ]
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)

@@ -36,7 +36,7 @@ from bot.core.replies import (
 from bot.core.reports import RENDER_CHECK
 from bot.core.upgrade_pr import declined_text, with_record
 from bot.core.upgrades import is_newer
-from bot.flows.deploy import deploy_landscape
+from bot.flows.deploy import cluster_rows, deploy_landscape
 from bot.flows.landscape_branch import proposal_branch, sync_landscape_branch
 from bot.flows.pull_request import pull_head_ref, render_pull_request
 from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history, upgrade_pulls
@@ -266,6 +266,7 @@ async def _status(place: Place, landscape: Landscape, _: Command) -> tuple[str, 
         proposal=proposal.html_url if proposal else None,
         upgrade=f"{upgrade.title}: {upgrade.html_url}" if upgrade else None,
         declined=declined_text(history.declined),
+        cluster=await cluster_rows(place.context, gh, place.repository, landscape),
     )
     return text, True
 

@@ -37,6 +37,7 @@ from bot.settings import ClusterSettings
 log = logging.getLogger(__name__)
 #: paths whose change in a push means the cluster may run something else now
 RENDERED_PREFIXES = ("envs/", "resources/")
+SOURCE = ObjectRef(deploy.SOURCE_API, "GitRepository", deploy.FLUX_NAMESPACE, deploy.SOURCE_NAME)
 
 
 @dataclass(frozen=True)
@@ -289,9 +290,7 @@ async def _followed_commit(
 
 
 async def flux_state(api: Cluster, kustomizations: list[dict[str, Any]], commit: str) -> Readiness:
-    source = await api.get(
-        ObjectRef(deploy.SOURCE_API, "GitRepository", deploy.FLUX_NAMESPACE, deploy.SOURCE_NAME)
-    )
+    source = await api.get(SOURCE)
     live = [await api.get(ObjectRef.of(k)) for k in kustomizations]
     return deploy.flux_readiness(source, [k for k in live if k is not None], commit)
 
@@ -306,6 +305,38 @@ async def _flux_ready(
         return None if last[0].state == "waiting" else last[0]
 
     return await wait_for(probe, timeout=timeout) or last[0]
+
+
+async def cluster_rows(
+    context: BotContext, gh: InstallationClient, repository: Repository, landscape: Landscape
+) -> tuple[tuple[str, str], ...]:
+    """What the landscape's cluster runs, as `/bootstrap status` rows: Flux's revision and
+    Ready conditions, and the openMCP release at the applied commit against the one in git."""
+    target = await landscape_target(context, gh, repository, landscape)
+    if target is None:
+        return (("cluster", "none named in `bot.cluster`"),)
+    if target.cluster is None:
+        return (("cluster", not_bound(target, repository.full_name)),)
+    try:
+        _, objects = await built_objects(target)
+        async with Cluster.connect(target.cluster.kubeconfig) as api:
+            state = await flux_state(api, deploy.flux_kustomizations(objects), target.commit)
+            source = await api.get(SOURCE)
+    except (ClusterError, KustomizeError) as err:
+        return (("cluster", f"`{target.cluster_name}`: {err}"),)
+    revision = str(((source or {}).get("status") or {}).get("artifact", {}).get("revision") or "")
+    deployed = "unknown"
+    if revision:
+        at = await landscape_target(
+            context, gh, repository, landscape, deploy.revision_commit(revision)
+        )
+        deployed = at.version if at is not None else "unknown"
+    flux = "<br>".join(state.lines) or "nothing applied yet"
+    return (
+        ("cluster", f"`{target.cluster_name}`: Flux has {revision or 'no artifact'}"),
+        ("openMCP release deployed", f"`{deployed}` (in git: `{target.version}`)"),
+        ("Flux", flux),
+    )
 
 
 def changes_rendered_files(push: dict[str, Any], payload_commits: int) -> bool:

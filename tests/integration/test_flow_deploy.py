@@ -155,6 +155,15 @@ async def test_a_merged_change_is_applied_and_reported_once_flux_is_ready(
     assert "42 unchanged" in deploy_run(bot, merge).fields["output"]["summary"]
     assert len([c for c in bot.bot_comments(pull.number) if "dev is at" in c.body]) == 1
 
+    # /bootstrap status shows what the cluster runs.
+    bot.repository.roles["walt"] = "write"
+    asked = bot.fake.add_comment(REPO, pull.number, "/bootstrap status", user="walt")
+    await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=True))
+    (reply,) = [c.body for c in bot.bot_comments(pull.number) if "/bootstrap status" in c.body]
+    assert f"| cluster | `dev`: Flux has main@sha1:{merge} |" in reply
+    assert "| openMCP release deployed | `v0.0.1` (in git: `v0.0.1`) |" in reply
+    assert f"Kustomization default/bootstrap: Ready at main@sha1:{merge}" in reply
+
     # The secret's value went to the cluster only.
     assert PASSWORD not in everything_told(bot)
     assert PASSWORD not in caplog.text
