@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 DEPLOY_CHECK = "bootstrap-bot/deploy"
-DRY_RUN_CHECK = "bootstrap-bot/dry-run"
 FLUX_NAMESPACE = "flux-system"
 GIT_SECRET = "git"
 SOURCE_NAME = "environments"
