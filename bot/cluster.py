@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from urllib.parse import quote
 
 from kubernetes_asyncio import client, config
 
+log = logging.getLogger(__name__)
 FIELD_MANAGER = "bootstrap-bot"
 REQUEST_TIMEOUT = 30
 T = TypeVar("T")
@@ -86,7 +88,11 @@ class Cluster:
                 config_file=str(kubeconfig), client_configuration=configuration
             )
         except (OSError, config.ConfigException) as err:
-            raise ClusterError(f"cannot use the kubeconfig: {err}") from None
+            # The detail names a file on the bot's machine: the log gets it, GitHub does not.
+            log.warning("cannot use the kubeconfig %s: %s", kubeconfig, err)
+            raise ClusterError(
+                "cannot use the cluster's kubeconfig (the bot's log says why)"
+            ) from None
         async with client.ApiClient(configuration) as api:
             yield cls(api)
 

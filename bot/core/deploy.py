@@ -193,9 +193,8 @@ class DeployReport:
         rows = "\n".join(f"| {ref} | {outcome} |" for ref, outcome in self.applied)
         return "| object | server-side apply |\n|---|---|\n" + rows
 
-    def comment(self, check_url: str | None = None) -> str:
-        where = f" ([{DEPLOY_CHECK}]({check_url}))" if check_url else ""
-        return f"**{self.title}**{where}\n\n{self.summary}"
+    def comment(self) -> str:
+        return f"**{self.title}** (`{DEPLOY_CHECK}`)\n\n{self.summary}"
 
 
 def refused(environment: str, cluster: str, commit: str, why: str) -> DeployReport:

@@ -120,10 +120,10 @@ async def deploy_landscape(
     full_name = repository.full_name
 
     # 1. the commit and its cluster
+    if not again and commit and await gh.latest_check_run(full_name, commit, DEPLOY_CHECK):
+        return None
     target = await landscape_target(context, gh, repository, landscape, commit)
     if target is None:
-        return None
-    if not again and await gh.latest_check_run(full_name, target.commit, DEPLOY_CHECK):
         return None
     env = target.config.environment
 

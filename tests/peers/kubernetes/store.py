@@ -30,7 +30,8 @@ from tests.peers.kubernetes.resources import (
 )
 
 _NAME_REQUIRED = "name or generateName is required"
-Key = tuple[str, str, str, str]  # group, plural, namespace ("" when cluster-scoped), name
+Key = tuple[str, str, str, str]
+JSON = dict[str, Any]  # group, plural, namespace ("" when cluster-scoped), name
 
 
 class ApiError(Exception):
@@ -142,10 +143,7 @@ class Store:
     # ---- reads ------------------------------------------------------------------------------
 
     def get(self, rtype: ResourceType, namespace: str, name: str) -> dict[str, Any]:
-        obj = self.objects.get((rtype.group, rtype.plural, namespace, name))
-        if obj is None:
-            raise not_found(rtype, name)
-        return copy.deepcopy(obj)
+        return copy.deepcopy(self._existing(rtype, namespace, name)[1])
 
     def items(self, rtype: ResourceType, namespace: str | None) -> list[dict[str, Any]]:
         return [
@@ -194,14 +192,8 @@ class Store:
             raise ApiError(
                 400, "BadRequest", "the name of the object does not match the name on the URL"
             )
-        key = (rtype.group, rtype.plural, namespace, name)
-        live = self.objects.get(key)
-        if live is None:
-            raise not_found(rtype, name)
-        self._check_revision(rtype, live, obj)
-        new = self._incoming(rtype, obj, live=live)
-        entries = self._updated_owners(_managed(live), live, new, manager)
-        return self._commit(rtype, key, live, new, entries, dry_run=dry_run, strict=strict)
+        key, live = self._existing(rtype, namespace, name)
+        return self._update(rtype, key, live, obj, manager, dry_run=dry_run, strict=strict)
 
     def patch(
         self,
@@ -214,12 +206,25 @@ class Store:
         dry_run: bool = False,
         strict: bool = False,
     ) -> Write:
+        key, live = self._existing(rtype, namespace, name)
+        # a resourceVersion in the patch is checked; without one the live one is kept
+        obj = fields.merge_patch(live, patch)
+        return self._update(rtype, key, live, obj, manager, dry_run=dry_run, strict=strict)
+
+    def _existing(self, rtype: ResourceType, namespace: str, name: str) -> tuple[Key, JSON]:
         key = (rtype.group, rtype.plural, namespace, name)
         live = self.objects.get(key)
         if live is None:
             raise not_found(rtype, name)
-        self._check_revision(rtype, live, patch)
-        new = self._incoming(rtype, fields.merge_patch(live, patch), live=live)
+        return key, live
+
+    def _update(
+        self, rtype: ResourceType, key: Key, live: JSON, obj: JSON, manager: str, *,
+        dry_run: bool, strict: bool,
+    ) -> Write:  # fmt: skip
+        """A write that is not an apply: PUT or a merge patch's result."""
+        self._check_revision(rtype, live, obj)
+        new = self._incoming(rtype, obj, live=live)
         entries = self._updated_owners(_managed(live), live, new, manager)
         return self._commit(rtype, key, live, new, entries, dry_run=dry_run, strict=strict)
 
@@ -318,10 +323,7 @@ class Store:
         manager: str = "",
     ) -> Write:
         """Replace the status (the `/status` subresource); nothing else of the object moves."""
-        key = (rtype.group, rtype.plural, namespace, name)
-        live = self.objects.get(key)
-        if live is None:
-            raise not_found(rtype, name)
+        key, live = self._existing(rtype, namespace, name)
         new = {**copy.deepcopy(live), "status": copy.deepcopy(status)}
         entries = _managed(live)
         if manager:
@@ -333,10 +335,7 @@ class Store:
     def delete(
         self, rtype: ResourceType, namespace: str, name: str, *, dry_run: bool = False
     ) -> dict[str, Any]:
-        key = (rtype.group, rtype.plural, namespace, name)
-        live = self.objects.get(key)
-        if live is None:
-            raise not_found(rtype, name)
+        key, live = self._existing(rtype, namespace, name)
         if dry_run:
             return copy.deepcopy(live)
         del self.objects[key]
