@@ -54,9 +54,11 @@ class ObjectRef:
 class ClusterError(Exception):
     """The API server refused a request, or could not be reached."""
 
-    def __init__(self, message: str, *, code: int = 0, reason: str = "") -> None:
+    def __init__(self, message: str, *, code: int = 0, reason: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.code, self.reason = code, reason
+        #: the API server's own message, without the request it answered
+        self.detail = detail or message
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,9 @@ class Cluster:
     def _failure(status: int, data: Any, what: str) -> ClusterError:
         if isinstance(data, dict) and data.get("kind") == "Status":
             message = str(data.get("message") or data.get("reason") or status)
-            return ClusterError(f"{what}: {message}", code=status, reason=str(data.get("reason")))
+            return ClusterError(
+                f"{what}: {message}", code=status, reason=str(data.get("reason")), detail=message
+            )
         return ClusterError(f"{what}: HTTP {status}", code=status)
 
     # ---- discovery --------------------------------------------------------------------------

@@ -128,6 +128,8 @@ class Rerender:
     rendered: str
     head: str
     committed: bool
+    #: the render, when it succeeded
+    render: LandscapeRender | None = None
 
 
 async def rerender_branch(
@@ -160,10 +162,11 @@ async def rerender_branch(
     assert rendered.result is not None and rendered.summary is not None
     summary, warnings = rendered.summary, rendered.result.warnings
     if not rendered.stale:
-        return Rerender(render_succeeded(summary, warnings, "up-to-date"), head, head, False)
+        report = render_succeeded(summary, warnings, "up-to-date")
+        return Rerender(report, head, head, False, rendered.result)
     if not may_commit:
         report = render_succeeded(summary, warnings, "not-committed-fork")
-        return Rerender(report, head, head, committed=False)
+        return Rerender(report, head, head, committed=False, render=rendered.result)
     try:
         update = await commit_rerender(
             repository,
@@ -178,4 +181,5 @@ async def rerender_branch(
         return Rerender(_failed(failed), head, head, committed=False)
     assert update.commit is not None
     report = render_succeeded(summary, warnings, "committed")
-    return Rerender(report, head, update.commit, committed=update.outcome != "unchanged")
+    committed = update.outcome != "unchanged"
+    return Rerender(report, head, update.commit, committed, rendered.result)

@@ -22,11 +22,65 @@ KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io"
 Obj = dict[str, Any]
 
 
-def first_objects(objects: list[Obj]) -> tuple[list[Obj], list[Obj]]:
-    """(CustomResourceDefinitions and Namespaces, everything else), each in kustomize's order:
-    the first group has to exist, and the CRDs be established, before the rest can be applied."""
-    first = [o for o in objects if o.get("kind") in ("CustomResourceDefinition", "Namespace")]
-    return first, [o for o in objects if o not in first]
+@dataclass(frozen=True)
+class ApplyPlan:
+    """The landscape's objects in the order they are applied. The first group (CRDs and
+    Namespaces, `flux-system` always among them) has to exist, and the CRDs be Established,
+    before the rest can be; the Flux Kustomizations of `envs/<env>` come last."""
+
+    first: list[Obj]
+    rest: list[Obj]
+    kustomizations: list[Obj]
+    #: the GitRepository `flux-system/environments`, when `fluxcd` renders it
+    source: Obj | None
+
+    @property
+    def objects(self) -> list[Obj]:
+        return [*self.first, *self.rest, *self.kustomizations]
+
+    @property
+    def crds(self) -> list[str]:
+        return sorted(
+            o["metadata"]["name"] for o in self.first if o.get("kind") == "CustomResourceDefinition"
+        )
+
+
+def apply_plan(fluxcd: list[Obj], landscape_objects: list[Obj]) -> ApplyPlan:
+    """Order kustomize's objects of `envs/<env>/fluxcd` and `envs/<env>` (each group keeps
+    kustomize's order)."""
+    first = [o for o in fluxcd if o.get("kind") in ("CustomResourceDefinition", "Namespace")]
+    if not any(_is(o, "Namespace", "", FLUX_NAMESPACE) for o in first):
+        first.insert(0, namespace(FLUX_NAMESPACE))
+    rest = [o for o in fluxcd if o not in first]
+    return ApplyPlan(first, rest, flux_kustomizations(landscape_objects), source_of(fluxcd))
+
+
+def _is(obj: Obj, kind: str, namespace: str, name: str) -> bool:
+    metadata = obj.get("metadata") or {}
+    return (obj.get("kind"), metadata.get("namespace") or "", metadata.get("name")) == (
+        kind,
+        namespace,
+        name,
+    )
+
+
+def created_with(obj: Obj, objects: list[Obj]) -> str | None:
+    """The CustomResourceDefinition or Namespace among `objects` that `obj` needs to exist:
+    a dry run of `obj` can only be checked once that one is applied."""
+    api_version = str(obj.get("apiVersion", ""))
+    group = api_version.rpartition("/")[0]
+    for other in objects:
+        spec = other.get("spec") or {}
+        if (
+            other.get("kind") == "CustomResourceDefinition"
+            and spec.get("group") == group
+            and (spec.get("names") or {}).get("kind") == obj.get("kind")
+        ):
+            return f"CustomResourceDefinition {other['metadata']['name']}"
+    namespace_name = (obj.get("metadata") or {}).get("namespace")
+    if namespace_name and any(_is(o, "Namespace", "", namespace_name) for o in objects):
+        return f"Namespace {namespace_name}"
+    return None
 
 
 def flux_kustomizations(objects: list[Obj]) -> list[Obj]:
@@ -55,15 +109,7 @@ def git_secret(data: Mapping[str, bytes]) -> Obj:
 
 def source_of(objects: list[Obj]) -> Obj | None:
     """The GitRepository `flux-system/environments` the landscape renders."""
-    for obj in objects:
-        metadata = obj.get("metadata") or {}
-        if (
-            obj.get("kind") == "GitRepository"
-            and metadata.get("name") == SOURCE_NAME
-            and metadata.get("namespace") == FLUX_NAMESPACE
-        ):
-            return obj
-    return None
+    return next((o for o in objects if _is(o, "GitRepository", FLUX_NAMESPACE, SOURCE_NAME)), None)
 
 
 def missing_secret_keys(source: Obj, keys: set[str]) -> tuple[list[str], str]:

@@ -37,6 +37,7 @@ from bot.core.reports import RENDER_CHECK
 from bot.core.upgrade_pr import declined_text, with_record
 from bot.core.upgrades import is_newer
 from bot.flows.deploy import cluster_rows, deploy_landscape
+from bot.flows.dry_run import dry_run_landscape
 from bot.flows.landscape_branch import proposal_branch, sync_landscape_branch
 from bot.flows.pull_request import pull_head_ref, render_pull_request
 from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history, upgrade_pulls
@@ -235,7 +236,20 @@ async def _plan(place: Place, landscape: Landscape, _: Command) -> tuple[str, bo
         target = await asyncio.to_thread(git.read_tree, base)
     summary = await asyncio.to_thread(change_summary, target, rendered.result)
     number = place.pull.number if place.pull is not None else None
-    return plan_text(summary, branch=landscape.branch, commit=rendered.commit, pull=number), True
+    text = plan_text(summary, branch=landscape.branch, commit=rendered.commit, pull=number)
+    # what the landscape's cluster would say to it
+    checked = await dry_run_landscape(
+        context,
+        place.gh,
+        place.repository,
+        landscape,
+        rendered.result,
+        rendered.commit,
+        check_run=False,
+    )
+    if checked is None:
+        return text, True
+    return f"{text}\n\n{checked.comment()}", checked.conclusion == "success"
 
 
 async def _status(place: Place, landscape: Landscape, _: Command) -> tuple[str, bool]:

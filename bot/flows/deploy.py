@@ -20,24 +20,25 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
-from bot.cluster import Applied, Cluster, ClusterError, ObjectRef, wait_for
+from bot.cluster import Cluster, ClusterError, ObjectRef, wait_for
 from bot.context import BotContext
 from bot.core import deploy
 from bot.core.config import BootstrapConfig
 from bot.core.deploy import DEPLOY_CHECK, DeployReport, Readiness
 from bot.core.discovery import Landscape
 from bot.core.fileset import FileSet
-from bot.flows.deploy_key import DeployKeyError, deploy_key_secret
+from bot.flows.deploy_key import DeployKeyError, deploy_key_secret, require_ssh_url
 from bot.github import CheckRunOutput, InstallationClient, PullRequest, Repository
 from bot.kustomize import KustomizeError, build_files
 from bot.landscape import LandscapeError, read_config
 from bot.ocm.location import LocationError, parse_location
-from bot.settings import ClusterSettings
+from bot.settings import ClusterSettings, GitCredentials
 
 log = logging.getLogger(__name__)
 #: paths whose change in a push means the cluster may run something else now
 RENDERED_PREFIXES = ("envs/", "resources/")
 SOURCE = ObjectRef(deploy.SOURCE_API, "GitRepository", deploy.FLUX_NAMESPACE, deploy.SOURCE_NAME)
+GIT_SECRET = ObjectRef("v1", "Secret", deploy.FLUX_NAMESPACE, deploy.GIT_SECRET)
 
 
 @dataclass(frozen=True)
@@ -79,20 +80,31 @@ async def landscape_target(
         config, _ = read_config(tree, landscape.config_path)
     except LandscapeError:
         return None
+    bound = bound_cluster(context, repository.full_name, landscape, config)
+    if bound is None:
+        return None
+    return Target(landscape, config, commit, tree, *bound)
+
+
+def bound_cluster(
+    context: BotContext, full_name: str, landscape: Landscape, config: BootstrapConfig
+) -> tuple[str, ClusterSettings | None] | None:
+    """The cluster `config` names in `bot.cluster`, with its settings when the operator bound
+    it to this repository and branch (None when not); None when it names no cluster."""
     name = config.bot.cluster
     if name is None:
         return None
     cluster = context.settings.clusters.get(name)
-    if cluster is not None and not cluster.may_target(repository.full_name, landscape.branch):
+    if cluster is not None and not cluster.may_target(full_name, landscape.branch):
         cluster = None
-    return Target(landscape, config, commit, tree, name, cluster)
+    return name, cluster
 
 
-def not_bound(target: Target, full_name: str) -> str:
+def not_bound(cluster_name: str, full_name: str, branch: str) -> str:
     return (
-        f"cluster `{target.cluster_name}` is not configured for {full_name} branch "
-        f"`{target.landscape.branch}`: the bot's operators bind clusters to repositories and "
-        f"branches in its settings (`clusters:`), and a landscape may only name one bound to it"
+        f"cluster `{cluster_name}` is not configured for {full_name} branch `{branch}`: the "
+        f"bot's operators bind clusters to repositories and branches in its settings "
+        f"(`clusters:`), and a landscape may only name one bound to it"
     )
 
 
@@ -129,9 +141,8 @@ async def deploy_landscape(
 
     # 2. bound to this repository and branch?
     if target.cluster is None:
-        report = deploy.refused(
-            env, target.cluster_name, target.commit, not_bound(target, full_name)
-        )
+        why = not_bound(target.cluster_name, full_name, landscape.branch)
+        report = deploy.refused(env, target.cluster_name, target.commit, why)
         return await _reported(gh, full_name, report, pull)
 
     # 3.-6.
@@ -179,34 +190,22 @@ async def _apply(
     rotate_key: bool,
 ) -> DeployReport:
     env = target.config.environment
-    fluxcd, landscape_objects = await built_objects(target)
-    source = deploy.source_of(fluxcd)
-    if source is None:
-        raise ClusterError(
-            f"envs/{env}/fluxcd has no GitRepository "
-            f"{deploy.FLUX_NAMESPACE}/{deploy.SOURCE_NAME} for Flux to sync from"
-        )
-    kustomizations = deploy.flux_kustomizations(landscape_objects)
-    first, rest = deploy.first_objects(fluxcd)
-    names = {(o["kind"], o["metadata"]["name"]) for o in first}
-    if ("Namespace", deploy.FLUX_NAMESPACE) not in names:
-        first.insert(0, deploy.namespace(deploy.FLUX_NAMESPACE))
+    plan = deploy.apply_plan(*await built_objects(target))
+    source = required_source(plan, env)
     timeout = cluster.ready_timeout.total_seconds()
     started = time.monotonic()
     async with Cluster.connect(cluster.kubeconfig) as api:
         # the credentials must fit the GitRepository before anything changes
         secret = await _git_secret(gh, api, full_name, target, cluster, source, rotate_key)
-        applied: list[Applied] = []
-        for obj in first:
-            applied.append(await api.apply(obj))
+        applied = [await api.apply(obj) for obj in plan.first]
         if secret is not None:
-            applied.append(await api.apply(secret))
-        crds = [name for kind, name in names if kind == "CustomResourceDefinition"]
-        await _established(api, sorted(crds), timeout)
-        for obj in [*rest, *kustomizations]:
-            applied.append(await api.apply(obj))
+            applied.append(await api.apply(secret.obj))
+            if secret.replaces is not None:  # Flux has the new key now
+                await gh.delete_deploy_key(full_name, secret.replaces)
+        await _established(api, plan.crds, timeout)
+        applied += [await api.apply(obj) for obj in [*plan.rest, *plan.kustomizations]]
         commit = await _followed_commit(gh, full_name, target, source)
-        readiness = await _flux_ready(api, kustomizations, commit, timeout)
+        readiness = await _flux_ready(api, plan.kustomizations, commit, timeout)
     outcomes = tuple((str(a.ref), a.outcome) for a in applied)
     seconds = time.monotonic() - started
     if readiness.state == "ready":
@@ -229,6 +228,55 @@ async def _apply(
     )
 
 
+def required_source(plan: deploy.ApplyPlan, env: str) -> dict[str, Any]:
+    if plan.source is None:
+        raise ClusterError(
+            f"envs/{env}/fluxcd has no GitRepository "
+            f"{deploy.FLUX_NAMESPACE}/{deploy.SOURCE_NAME} for Flux to sync from"
+        )
+    return plan.source
+
+
+async def checked_credentials(
+    api: Cluster,
+    full_name: str,
+    cluster_name: str,
+    credentials: GitCredentials,
+    source: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Check that `credentials` give the Secret the keys Flux needs for `source`, before
+    anything is applied; the live Secret, where the credentials build on it."""
+    live = None
+    if credentials.type == "deploy-key":
+        require_ssh_url(source, full_name)
+        live = await api.get(GIT_SECRET)
+        keys = {"identity", "identity.pub", "known_hosts"}
+    elif credentials.type == "secret":
+        live = await api.get(GIT_SECRET)
+        if live is None:
+            raise ClusterError(
+                f"Secret {GIT_SECRET.namespace}/{GIT_SECRET.name} does not exist: create it, or "
+                f"configure git credentials for cluster `{cluster_name}`"
+            )
+        keys = set(live.get("data") or {})
+    else:
+        keys = set(credentials.secret_data())
+    missing, why = deploy.missing_secret_keys(source, keys)
+    if missing:
+        raise ClusterError(
+            f"Secret {GIT_SECRET.namespace}/{GIT_SECRET.name} needs {', '.join(missing)} {why}; "
+            f"the credentials for cluster `{cluster_name}` are `{credentials.type}`"
+        )
+    return live
+
+
+@dataclass(frozen=True)
+class _GitSecret:
+    obj: dict[str, Any]
+    #: the repository's deploy key the Secret's new key replaces
+    replaces: int | None = None
+
+
 async def _git_secret(
     gh: InstallationClient,
     api: Cluster,
@@ -237,30 +285,16 @@ async def _git_secret(
     cluster: ClusterSettings,
     source: dict[str, Any],
     rotate_key: bool,
-) -> dict[str, Any] | None:
+) -> _GitSecret | None:
     """The `flux-system/git` Secret to apply (None: it exists and is only checked)."""
-    ref = ObjectRef("v1", "Secret", deploy.FLUX_NAMESPACE, deploy.GIT_SECRET)
     credentials = cluster.git
+    live = await checked_credentials(api, full_name, target.cluster_name, credentials, source)
+    if credentials.type == "secret":
+        return None
     if credentials.type == "deploy-key":
-        live = await api.get(ref)
-        data = await deploy_key_secret(gh, full_name, target, credentials, source, live, rotate_key)
-    elif credentials.type == "secret":
-        live = await api.get(ref)
-        if live is None:
-            raise ClusterError(
-                f"Secret {ref.namespace}/{ref.name} does not exist: create it, or configure "
-                f"git credentials for cluster `{target.cluster_name}`"
-            )
-        data = {key: b"" for key in live.get("data") or {}}
-    else:
-        data = credentials.secret_data()
-    missing, why = deploy.missing_secret_keys(source, set(data))
-    if missing:
-        raise ClusterError(
-            f"Secret {ref.namespace}/{ref.name} needs {', '.join(missing)} {why}; the "
-            f"credentials for cluster `{target.cluster_name}` are `{credentials.type}`"
-        )
-    return None if credentials.type == "secret" else deploy.git_secret(data)
+        key = await deploy_key_secret(gh, full_name, target, credentials, live, rotate_key)
+        return _GitSecret(deploy.git_secret(key.data), key.replaces)
+    return _GitSecret(deploy.git_secret(credentials.secret_data()))
 
 
 async def _established(api: Cluster, names: list[str], timeout: float) -> None:
@@ -316,7 +350,8 @@ async def cluster_rows(
     if target is None:
         return (("cluster", "none named in `bot.cluster`"),)
     if target.cluster is None:
-        return (("cluster", not_bound(target, repository.full_name)),)
+        why = not_bound(target.cluster_name, repository.full_name, landscape.branch)
+        return (("cluster", why),)
     try:
         _, objects = await built_objects(target)
         async with Cluster.connect(target.cluster.kubeconfig) as api:

@@ -6,7 +6,10 @@
 4. re-render the head; commit the result onto it when the PR comes from this repository
    (a fork is never pushed to: its check run says what to do);
 5. finish the check run with the change summary or the located problems;
-6. keep one summary comment on the PR up to date (none on the bot's own proposals while
+6. when the landscape names a cluster, dry-run the render against it: a
+   `bootstrap-bot/dry-run` check run with what the API server would refuse (not for forks:
+   their objects never reach a cluster);
+7. keep one summary comment on the PR up to date (none on the bot's own proposals while
    their render is up to date: their body says what they change).
 
 The bot's own commit comes back as another `synchronize`: its render is up to date, so the new
@@ -21,6 +24,7 @@ from bot.context import BotContext
 from bot.core.discovery import Landscape
 from bot.core.reports import render_comment
 from bot.flows.checks import finish_render_check, start_render_check
+from bot.flows.dry_run import dry_run_landscape
 from bot.github import InstallationClient, PullRequest, Repository
 from bot.gitrepo import GitRepository
 from bot.rerender import Rerender, Token, rerender_branch
@@ -73,7 +77,13 @@ async def render_pull_request(
     # 5. the check run on the head commit rendered
     await finish_render_check(gh, full_name, result.rendered, result.report)
 
-    # 6. the sticky summary comment (the bot's own proposals say it in their body already,
+    # 6. the dry run against the landscape's cluster
+    if not fork and result.render is not None:
+        await dry_run_landscape(
+            context, gh, repository, landscape, result.render, result.head, check_run=True
+        )
+
+    # 7. the sticky summary comment (the bot's own proposals say it in their body already,
     # unless someone else's commit had to be re-rendered)
     quiet = pull.head.startswith(BOT_BRANCHES) and result.report.conclusion == "success"
     if quiet and not fork and not result.committed:

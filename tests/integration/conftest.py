@@ -1,72 +1,19 @@
-"""Fixtures for the end-to-end flows: a landscape repository and the bot serving it."""
+"""Fixtures for the end-to-end flows: a landscape repository and the bot serving it, and a
+cluster it applies to."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from bot.app import create_app
-from bot.context import BotContext, open_landscape_reader
-from bot.gitrepo import GitRepository
-from bot.rerender import rerender_branch
-from bot.settings import ClusterSettings, RegistrySettings, Settings
-from handlers import router
 from tests.conftest import AppKey
-from tests.integration.landscape_bot import REPO, SECRET, SERVICE_PROVIDER, LandscapeBot
+from tests.integration.deployment import Deployment, run_deployment
+from tests.integration.landscape_bot import REPO, SERVICE_PROVIDER, serve_landscape
 from tests.peers.github import FakeGitHub
-from tests.peers.gitserver import commit_directly
-from tests.reference_case import ROOT_COMPONENT, config_text, landscape_tree
-
-
-def bot_settings(cache_dir: Path, clusters: dict[str, ClusterSettings] | None = None) -> Settings:
-    return Settings(
-        cache_dir=cache_dir,
-        registry=RegistrySettings(plain_http_loopback=True),
-        clusters=clusters or {},
-    )
-
-
-@asynccontextmanager
-async def serve_landscape(
-    fake_github: FakeGitHub,
-    app_key: AppKey,
-    aiohttp_client: Any,
-    tmp_path: Path,
-    *,
-    config: str,
-    on_main: str,
-    clusters: dict[str, ClusterSettings] | None = None,
-) -> AsyncIterator[LandscapeBot]:
-    """`example-org/landscape`: main holds the config `on_main`, rendered as the bot leaves it;
-    the bot serves it through the real webhook server. `config` is what the tests propose."""
-    installation = fake_github.add_installation("example-org")
-    repository = fake_github.add_repository(installation, "landscape")
-    commit_directly(repository.bare, "main", dict(landscape_tree(on_main)))
-    cache = GitRepository.in_cache(tmp_path / "setup", REPO, repository.clone_url)
-
-    async def token() -> str:
-        return str(fake_github.git.token)
-
-    rendered = await rerender_branch(
-        cache,
-        branch="main",
-        open_reader=partial(open_landscape_reader, bot_settings(tmp_path / "setup")),
-        token=token,
-        may_commit=True,
-    )
-    assert rendered.committed
-    async with httpx.AsyncClient() as http:
-        github = fake_github.app_client(app_key.private_pem, http)
-        context = BotContext(bot_settings(tmp_path / "cache", clusters), github)
-        app = create_app(webhook_secret=SECRET, router=router, context=context, queue=context.jobs)
-        client = await aiohttp_client(app)
-        yield LandscapeBot(fake_github, installation, repository, config, context, app, client)
+from tests.reference_case import ROOT_COMPONENT, config_text
 
 
 @pytest.fixture
@@ -81,3 +28,29 @@ async def landscape_bot(
         fake_github, app_key, aiohttp_client, tmp_path, config=config, on_main=without_provider
     ) as bot:
         yield bot
+
+
+@pytest.fixture
+async def deployment(
+    fake_github: FakeGitHub,
+    app_key: AppKey,
+    aiohttp_client: Any,
+    tmp_path: Path,
+    reference_release: str,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Deployment]:
+    """main is rendered (without the service provider) and names cluster `dev`, which the
+    operator bound to the repository's main with basic-auth git credentials; a test marked
+    `bound_to` binds it elsewhere."""
+    marker = request.node.get_closest_marker("bound_to")
+    repositories, branches = marker.args if marker else ([REPO], ["main"])
+    async with run_deployment(
+        fake_github,
+        app_key,
+        aiohttp_client,
+        tmp_path,
+        reference_release,
+        repositories=repositories,
+        branches=branches,
+    ) as deployment:
+        yield deployment

@@ -5,111 +5,30 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
-import pygit2
 import pytest
 
 from bot.core.deploy import DEPLOY_CHECK
-from bot.settings import ClusterSettings, GitCredentials
-from tests.conftest import AppKey
-from tests.integration.conftest import serve_landscape
-from tests.integration.landscape_bot import REPO, SERVICE_PROVIDER, LandscapeBot, head_of
+from bot.core.dry_run import DRY_RUN_CHECK
+from tests.integration.deployment import (
+    BOOTSTRAP,
+    GIT_SECRET,
+    PASSWORD,
+    SOURCE,
+    Deployment,
+    check_run,
+    everything_told,
+    merged,
+)
+from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.integration.test_flow_pull_request import propose
-from tests.peers.github import FakeGitHub
 from tests.peers.github.state import CheckRun
-from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
-from tests.peers.kubernetes.flux import FluxSimulator
-from tests.reference_case import ROOT_COMPONENT, config_text
 
 pytestmark = pytest.mark.peers
-PASSWORD = "s3cr3t-password-of-the-landscape"
-SOURCE = ("source.toolkit.fluxcd.io", "gitrepositories", "flux-system", "environments")
-BOOTSTRAP = ("kustomize.toolkit.fluxcd.io", "kustomizations", "default", "bootstrap")
-
-
-def cluster_config(config: str) -> str:
-    """The reference config, synced by Flux from the landscape branch itself, naming `dev`."""
-    edited = config.replace("pullBranch: outgoing", "pullBranch: main").replace(
-        "  provider: github\n", ""
-    )
-    assert edited.count("main") == 1
-    return edited + "bot:\n  cluster: dev\n"
-
-
-@dataclass
-class Deployment:
-    bot: LandscapeBot
-    kube: FakeKubernetes
-    flux: FluxSimulator
-
-
-@pytest.fixture
-async def deployment(
-    fake_github: FakeGitHub,
-    app_key: AppKey,
-    aiohttp_client: Any,
-    tmp_path: Path,
-    reference_release: str,
-    request: pytest.FixtureRequest,
-) -> AsyncIterator[Deployment]:
-    """main is rendered (without the service provider) and names cluster `dev`, which the
-    operator bound to the repository's main with basic-auth git credentials; a test marked
-    `bound_to` binds it elsewhere."""
-    marker = request.node.get_closest_marker("bound_to")
-    repositories, branches = marker.args if marker else ([REPO], ["main"])
-    config = cluster_config(config_text(f"{reference_release}//{ROOT_COMPONENT}:v0.0.1"))
-    password = tmp_path / "git-password"
-    password.write_text(PASSWORD + "\n")
-    async with run_fake_kubernetes() as kube:
-        cluster = ClusterSettings(
-            kubeconfig=kube.kubeconfig(tmp_path / "kubeconfig"),
-            repositories=repositories,
-            branches=branches,
-            git=GitCredentials(type="basic", username="flux", password_file=password),
-            ready_timeout=timedelta(seconds=30),
-        )
-        async with serve_landscape(
-            fake_github,
-            app_key,
-            aiohttp_client,
-            tmp_path,
-            config=config,
-            on_main=config.replace(SERVICE_PROVIDER, ""),
-            clusters={"dev": cluster},
-        ) as bot:
-
-            def revision_of(url: str, branch: str) -> str | None:
-                refs = pygit2.Repository(str(bot.repository.bare)).references
-                ref = refs.get(f"refs/heads/{branch}")
-                return str(ref.target) if ref is not None else None
-
-            yield Deployment(bot, kube, FluxSimulator(kube.store, revision_of))
 
 
 def deploy_run(bot: LandscapeBot, sha: str) -> CheckRun:
-    runs = [
-        r for r in bot.fake.state.check_runs.values() if (r.head_sha, r.name) == (sha, DEPLOY_CHECK)
-    ]
-    return runs[-1]
-
-
-async def merged(bot: LandscapeBot) -> tuple[Any, str]:
-    """The re-render PR of a config change, opened, re-rendered by the bot, and merged."""
-    pull, _ = propose(bot, "enable-provider", bot.config, title="Enable the provider")
-    await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
-    merge = bot.fake.merge_pull_request(pull)
-    return pull, merge
-
-
-def everything_told(bot: LandscapeBot) -> str:
-    comments = "\n".join(c.body for c in bot.fake.state.comments.values())
-    runs = "\n".join(repr(r.fields) for r in bot.fake.state.check_runs.values())
-    return comments + runs
+    return check_run(bot, sha, DEPLOY_CHECK)
 
 
 async def test_a_merged_change_is_applied_and_reported_once_flux_is_ready(
@@ -139,7 +58,7 @@ async def test_a_merged_change_is_applied_and_reported_once_flux_is_ready(
     # Secret, and the landscape's Kustomization default/bootstrap
     table = run.fields["output"]["text"].splitlines()
     assert applied == 38 + 2 + 1 + 1 == len(table) - 2
-    secret = objects[("", "secrets", "flux-system", "git")]
+    secret = objects[GIT_SECRET]
     assert base64.b64decode(secret["data"]["password"]).decode() == PASSWORD
     assert base64.b64decode(secret["data"]["username"]).decode() == "flux"
     (comment,) = [c for c in bot.bot_comments(pull.number) if title in c.body]
@@ -215,6 +134,10 @@ async def test_a_cluster_not_bound_to_the_landscape_is_refused(deployment: Deplo
     assert run.fields["conclusion"] == "failure"
     refusal = f"cluster `dev` is not configured for {REPO} branch `main`"
     assert refusal in run.fields["output"]["title"]
+    # told before the merge already, by the PR's dry run
+    head = str(head_of(bot.repository.bare, pull.head).id)
+    dry_run = check_run(bot, head, DRY_RUN_CHECK).fields
+    assert dry_run["conclusion"] == "failure" and refusal in dry_run["output"]["title"]
     assert any(refusal in c.body for c in bot.bot_comments(pull.number))
 
     bot.repository.roles["walt"] = "write"

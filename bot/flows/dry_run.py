@@ -1,0 +1,105 @@
+"""A server-side dry run of a landscape render against its cluster, before anything is merged.
+
+1. the cluster the render's config names must be bound to this repository and branch (a
+   landscape that names none has nothing to check; one not bound is told so);
+2. the git credentials are checked against the rendered GitRepository, as the apply would;
+3. every object the apply would send, in its order, is sent with `dryRun=All`: the API server
+   runs admission and schema validation and stores nothing. An object whose kind or namespace
+   the render itself creates cannot be checked yet; it is listed, not failed;
+4. the report, on a `bootstrap-bot/dry-run` check run when asked (pull requests) and to the
+   caller (`/bootstrap plan`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.cluster import Cluster, ClusterError, ObjectRef
+from bot.context import BotContext
+from bot.core import deploy
+from bot.core.discovery import Landscape
+from bot.core.dry_run import DRY_RUN_CHECK, Checked, DryRunReport
+from bot.flows.deploy import bound_cluster, checked_credentials, not_bound, required_source
+from bot.flows.deploy_key import DeployKeyError
+from bot.github import CheckRunOutput, InstallationClient, Repository
+from bot.landscape import LandscapeRender
+from bot.settings import ClusterSettings
+
+log = logging.getLogger(__name__)
+
+
+async def dry_run_landscape(
+    context: BotContext,
+    gh: InstallationClient,
+    repository: Repository,
+    landscape: Landscape,
+    render: LandscapeRender,
+    commit: str,
+    *,
+    check_run: bool,
+) -> DryRunReport | None:
+    """Dry-run `render` (of `commit`) against the landscape's cluster; None when its config
+    names no cluster. With `check_run`, the report is also a check run on `commit`."""
+    full_name = repository.full_name
+
+    # 1. the cluster
+    bound = bound_cluster(context, full_name, landscape, render.config)
+    if bound is None:
+        return None
+    name, cluster = bound
+    env = render.config.environment
+    if cluster is None:
+        why = not_bound(name, full_name, landscape.branch)
+        report = DryRunReport(env, name, commit, problem=why)
+    else:
+        # 2.-3.
+        try:
+            report = await _dry_run(full_name, name, cluster, render, commit)
+        except (ClusterError, DeployKeyError) as err:
+            report = DryRunReport(env, name, commit, problem=str(err))
+    log.info("dry run of %s@%s on %s: %s", full_name, commit[:12], name, report.conclusion)
+
+    # 4. told
+    if check_run:
+        await gh.ensure_check_run(
+            full_name,
+            head_sha=commit,
+            name=DRY_RUN_CHECK,
+            status="completed",
+            conclusion=report.conclusion,
+            output=CheckRunOutput(report.title, report.summary, text=report.text or None),
+        )
+    return report
+
+
+async def _dry_run(
+    full_name: str,
+    cluster_name: str,
+    cluster: ClusterSettings,
+    render: LandscapeRender,
+    commit: str,
+) -> DryRunReport:
+    env = render.config.environment
+    plan = deploy.apply_plan(render.objects[f"envs/{env}/fluxcd"], render.objects[f"envs/{env}"])
+    source = required_source(plan, env)
+    objects = plan.objects
+    async with Cluster.connect(cluster.kubeconfig) as api:
+        await checked_credentials(api, full_name, cluster_name, cluster.git, source)
+        checked = [await _checked(api, obj, objects) for obj in objects]
+    url = (source.get("spec") or {}).get("url")
+    credentials = f"The git credentials (`{cluster.git.type}`) have what Flux needs for {url}."
+    return DryRunReport(env, cluster_name, commit, tuple(checked), credentials=credentials)
+
+
+async def _checked(api: Cluster, obj: deploy.Obj, objects: list[deploy.Obj]) -> Checked:
+    ref = str(ObjectRef.of(obj))
+    try:
+        applied = await api.apply(obj, dry_run=True)
+    except ClusterError as err:
+        if not err.code:  # no answer from the API server: nothing can be checked
+            raise
+        needs = deploy.created_with(obj, objects) if err.code == 404 else None
+        if needs is not None:
+            return Checked(ref, "deferred", f"checked once {needs} exists")
+        return Checked(ref, "refused", err.detail)
+    return Checked(ref, applied.outcome)
