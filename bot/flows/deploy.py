@@ -23,7 +23,7 @@ from typing import Any, Literal
 from bot.cluster import Cluster, ClusterError, ObjectRef, wait_for
 from bot.context import BotContext
 from bot.core import deploy
-from bot.core.config import BootstrapConfig
+from bot.core.config import BootstrapConfig, read_bot_settings
 from bot.core.deploy import DEPLOY_CHECK, DeployReport, Readiness
 from bot.core.discovery import Landscape
 from bot.core.fileset import FileSet
@@ -372,6 +372,19 @@ async def cluster_rows(
         ("openMCP release deployed", f"`{deployed}` (in git: `{target.version}`)"),
         ("Flux", flux),
     )
+
+
+async def awaits_deploy(
+    gh: InstallationClient, full_name: str, landscape: Landscape, commit: str
+) -> bool:
+    """Whether `commit` should be applied by a resync: its config names a cluster, and no
+    apply of it finished (its merge or push event was lost, or the bot stopped mid-apply)."""
+    text = await gh.read_file(full_name, landscape.config_path, commit)
+    section = read_bot_settings(text.decode("utf-8", errors="replace")) if text else None
+    if section is None or section.cluster is None:
+        return False
+    run = await gh.latest_check_run(full_name, commit, DEPLOY_CHECK)
+    return run is None or run.status != "completed"
 
 
 def changes_rendered_files(push: dict[str, Any], payload_commits: int) -> bool:

@@ -4,13 +4,15 @@ file and the resync loop share.
 1. read the landscapes from the default branch (`.github/bootstrap-bot.yml`, or its config);
 2. bring each landscape branch up to date: propose re-renders, report failures;
 3. propose a newer openMCP release (`bot.flows.upgrade`);
-4. in a resync, render the open pull requests into each landscape the way their webhooks would;
+4. in a resync, apply a landscape head to its cluster when no apply of it finished (a lost
+   merge event), and render the open pull requests into each landscape the way their
+   webhooks would;
 5. report the discovery file's problems, and listed branches that do not exist, on the default
    branch's commit.
 
-A resync skips every commit whose `bootstrap-bot/render` check run is finished, and an upgrade
-already proposed from the same inputs, so an idle resync costs a few conditional requests and
-one tag list per landscape, and no render.
+A resync skips every commit whose `bootstrap-bot/render` (or `bootstrap-bot/deploy`) check
+run is finished, and an upgrade already proposed from the same inputs, so an idle resync costs
+a few conditional requests and one tag list per landscape, and no render.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 from bot.context import BotContext
 from bot.core.reports import DISCOVERY_CHECK, discovery_report
 from bot.flows.checks import finish_render_check, rendered_already
+from bot.flows.deploy import awaits_deploy, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.pull_request import render_pull_request
 from bot.flows.upgrade import check_upgrade
@@ -52,7 +55,11 @@ async def refresh_repository(
             outcomes[landscape.branch + " upgrade"] = upgrade
         if not resync:
             continue
-        # 4. the pull requests into it
+        # 4. the cluster, and the pull requests into it
+        if await awaits_deploy(gh, full_name, landscape, head):
+            deployed = await deploy_landscape(context, gh, repository, landscape, commit=head)
+            if deployed is not None:
+                outcomes[landscape.branch + " deploy"] = deployed.conclusion
         for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
             if await rendered_already(gh, full_name, pull.head_sha):
                 continue

@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.deploy import DEPLOY_CHECK
 from bot.core.dry_run import DRY_RUN_CHECK
+from bot.poller import Resync
 from tests.integration.deployment import (
     BOOTSTRAP,
     GIT_SECRET,
@@ -178,3 +179,17 @@ async def test_a_push_of_rendered_files_is_applied_once(deployment: Deployment):
         runs = len(bot.fake.state.check_runs)
         await bot.deliver("push", bot.push_event("main", before, merge))
     assert len(bot.fake.state.check_runs) == runs  # that commit was applied already
+
+
+async def test_the_resync_applies_a_merge_whose_event_was_lost(deployment: Deployment):
+    bot, kube, flux = deployment.bot, deployment.kube, deployment.flux
+    _, merge = await merged(bot)  # neither `closed` nor `push` arrives
+    async with flux.running():
+        await Resync(bot.context).run_once()
+    assert deploy_run(bot, merge).fields["conclusion"] == "success"
+    assert kube.store.objects[BOOTSTRAP]["status"]["lastAppliedRevision"] == f"main@sha1:{merge}"
+
+    # The next round finds that apply finished: nothing is sent to the cluster.
+    runs, requests = len(bot.fake.state.check_runs), len(kube.requests)
+    await Resync(bot.context).run_once()
+    assert len(bot.fake.state.check_runs) == runs and len(kube.requests) == requests
