@@ -209,3 +209,16 @@ def test_cluster_needs_repositories_and_branches():
         ClusterSettings(kubeconfig=Path("/k"), repositories=[], branches=["main"])
     with pytest.raises(ValueError):
         ClusterSettings(kubeconfig=Path("/k"), repositories=["o/r"], branches=[])
+
+
+def test_the_readme_s_settings_file_loads(monkeypatch, tmp_path):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = readme.split("The settings file:\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    files = tmp_path / "etc"
+    for name in ("git/password", "kubeconfig-dev"):
+        (files / name).parent.mkdir(parents=True, exist_ok=True)
+        (files / name).write_text("x\n")
+    settings_file(tmp_path, monkeypatch, example.replace("/etc/bootstrap-bot", str(files)))
+    dev = load_settings().clusters["dev"]
+    assert dev.git.type == "basic" and dev.git.secret_data()["password"] == b"x"
+    assert dev.ready_timeout == timedelta(minutes=10)
