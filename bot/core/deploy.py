@@ -55,13 +55,10 @@ def apply_plan(fluxcd: list[Obj], landscape_objects: list[Obj]) -> ApplyPlan:
     return ApplyPlan(first, rest, flux_kustomizations(landscape_objects), source_of(fluxcd))
 
 
-def _is(obj: Obj, kind: str, namespace: str, name: str) -> bool:
+def _is(obj: Obj, kind: str, in_namespace: str, name: str) -> bool:
     metadata = obj.get("metadata") or {}
-    return (obj.get("kind"), metadata.get("namespace") or "", metadata.get("name")) == (
-        kind,
-        namespace,
-        name,
-    )
+    found = (obj.get("kind"), metadata.get("namespace") or "", metadata.get("name"))
+    return found == (kind, in_namespace, name)
 
 
 def created_with(obj: Obj, objects: list[Obj]) -> str | None:

@@ -127,4 +127,11 @@ async def test_a_fork_pull_request_never_reaches_the_cluster(deployment: Deploym
     await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
     names = [r.name for r in bot.fake.state.check_runs.values() if r.head_sha == fork_commit]
     assert names == ["bootstrap-bot/render"]
+
+    # /bootstrap plan on it: what merging changes, without asking the cluster
+    bot.repository.roles["walt"] = "write"
+    asked = bot.fake.add_comment(REPO, pull.number, "/bootstrap plan", user="walt")
+    await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=True))
+    (reply,) = [c.body for c in bot.bot_comments(pull.number) if "/bootstrap plan" in c.body]
+    assert "would change `main`" in reply and DRY_RUN_CHECK not in reply
     assert kube.requests == []
