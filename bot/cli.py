@@ -60,7 +60,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the settings, print them with secrets redacted, and exit",
     )
     serve.set_defaults(handler=_serve)
+
+    manifest = commands.add_parser(
+        "app-manifest",
+        help="print the GitHub App manifest for GitHub's manifest registration flow",
+        description=(
+            "Print the App's manifest as JSON, with the webhook URL filled in, for GitHub's "
+            "manifest registration flow (a form posting it as `manifest` to "
+            "https://github.com/settings/apps/new, or an organization's apps/new)."
+        ),
+    )
+    manifest.add_argument(
+        "--webhook-url", required=True, help="where GitHub delivers webhooks: https://HOST/webhook"
+    )
+    manifest.add_argument("--name", help="the App's name (unique on GitHub)")
+    manifest.set_defaults(handler=_app_manifest)
     return parser
+
+
+def _app_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+    from importlib import resources
+    from urllib.parse import urlsplit
+
+    url = urlsplit(args.webhook_url)
+    if url.scheme != "https" or not url.hostname:
+        err.write(
+            f"bootstrap-bot app-manifest: --webhook-url {args.webhook_url!r} is not an https:// "
+            "URL; GitHub signs deliveries, but only TLS keeps them private\n"
+        )
+        return EXIT_USAGE
+    text = resources.files("bot").joinpath("app-manifest.yml").read_text()
+    manifest = yaml.safe_load(text)
+    manifest["hook_attributes"]["url"] = args.webhook_url
+    if args.name:
+        manifest["name"] = args.name
+    out.write(json.dumps(manifest, indent=2) + "\n")
+    return EXIT_OK
 
 
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -42,3 +43,23 @@ def test_the_events_are_real_github_webhook_events():
     known = set(json.loads(EXAMPLES.read_text()))
     manifest = yaml.safe_load(MANIFEST.read_text())
     assert set(manifest["default_events"]) <= known
+
+
+def test_the_app_manifest_command_fills_in_the_webhook_url(capsys):
+    from bot.cli import main
+
+    url = "https://bootstrap-bot.example.com/webhook"
+    assert main(["app-manifest", "--webhook-url", url, "--name", "acme-bootstrap-bot"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = yaml.safe_load(MANIFEST.read_text())
+    expected["hook_attributes"]["url"] = url
+    expected["name"] = "acme-bootstrap-bot"
+    assert printed == expected
+
+
+@pytest.mark.parametrize("url", ["http://bot.example.com/webhook", "bot.example.com", "https://"])
+def test_the_app_manifest_command_wants_an_https_webhook_url(capsys, url):
+    from bot.cli import main
+
+    assert main(["app-manifest", "--webhook-url", url]) == 2
+    assert "is not an https:// URL" in capsys.readouterr().err
