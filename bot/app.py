@@ -183,6 +183,7 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
 
     from bot.context import BotContext
     from bot.github import GitHubApp
+    from bot.leader import leadership
     from bot.poller import Resync
     from handlers import router
 
@@ -204,14 +205,20 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
             queue=context.jobs,
             registry=registry,
         )
-        background = []
-        if settings.resync:
-            resync = Resync(context)
-            interval = settings.poll_interval.total_seconds()
-            background.append(asyncio.create_task(resync.run_forever(interval), name="resync"))
-        try:
-            await run_server(app, settings.listen_host, settings.listen_port)
-        finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+        async with leadership(settings.leader_election) as leader:
+            background = []
+            if settings.resync:
+                resync = Resync(context, leader)
+                interval = settings.poll_interval.total_seconds()
+                retry = settings.leader_election.duration.total_seconds() / 3
+                background.append(
+                    asyncio.create_task(
+                        resync.run_forever(interval, follower_retry=retry), name="resync"
+                    )
+                )
+            try:
+                await run_server(app, settings.listen_host, settings.listen_port)
+            finally:
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)

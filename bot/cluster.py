@@ -83,12 +83,17 @@ class Cluster:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, kubeconfig: Path) -> AsyncIterator[Cluster]:
+    async def connect(cls, kubeconfig: Path | None) -> AsyncIterator[Cluster]:
+        """The cluster `kubeconfig` names; None: the one this process runs in (its service
+        account, with the token re-read as Kubernetes rotates it)."""
         configuration = client.Configuration()
         try:
-            await config.load_kube_config(
-                config_file=str(kubeconfig), client_configuration=configuration
-            )
+            if kubeconfig is None:
+                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            else:
+                await config.load_kube_config(
+                    config_file=str(kubeconfig), client_configuration=configuration
+                )
         except (OSError, config.ConfigException) as err:
             # The detail names a file on the bot's machine: the log gets it, GitHub does not.
             log.warning("cannot use the kubeconfig %s: %s", kubeconfig, err)
@@ -168,13 +173,16 @@ class Cluster:
         }
 
     async def _path(self, ref: ObjectRef) -> str:
+        return f"{await self._collection(ref)}/{quote(ref.name, safe='')}"
+
+    async def _collection(self, ref: ObjectRef) -> str:
         resource = await self._resource(ref.api_version, ref.kind)
         prefix = f"/apis/{ref.api_version}" if "/" in ref.api_version else f"/api/{ref.api_version}"
         if resource.namespaced:
             if not ref.namespace:
                 raise ClusterError(f"{ref}: a {ref.kind} needs a namespace")
             prefix += f"/namespaces/{quote(ref.namespace, safe='')}"
-        return f"{prefix}/{resource.plural}/{quote(ref.name, safe='')}"
+        return f"{prefix}/{resource.plural}"
 
     # ---- objects ----------------------------------------------------------------------------
 
@@ -218,6 +226,26 @@ class Cluster:
             unchanged = _comparable(before) == _comparable(data)
             outcome = "unchanged" if unchanged else "configured"
         return Applied(ref, outcome, data)
+
+    async def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create `obj`; ClusterError 409 (AlreadyExists) when it exists."""
+        ref = ObjectRef.of(obj)
+        path = await self._collection(ref)
+        return self._written(ref, "creating", await self._request("POST", path, body=obj))
+
+    async def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Replace `obj` as a whole. With `metadata.resourceVersion` it is a compare-and-swap:
+        ClusterError 409 (Conflict) when someone wrote the object since."""
+        ref = ObjectRef.of(obj)
+        path = await self._path(ref)
+        return self._written(ref, "replacing", await self._request("PUT", path, body=obj))
+
+    def _written(self, ref: ObjectRef, verb: str, answer: tuple[int, Any]) -> dict[str, Any]:
+        status, data = answer
+        if status not in (200, 201):
+            raise self._failure(status, data, f"{verb} {ref}")
+        result: dict[str, Any] = data
+        return result
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:

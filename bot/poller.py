@@ -49,6 +49,9 @@ class Resync:
         # 1. only the leader
         if not await self.leadership.leading():
             return 0
+        return await self._round()
+
+    async def _round(self) -> int:
         # 2. installations and their repositories
         github = self.context.github
         self.context.releases.begin_round()
@@ -81,13 +84,18 @@ class Resync:
 
         return resync
 
-    async def run_forever(self, interval: float) -> None:
+    async def run_forever(self, interval: float, *, follower_retry: float | None = None) -> None:
+        """A round every `interval` seconds while leading; while another process leads, ask
+        again every `follower_retry` seconds, so a takeover starts polling at once."""
         while True:
+            led = False
             try:
-                await self.run_once()
+                led = await self.leadership.leading()
+                if led:
+                    await self._round()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # GitHub unreachable or refusing: the next round tries again.
                 log.exception("resync round failed")
-            await asyncio.sleep(interval)
+            await asyncio.sleep(interval if led else (follower_retry or interval))

@@ -181,6 +181,26 @@ class ClusterSettings(BaseModel):
         return allowed_repo and any(fnmatchcase(branch, p) for p in self.branches)
 
 
+class LeaderElection(BaseModel):
+    """Which replica runs the resync loop (webhook work runs on every replica):
+
+    - `auto`: the holder of a `coordination.k8s.io` Lease when running in a Kubernetes cluster,
+      else this process alone;
+    - `lease`: always a Lease (`kubeconfig` names the cluster when not running in it);
+    - `off`: this process alone (a single replica).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["auto", "lease", "off"] = "auto"
+    #: default: the pod's namespace (POD_NAMESPACE, or its service account's)
+    namespace: str | None = None
+    name: str = "bootstrap-bot"
+    #: how long a holder that stopped renewing keeps the Lease
+    duration: timedelta = Field(default=timedelta(seconds=15), ge=timedelta(seconds=3))
+    kubeconfig: Path | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
@@ -202,6 +222,7 @@ class Settings(BaseSettings):
     poll_interval: timedelta = timedelta(minutes=10)
     #: whether this process runs the resync loop (every `poll_interval`, and at start)
     resync: bool = True
+    leader_election: LeaderElection = Field(default_factory=LeaderElection)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("github_api_url")

@@ -47,6 +47,8 @@ def serve_environment(
         **{f"BOOTSTRAP_BOT_{name.upper()}": value for name, value in settings.items()},
     }
     env.pop("BOOTSTRAP_BOT_SETTINGS_FILE", None)
+    # one process outside any cluster, even when the suite itself runs in a pod
+    env.pop("KUBERNETES_SERVICE_HOST", None)
     return env
 
 

@@ -222,3 +222,14 @@ def test_the_readme_s_settings_file_loads(monkeypatch, tmp_path):
     dev = load_settings().clusters["dev"]
     assert dev.git.type == "basic" and dev.git.secret_data()["password"] == b"x"
     assert dev.ready_timeout == timedelta(minutes=10)
+
+
+def test_leader_election_settings(monkeypatch):
+    assert load_settings().leader_election.mode == "auto"
+    monkeypatch.setenv("BOOTSTRAP_BOT_LEADER_ELECTION__MODE", "lease")
+    monkeypatch.setenv("BOOTSTRAP_BOT_LEADER_ELECTION__DURATION", "PT30S")
+    election = load_settings().leader_election
+    assert (election.mode, election.duration) == ("lease", timedelta(seconds=30))
+    monkeypatch.setenv("BOOTSTRAP_BOT_LEADER_ELECTION__DURATION", "PT1S")
+    with pytest.raises(SettingsError, match=r"LEADER_ELECTION__DURATION: .* 3 seconds"):
+        load_settings()
