@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.logs import bound
 from bot.settings import Settings
 from bot.webhook import (
     MAX_BODY_BYTES,
@@ -73,15 +75,23 @@ async def dispatch(router: Router, event: Event, context: Any, metrics: Metrics)
     """Run every handler the event matches; a failing one is logged and the rest still run."""
     handlers = sorted(router.fetch(event), key=lambda h: (h.__module__, h.__qualname__))
     started = time.perf_counter()
+    data = event.data if isinstance(event.data, dict) else {}
+    about = {
+        "delivery": event.delivery_id,
+        "event": event.event,
+        "installation": (data.get("installation") or {}).get("id"),
+        "repository": (data.get("repository") or {}).get("full_name"),
+    }
     for handler in handlers:
         name = f"{handler.__module__}.{handler.__qualname__}"
-        try:
-            await handler(event, context)
-        except Exception:
-            metrics.handler_runs.labels(name, "error").inc()
-            log.exception("handler %s failed on delivery %s", name, event.delivery_id)
-        else:
-            metrics.handler_runs.labels(name, "ok").inc()
+        with bound(**about, correlation=uuid.uuid4().hex[:12]):
+            try:
+                await handler(event, context)
+            except Exception:
+                metrics.handler_runs.labels(name, "error").inc()
+                log.exception("handler %s failed on delivery %s", name, event.delivery_id)
+            else:
+                metrics.handler_runs.labels(name, "ok").inc()
     metrics.job_seconds.observe(time.perf_counter() - started)
 
 

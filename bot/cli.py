@@ -125,11 +125,11 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         return EXIT_REFUSED
     import asyncio
-    import logging
 
     from bot.app import serve
+    from bot.logs import configure_logging
 
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(settings, app_id=settings.app_id, private_key=private_key))
     return EXIT_OK
 

@@ -20,6 +20,7 @@ from typing import Protocol
 from bot.context import BotContext
 from bot.flows.repository import refresh_repository
 from bot.github import InstallationClient
+from bot.logs import bound
 from bot.worker import Draining, Job, QueueFull
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ class Resync:
 
     def _job(self, gh: InstallationClient, full_name: str) -> Job:
         async def resync() -> None:
-            await refresh_repository(self.context, gh, full_name, resync=True)
+            with bound(repository=full_name, correlation=f"resync-{self.rounds + 1}"):
+                await refresh_repository(self.context, gh, full_name, resync=True)
 
         return resync
 

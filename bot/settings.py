@@ -224,6 +224,8 @@ class Settings(BaseSettings):
     resync: bool = True
     leader_election: LeaderElection = Field(default_factory=LeaderElection)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: `json`: one object per line with the delivery, repository and landscape; `text`: plain
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("github_api_url")
     @classmethod

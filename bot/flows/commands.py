@@ -44,6 +44,7 @@ from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history, upgrade_p
 from bot.github import InstallationClient, PullRequest, Repository
 from bot.landscape import change_summary
 from bot.landscapes import discover_landscapes
+from bot.logs import bind
 from bot.ocm.location import LocationError, parse_location
 from bot.rerender import MissingRef, render_commit
 
@@ -118,6 +119,7 @@ async def _answer(place: Place, command: Command) -> Answer:
     landscape, why_not = _landscape(place, command)
     if landscape is None:
         return Answer(command.line, why_not, ok=False)
+    bind(landscape=landscape.branch, command=command.name)
     minimum, unreadable = await _minimum_role(place, landscape)
     if not role_allows(place.role, minimum):
         why = (

@@ -31,6 +31,7 @@ from bot.flows.deploy_key import DeployKeyError, deploy_key_secret, require_ssh_
 from bot.github import CheckRunOutput, InstallationClient, PullRequest, Repository
 from bot.kustomize import KustomizeError, build_files
 from bot.landscape import LandscapeError, read_config
+from bot.logs import bind
 from bot.ocm.location import LocationError, parse_location
 from bot.settings import ClusterSettings, GitCredentials
 
@@ -130,6 +131,7 @@ async def deploy_landscape(
     """Apply the landscape at `commit` and report; None when there is nothing to apply to.
     With `again` false, a commit whose deploy check run exists already is left alone."""
     full_name = repository.full_name
+    bind(landscape=landscape.branch)
 
     # 1. the commit and its cluster
     if not again and commit and await gh.latest_check_run(full_name, commit, DEPLOY_CHECK):

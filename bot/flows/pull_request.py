@@ -27,6 +27,7 @@ from bot.flows.checks import finish_render_check, start_render_check
 from bot.flows.dry_run import dry_run_landscape
 from bot.github import InstallationClient, PullRequest, Repository
 from bot.gitrepo import GitRepository
+from bot.logs import bind
 from bot.rerender import Rerender, Token, rerender_branch
 
 SUMMARY_MARKER = "render-summary"
@@ -50,6 +51,7 @@ async def render_pull_request(
 ) -> Rerender | None:
     """Render, commit and report; None when the PR does not touch the bootstrap inputs."""
     full_name = repository.full_name
+    bind(landscape=landscape.branch, pull=pull.number)
     git = context.git(full_name, repository.clone_url)
     token = context.token(gh)
     fork = pull.from_fork(full_name)

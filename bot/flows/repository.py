@@ -28,6 +28,7 @@ from bot.flows.pull_request import render_pull_request
 from bot.flows.upgrade import check_upgrade
 from bot.github import InstallationClient
 from bot.landscapes import discover_landscapes
+from bot.logs import bind
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ async def refresh_repository(
     rendered_pulls = 0
     missing = []
     for landscape in discovery.landscapes:
+        bind(landscape=landscape.branch)
         # 2. the landscape branch
         head = await gh.read_ref(full_name, landscape.branch)
         if head is None:
