@@ -83,6 +83,11 @@ def identity() -> str:
     return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
 
 
+def _record(spec: dict[str, Any]) -> tuple[Any, ...]:
+    """What changes in a Lease when its holder renews it or another takes it."""
+    return spec.get("holderIdentity"), spec.get("renewTime"), spec.get("acquireTime")
+
+
 def _micro_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -141,9 +146,8 @@ class LeaseLeadership:
             log.info("took the lease %s/%s as %s", self.namespace, self.name, self.identity)
             return True
         spec = live.get("spec") or {}
-        record = (spec.get("holderIdentity"), spec.get("renewTime"), spec.get("acquireTime"))
-        if self._seen is None or self._seen[0] != record:
-            self._seen = (record, now)
+        if self._seen is None or self._seen[0] != _record(spec):
+            self._seen = (_record(spec), now)
         holder = spec.get("holderIdentity")
         duration = float(spec.get("leaseDurationSeconds") or self.duration)
         expired = now - self._seen[1] >= duration
@@ -153,15 +157,7 @@ class LeaseLeadership:
         transitions = int(spec.get("leaseTransitions") or 0) + (1 if taking_over else 0)
         lease = self._lease(live, moment, transitions, acquired=None if taking_over else spec)
         written = await self.api.replace(lease)
-        written_spec = written.get("spec") or {}
-        self._seen = (
-            (
-                written_spec.get("holderIdentity"),
-                written_spec.get("renewTime"),
-                written_spec.get("acquireTime"),
-            ),
-            now,
-        )
+        self._seen = (_record(written.get("spec") or {}), now)
         if taking_over:
             log.info(
                 "took the lease %s/%s as %s (from %s)",
