@@ -106,6 +106,8 @@ class LeaseLeadership:
     _seen: tuple[Any, float] | None = None
     #: loop time until which this process may act as leader
     _valid_until: float = 0.0
+    #: one attempt at a time: the renewal loop and `leading()` must not race each other
+    _attempting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def ref(self) -> ObjectRef:
@@ -123,20 +125,21 @@ class LeaseLeadership:
 
     async def try_acquire(self) -> bool:
         """One attempt to take or renew the Lease; whether this process holds it."""
-        started = self._now()
-        try:
-            held = await self._attempt(started)
-        except ClusterError as err:
-            # Another candidate won the race (409), or the API server is away: not leading.
-            log.debug("lease %s/%s: %s", self.namespace, self.name, err)
-            held = False
-        if held:
-            self._valid_until = started + self.duration * (1 - MARGIN)
-        else:
-            if self._valid_until > started:
-                log.warning("lost the lease %s/%s", self.namespace, self.name)
-            self._valid_until = 0.0
-        return held
+        async with self._attempting:
+            started = self._now()
+            try:
+                held = await self._attempt(started)
+            except ClusterError as err:
+                # Another candidate won the race (409), or the API server is away: not leading.
+                log.debug("lease %s/%s: %s", self.namespace, self.name, err)
+                held = False
+            if held:
+                self._valid_until = started + self.duration * (1 - MARGIN)
+            else:
+                if self._valid_until > started:
+                    log.warning("lost the lease %s/%s", self.namespace, self.name)
+                self._valid_until = 0.0
+            return held
 
     async def _attempt(self, now: float) -> bool:
         live = await self.api.get(self.ref)
@@ -203,15 +206,17 @@ class LeaseLeadership:
 
     async def release(self) -> None:
         """Give the Lease up, if held, so another replica need not wait for it to expire."""
-        if self._valid_until <= self._now():
-            return
-        self._valid_until = 0.0
-        try:
-            live = await self.api.get(self.ref)
-            if live is None or (live.get("spec") or {}).get("holderIdentity") != self.identity:
+        async with self._attempting:
+            if self._valid_until <= self._now():
                 return
-            spec = {**live["spec"], "holderIdentity": None, "leaseDurationSeconds": 1}
-            await self.api.replace({**live, "spec": spec})
-            log.info("released the lease %s/%s", self.namespace, self.name)
-        except ClusterError as err:
-            log.warning("could not release the lease %s/%s: %s", self.namespace, self.name, err)
+            self._valid_until = 0.0
+            try:
+                live = await self.api.get(self.ref)
+                spec = (live or {}).get("spec") or {}
+                if live is None or spec.get("holderIdentity") != self.identity:
+                    return
+                released = {**spec, "holderIdentity": None, "leaseDurationSeconds": 1}
+                await self.api.replace({**live, "spec": released})
+                log.info("released the lease %s/%s", self.namespace, self.name)
+            except ClusterError as err:
+                log.warning("could not release the lease %s/%s: %s", self.namespace, self.name, err)
