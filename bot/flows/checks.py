@@ -1,6 +1,9 @@
-"""The `bootstrap-bot/render` check run of a commit: started, finished, or already done."""
+"""The bot's check runs: `bootstrap-bot/render` started, finished or already done, and the
+reports with a details table (deploy, dry run) completed."""
 
 from __future__ import annotations
+
+from typing import Literal, Protocol
 
 from bot.core.reports import RENDER_CHECK, RenderReport
 from bot.github import Annotation, CheckRunOutput, InstallationClient
@@ -32,6 +35,36 @@ async def finish_render_check(
         status="completed",
         conclusion=report.conclusion,
         output=CheckRunOutput(report.title, report.summary, annotations=annotations),
+    )
+
+
+class TabledReport(Protocol):
+    """A report whose check run has a details table (deploy, dry run)."""
+
+    @property
+    def commit(self) -> str: ...
+
+    @property
+    def conclusion(self) -> Literal["success", "failure"]: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+async def finish_check(
+    gh: InstallationClient, full_name: str, name: str, report: TabledReport
+) -> None:
+    """The check run `name` on the report's commit, completed with the report."""
+    await gh.ensure_check_run(
+        full_name,
+        head_sha=report.commit,
+        name=name,
+        status="completed",
+        conclusion=report.conclusion,
+        output=CheckRunOutput(report.title, report.summary, text=report.text or None),
     )
 
 

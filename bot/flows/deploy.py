@@ -27,8 +27,14 @@ from bot.core.config import BootstrapConfig, read_bot_settings
 from bot.core.deploy import DEPLOY_CHECK, DeployReport, Readiness
 from bot.core.discovery import Landscape
 from bot.core.fileset import FileSet
-from bot.flows.deploy_key import DeployKeyError, deploy_key_secret, require_ssh_url
-from bot.github import CheckRunOutput, InstallationClient, PullRequest, Repository
+from bot.flows.checks import finish_check
+from bot.flows.deploy_key import (
+    DeployKeyError,
+    SecretKeys,
+    deploy_key_secret,
+    require_ssh_url,
+)
+from bot.github import InstallationClient, PullRequest, Repository
 from bot.kustomize import KustomizeError, build_files
 from bot.landscape import LandscapeError, read_config
 from bot.logs import bind
@@ -170,14 +176,7 @@ async def deploy_landscape(
 async def _reported(
     gh: InstallationClient, full_name: str, report: DeployReport, pull: PullRequest | None
 ) -> DeployReport:
-    await gh.ensure_check_run(
-        full_name,
-        head_sha=report.commit,
-        name=DEPLOY_CHECK,
-        status="completed",
-        conclusion=report.conclusion,
-        output=CheckRunOutput(report.title, report.summary, text=report.text or None),
-    )
+    await finish_check(gh, full_name, DEPLOY_CHECK, report)
     if pull is not None:
         marker = f"deploy-{report.commit}"
         await gh.upsert_comment(full_name, pull.number, marker=marker, body=report.comment())
@@ -201,7 +200,7 @@ async def _apply(
         secret = await _git_secret(gh, api, full_name, target, cluster, source, rotate_key)
         applied = [await api.apply(obj) for obj in plan.first]
         if secret is not None:
-            applied.append(await api.apply(secret.obj))
+            applied.append(await api.apply(deploy.git_secret(secret.data)))
             if secret.replaces is not None:  # Flux has the new key now
                 await gh.delete_deploy_key(full_name, secret.replaces)
         await _established(api, plan.crds, timeout)
@@ -272,13 +271,6 @@ async def checked_credentials(
     return live
 
 
-@dataclass(frozen=True)
-class _GitSecret:
-    obj: dict[str, Any]
-    #: the repository's deploy key the Secret's new key replaces
-    replaces: int | None = None
-
-
 async def _git_secret(
     gh: InstallationClient,
     api: Cluster,
@@ -287,16 +279,16 @@ async def _git_secret(
     cluster: ClusterSettings,
     source: dict[str, Any],
     rotate_key: bool,
-) -> _GitSecret | None:
-    """The `flux-system/git` Secret to apply (None: it exists and is only checked)."""
+) -> SecretKeys | None:
+    """The keys of the `flux-system/git` Secret to apply (None: it exists and is only
+    checked)."""
     credentials = cluster.git
     live = await checked_credentials(api, full_name, target.cluster_name, credentials, source)
     if credentials.type == "secret":
         return None
     if credentials.type == "deploy-key":
-        key = await deploy_key_secret(gh, full_name, target, credentials, live, rotate_key)
-        return _GitSecret(deploy.git_secret(key.data), key.replaces)
-    return _GitSecret(deploy.git_secret(credentials.secret_data()))
+        return await deploy_key_secret(gh, full_name, target, credentials, live, rotate_key)
+    return SecretKeys(credentials.secret_data())
 
 
 async def _established(api: Cluster, names: list[str], timeout: float) -> None:

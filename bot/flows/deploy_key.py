@@ -53,9 +53,9 @@ def require_ssh_url(source: dict[str, Any], full_name: str) -> None:
 
 
 @dataclass(frozen=True)
-class DeployKey:
-    """The Secret's keys, and the repository's deploy key they replace (to delete once the
-    Secret is applied)."""
+class SecretKeys:
+    """The git Secret's keys, and the repository's deploy key they replace (to delete once
+    the Secret is applied)."""
 
     data: dict[str, bytes]
     replaces: int | None = None
@@ -68,7 +68,7 @@ async def deploy_key_secret(
     credentials: GitCredentials,
     live: dict[str, Any] | None,
     rotate: bool,
-) -> DeployKey:
+) -> SecretKeys:
     assert credentials.known_hosts_file is not None
     known_hosts = credentials.known_hosts_file.read_bytes()
     stored = {k: base64.b64decode(v) for k, v in ((live or {}).get("data") or {}).items()}
@@ -76,9 +76,9 @@ async def deploy_key_secret(
     old = await gh.find_deploy_key(full_name, old_public) if old_public else None
     if old is not None and stored.get("identity") and not rotate:
         data = {k: stored[k] for k in ("identity", "identity.pub")}
-        return DeployKey({**data, "known_hosts": known_hosts})
+        return SecretKeys({**data, "known_hosts": known_hosts})
     title = f"bootstrap-bot: Flux on cluster {target.cluster_name} ({target.landscape.branch})"
     private, public = await asyncio.to_thread(new_key_pair, title)
     await gh.ensure_deploy_key(full_name, title=title, public_key=public.decode())
     data = {"identity": private, "identity.pub": public, "known_hosts": known_hosts}
-    return DeployKey(data, replaces=old.id if old is not None else None)
+    return SecretKeys(data, replaces=old.id if old is not None else None)

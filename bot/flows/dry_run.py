@@ -19,9 +19,10 @@ from bot.context import BotContext
 from bot.core import deploy
 from bot.core.discovery import Landscape
 from bot.core.dry_run import DRY_RUN_CHECK, Checked, DryRunReport
+from bot.flows.checks import finish_check
 from bot.flows.deploy import bound_cluster, checked_credentials, not_bound, required_source
 from bot.flows.deploy_key import DeployKeyError
-from bot.github import CheckRunOutput, InstallationClient, Repository
+from bot.github import InstallationClient, Repository
 from bot.landscape import LandscapeRender
 from bot.settings import ClusterSettings
 
@@ -61,14 +62,7 @@ async def dry_run_landscape(
 
     # 4. told
     if check_run:
-        await gh.ensure_check_run(
-            full_name,
-            head_sha=commit,
-            name=DRY_RUN_CHECK,
-            status="completed",
-            conclusion=report.conclusion,
-            output=CheckRunOutput(report.title, report.summary, text=report.text or None),
-        )
+        await finish_check(gh, full_name, DRY_RUN_CHECK, report)
     return report
 
 

@@ -10,6 +10,7 @@ from bot.core.dry_run import DRY_RUN_CHECK
 from tests.integration.deployment import Deployment, check_run, merged
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.integration.test_flow_commands import reactions
+from tests.integration.test_flow_pull_request import fork_commit, open_fork_pull
 from tests.peers.github.state import CheckRun, PullRequest
 from tests.peers.gitserver import commit_directly
 
@@ -111,21 +112,10 @@ async def test_a_pull_request_is_dry_run_against_its_cluster_before_merge(deploy
 
 async def test_a_fork_pull_request_never_reaches_the_cluster(deployment: Deployment):
     bot, kube = deployment.bot, deployment.kube
-    git = pygit2.Repository(str(bot.repository.bare))
-    git.references.create("refs/heads/fork-work", head_of(bot.repository.bare, "main").id)
-    fork_commit = push_extra(bot, "fork-work", EXTRA_SYNC)
-    git.references.delete("refs/heads/fork-work")
-    pull = bot.fake.open_pull_request(
-        REPO,
-        head="main",
-        base="main",
-        title="Sync extra",
-        user="mallory",
-        fork="mallory/landscape",
-        head_sha=fork_commit,
-    )
+    fork = fork_commit(bot, {EXTRA: EXTRA_SYNC.encode()})
+    pull = open_fork_pull(bot, fork, title="Sync extra")
     await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
-    names = [r.name for r in bot.fake.state.check_runs.values() if r.head_sha == fork_commit]
+    names = [r.name for r in bot.fake.state.check_runs.values() if r.head_sha == fork]
     assert names == ["bootstrap-bot/render"]
 
     # /bootstrap plan on it: what merging changes, without asking the cluster

@@ -26,6 +26,29 @@ def propose(bot: LandscapeBot, branch: str, config: str, *, title: str) -> tuple
     return pull, commit
 
 
+def fork_commit(bot: LandscapeBot, files: dict[str, bytes]) -> str:
+    """A fork's commit of `files` on top of main: GitHub has it in the base repository's
+    objects, under no branch (only refs/pull/N/head, once its PR is open)."""
+    git = pygit2.Repository(str(bot.repository.bare))
+    git.references.create("refs/heads/fork-work", head_of(bot.repository.bare, "main").id)
+    commit = commit_directly(bot.repository.bare, "fork-work", files)
+    git.references.delete("refs/heads/fork-work")
+    return commit
+
+
+def open_fork_pull(bot: LandscapeBot, commit: str, *, title: str) -> PullRequest:
+    """mallory's PR from her fork's `commit` into main."""
+    return bot.fake.open_pull_request(
+        REPO,
+        head="main",
+        base="main",
+        title=title,
+        user="mallory",
+        fork="mallory/landscape",
+        head_sha=commit,
+    )
+
+
 def runs_on(bot: LandscapeBot, sha: str) -> list[tuple[str, str | None]]:
     return [
         (r.name, r.fields.get("conclusion"))
@@ -134,30 +157,17 @@ async def test_a_lost_delivery_is_caught_up_by_the_resync_loop(landscape_bot: La
 async def test_a_fork_pull_request_is_rendered_but_never_pushed_to(landscape_bot: LandscapeBot):
     bot = landscape_bot
     git = pygit2.Repository(str(bot.repository.bare))
-    # The fork's commit: GitHub has it in the base repository's objects, under refs/pull/N/head.
-    git.references.create("refs/heads/fork-work", head_of(bot.repository.bare, "main").id)
-    fork_commit = commit_directly(
-        bot.repository.bare, "fork-work", {".bootstrap/config.yaml": bot.config.encode()}
-    )
-    git.references.delete("refs/heads/fork-work")
+    fork = fork_commit(bot, {".bootstrap/config.yaml": bot.config.encode()})
     refs_before = {name: str(git.references[name].target) for name in git.references}
-    pull = bot.fake.open_pull_request(
-        REPO,
-        head="main",
-        base="main",
-        title="Enable it",
-        user="mallory",
-        fork="mallory/landscape",
-        head_sha=fork_commit,
-    )
+    pull = open_fork_pull(bot, fork, title="Enable it")
     await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
     # The resync loop leaves it alone too.
     await Resync(bot.context).run_once()
 
     # Nothing was pushed anywhere: the only new ref is GitHub's own refs/pull/N/head.
     refs_after = {name: str(git.references[name].target) for name in git.references}
-    assert refs_after == {**refs_before, pull.head_ref: fork_commit}
-    runs = [r for r in bot.fake.state.check_runs.values() if r.head_sha == fork_commit]
+    assert refs_after == {**refs_before, pull.head_ref: fork}
+    runs = [r for r in bot.fake.state.check_runs.values() if r.head_sha == fork]
     assert [(r.name, r.fields["conclusion"]) for r in runs] == [(RENDER_CHECK, "failure")]
     assert "fork" in runs[0].fields["output"]["summary"]
     assert "service-providers/test.yaml" in runs[0].fields["output"]["summary"]
