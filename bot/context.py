@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.github import GitHubApp, InstallationClient
 from bot.gitrepo import GitRepository
@@ -24,6 +24,23 @@ from bot.worker import Job, JobQueue
 
 if TYPE_CHECKING:
     from bot.ocm.reader import ComponentReader
+
+
+class DeployMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.applies = Counter(
+            "bootstrap_bot_applies",
+            "Landscapes applied to a cluster, by cluster and conclusion",
+            ["cluster", "conclusion"],
+            registry=registry,
+        )
+        self.merge_to_ready = Histogram(
+            "bootstrap_bot_merge_to_ready_seconds",
+            "From a landscape pull request merged to Flux Ready at its merge commit",
+            ["cluster"],
+            buckets=(15, 30, 60, 120, 300, 600, 900, 1800, 3600, float("inf")),
+            registry=registry,
+        )
 
 
 class NotFromAnInstallation(ValueError):
@@ -43,6 +60,7 @@ class BotContext:
 
     def __post_init__(self) -> None:
         self.release_metrics = ReleaseMetrics(self.metrics)
+        self.deploy_metrics = DeployMetrics(self.metrics)
         self.releases = ReleaseWatch(
             lambda repository, on_request: open_landscape_store(
                 self.settings, repository, on_request

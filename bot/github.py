@@ -109,6 +109,12 @@ class GitHubMetrics:
             ["reason"],
             registry=registry,
         )
+        self.checks_completed = Counter(
+            "bootstrap_bot_check_runs_completed",
+            "Check runs the bot completed with a new result (render, dry run, deploy outcomes)",
+            ["check", "conclusion"],
+            registry=registry,
+        )
 
 
 class _API(gh_httpx.GitHubAPI):
@@ -314,6 +320,8 @@ class PullRequest:
     merged: bool = False
     #: the commit merging put on the base branch (GitHub names a test merge while open)
     merge_commit: str | None = None
+    #: when it was merged (ISO 8601, as GitHub writes it)
+    merged_at: str | None = None
     outcome: Outcome = "unchanged"
 
     def from_fork(self, full_name: str) -> bool:
@@ -335,6 +343,7 @@ class PullRequest:
             # single pull requests say `merged`; lists only `merged_at`
             merged=bool(data.get("merged") or data.get("merged_at")),
             merge_commit=data.get("merge_commit_sha"),
+            merged_at=data.get("merged_at"),
             outcome=outcome,
         )
 
@@ -718,6 +727,8 @@ class InstallationClient:
             # GitHub appends the annotations of each update to the run's.
             update = {"output": _output_json(output, batch)}
             data = await self._update_check_run(full_name, int(data["id"]), update)
+        if status == "completed":
+            self._app.metrics.checks_completed.labels(name, conclusion or "").inc()
         return _check_run(data, outcome)
 
     async def _update_check_run(

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
@@ -151,9 +152,10 @@ async def deploy_landscape(
     if target.cluster is None:
         why = not_bound(target.cluster_name, full_name, landscape.branch)
         report = deploy.refused(env, target.cluster_name, target.commit, why)
-        return await _reported(gh, full_name, report, pull)
+        return await _reported(context, gh, full_name, report, pull)
 
     # 3.-6.
+    merged_at = await _first_deploy_after_merge(gh, full_name, target.commit, pull)
     await gh.ensure_check_run(
         full_name, head_sha=target.commit, name=DEPLOY_CHECK, status="in_progress"
     )
@@ -169,13 +171,35 @@ async def deploy_landscape(
         report.conclusion,
     )
 
+    if merged_at is not None and report.conclusion == "success":
+        latency = context.deploy_metrics.merge_to_ready.labels(target.cluster_name)
+        latency.observe(max(0.0, time.time() - merged_at))
+
     # 7. told
-    return await _reported(gh, full_name, report, pull)
+    return await _reported(context, gh, full_name, report, pull)
+
+
+async def _first_deploy_after_merge(
+    gh: InstallationClient, full_name: str, commit: str, pull: PullRequest | None
+) -> float | None:
+    """When `pull` was merged (epoch seconds), unless its commit reached Ready before: a
+    redelivery, another replica or `/bootstrap apply` is no new merge to measure."""
+    if pull is None or not pull.merged_at:
+        return None
+    earlier = await gh.latest_check_run(full_name, commit, DEPLOY_CHECK)
+    if earlier is not None and earlier.conclusion == "success":
+        return None
+    return datetime.fromisoformat(pull.merged_at).timestamp()
 
 
 async def _reported(
-    gh: InstallationClient, full_name: str, report: DeployReport, pull: PullRequest | None
+    context: BotContext,
+    gh: InstallationClient,
+    full_name: str,
+    report: DeployReport,
+    pull: PullRequest | None,
 ) -> DeployReport:
+    context.deploy_metrics.applies.labels(report.cluster, report.conclusion).inc()
     await finish_check(gh, full_name, DEPLOY_CHECK, report)
     if pull is not None:
         marker = f"deploy-{report.commit}"

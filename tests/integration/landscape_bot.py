@@ -18,6 +18,7 @@ import httpx
 import pygit2
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from prometheus_client import CollectorRegistry
 
 from bot.app import QUEUE, create_app
 from bot.context import BotContext, open_landscape_reader
@@ -85,7 +86,8 @@ class LandscapeBot:
         shown = self.fake.pull_request_json(pull)
         pr = payload["pull_request"]
         pr.update(number=pull.number, title=pull.title, body=pull.body, state=pull.state)
-        pr.update(merged=pull.merged, merge_commit_sha=pull.merge_commit)
+        pr.update(merged=pull.merged, merged_at=shown["merged_at"])
+        pr.update(merge_commit_sha=pull.merge_commit)
         pr["user"]["login"] = pull.user
         for side in ("head", "base"):
             pr[side].update({k: shown[side][k] for k in ("ref", "sha", "label")})
@@ -186,8 +188,15 @@ async def serve_landscape(
     )
     assert rendered.committed
     async with httpx.AsyncClient() as http:
-        github = fake_github.app_client(app_key.private_pem, http)
-        context = BotContext(bot_settings(tmp_path / "cache", clusters), github)
-        app = create_app(webhook_secret=SECRET, router=router, context=context, queue=context.jobs)
+        registry = CollectorRegistry()  # one for the App and the server, as `serve` has
+        github = fake_github.app_client(app_key.private_pem, http, registry=registry)
+        context = BotContext(bot_settings(tmp_path / "cache", clusters), github, metrics=registry)
+        app = create_app(
+            webhook_secret=SECRET,
+            router=router,
+            context=context,
+            queue=context.jobs,
+            registry=registry,
+        )
         client = await aiohttp_client(app)
         yield LandscapeBot(fake_github, installation, repository, config, context, app, client)

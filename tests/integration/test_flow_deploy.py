@@ -64,6 +64,12 @@ async def test_a_merged_change_is_applied_and_reported_once_flux_is_ready(
     assert base64.b64decode(secret["data"]["username"]).decode() == "flux"
     (comment,) = [c for c in bot.bot_comments(pull.number) if title in c.body]
     assert "Kustomization default/bootstrap: Ready at main@sha1:" in comment.body
+    # /metrics counts the outcome and the time from the merge to Ready.
+    metrics = await (await bot.client.get("/metrics")).text()
+    assert 'bootstrap_bot_applies_total{cluster="dev",conclusion="success"} 1.0' in metrics
+    assert 'bootstrap_bot_merge_to_ready_seconds_count{cluster="dev"} 1.0' in metrics
+    completed = 'bootstrap_bot_check_runs_completed_total{check="bootstrap-bot/deploy",'
+    assert completed + 'conclusion="success"} 1.0' in metrics
 
     # Applied again (a redelivery, or /bootstrap apply): nothing changes in the cluster.
     versions = {key: obj["metadata"]["resourceVersion"] for key, obj in objects.items()}
@@ -73,6 +79,10 @@ async def test_a_merged_change_is_applied_and_reported_once_flux_is_ready(
     assert {key: obj["metadata"]["resourceVersion"] for key, obj in objects.items()} == versions
     assert len(kube.store.writes) == writes
     assert "42 unchanged" in deploy_run(bot, merge).fields["output"]["summary"]
+    metrics = await (await bot.client.get("/metrics")).text()
+    assert 'bootstrap_bot_applies_total{cluster="dev",conclusion="success"} 2.0' in metrics
+    # the same merge reaching Ready again is no new sample
+    assert 'bootstrap_bot_merge_to_ready_seconds_count{cluster="dev"} 1.0' in metrics
     assert len([c for c in bot.bot_comments(pull.number) if "dev is at" in c.body]) == 1
 
     # /bootstrap status shows what the cluster runs.

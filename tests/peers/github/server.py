@@ -23,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -266,6 +267,7 @@ class FakeGitHub:
             [base.id, head.id],
         )
         pull.state, pull.merged, pull.merge_commit = "closed", True, str(merged)
+        pull.merged_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return str(merged)
 
     def pull_request_json(self, pull: PullRequest) -> dict[str, Any]:
@@ -601,7 +603,7 @@ class FakeGitHub:
         )
         if "merged" in example:
             example["merged"] = pull.merged
-        example["merged_at"] = MERGED_AT if pull.merged else None
+        example["merged_at"] = (pull.merged_at or MERGED_AT) if pull.merged else None
         example["merge_commit_sha"] = pull.merge_commit
         example["user"] = _user(pull.user, pull.user_type)
         for side, branch in (("head", pull.head), ("base", pull.base)):

@@ -91,6 +91,7 @@ class PullRequest:
     state: str = "open"
     merged: bool = False
     merge_commit: str | None = None
+    merged_at: str | None = None
     fork: str | None = None  # the head repository, when it is not this one
 
     @property
