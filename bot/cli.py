@@ -61,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
+    health = commands.add_parser(
+        "healthcheck",
+        help="exit 0 when the local server answers /healthz (a container's health check)",
+        description=(
+            "Ask the server this process's settings describe (BOOTSTRAP_BOT_LISTEN) for "
+            "/healthz; exit 0 when it answers 200, else 1."
+        ),
+    )
+    health.add_argument("--url", help="ask this URL instead")
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    health.set_defaults(handler=_healthcheck)
+
     manifest = commands.add_parser(
         "app-manifest",
         help="print the GitHub App manifest for GitHub's manifest registration flow",
@@ -96,6 +108,32 @@ def _app_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.name:
         manifest["name"] = args.name
     out.write(json.dumps(manifest, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _healthcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import urllib.error
+    import urllib.request
+
+    from bot.settings import SettingsError, load_settings
+
+    url = args.url
+    if url is None:
+        try:
+            host, _, port = load_settings().listen.rpartition(":")
+        except SettingsError as exc:
+            err.write(f"{exc}\n")
+            return EXIT_REFUSED
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "[::]") else host
+        url = f"http://{host}:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:
+            status = response.status
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        err.write(f"bootstrap-bot healthcheck: {url}: {reason}\n")
+        return EXIT_REFUSED
+    out.write(f"{url}: {status}\n")
     return EXIT_OK
 
 

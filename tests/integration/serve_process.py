@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +53,15 @@ def serve_environment(
 
 
 @contextmanager
-def serve(env: dict[str, str], log: Path) -> Iterator[ServeProcess]:
-    """Start `bootstrap-bot serve` on a free 127.0.0.1 port; killed at the end if still alive."""
+def serve(
+    env: dict[str, str], log: Path, command: Sequence[str] = (sys.executable, "-m", "bot")
+) -> Iterator[ServeProcess]:
+    """Start `bootstrap-bot serve` (`command` is the `bootstrap-bot` to run) on a free 127.0.0.1
+    port; killed at the end if still alive."""
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
+            [*command, "serve"],
             env={**env, "BOOTSTRAP_BOT_LISTEN": f"127.0.0.1:{port}"},
             stdout=output,
             stderr=output,
