@@ -76,7 +76,19 @@ class _Callbacks(pygit2.RemoteCallbacks):
 
     def push_update_reference(self, refname: str, message: str | None) -> None:
         if message:
-            stale = ("stale info", "fetch first", "non-fast-forward", "failed to lock")
+            # A branch that moved after the remote advertised it (another replica pushed the
+            # same branch at the same moment) fails in the remote's ref transaction: git says
+            # "failed to update ref" or "cannot lock ref", GitHub "incorrect old value". The
+            # next attempt fetches afresh and finds out; a lasting failure still ends as one.
+            stale = (
+                "stale info",
+                "fetch first",
+                "non-fast-forward",
+                "failed to lock",
+                "cannot lock ref",
+                "failed to update ref",
+                "incorrect old value",
+            )
             kind = StaleBranch if any(s in message for s in stale) else GitFailure
             raise kind(f"the remote refused to update {refname}: {message}")
 

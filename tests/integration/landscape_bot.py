@@ -187,10 +187,36 @@ async def serve_landscape(
         may_commit=True,
     )
     assert rendered.committed
+    landscape = Served(fake_github, installation, repository, config)
+    async with replica(landscape, app_key, aiohttp_client, tmp_path / "cache", clusters) as bot:
+        yield bot
+
+
+@dataclass(frozen=True)
+class Served:
+    """The landscape repository the bot serves, whichever replica."""
+
+    fake: FakeGitHub
+    installation: Installation
+    repository: Repository
+    config: str
+
+
+@asynccontextmanager
+async def replica(
+    landscape: Served | LandscapeBot,
+    app_key: AppKey,
+    aiohttp_client: Any,
+    cache_dir: Path,
+    clusters: dict[str, ClusterSettings] | None = None,
+) -> AsyncIterator[LandscapeBot]:
+    """One bot process serving the landscape: its own webhook server, cache and metrics, as
+    each replica of a Deployment has."""
+    fake = landscape.fake
     async with httpx.AsyncClient() as http:
         registry = CollectorRegistry()  # one for the App and the server, as `serve` has
-        github = fake_github.app_client(app_key.private_pem, http, registry=registry)
-        context = BotContext(bot_settings(tmp_path / "cache", clusters), github, metrics=registry)
+        github = fake.app_client(app_key.private_pem, http, registry=registry)
+        context = BotContext(bot_settings(cache_dir, clusters), github, metrics=registry)
         app = create_app(
             webhook_secret=SECRET,
             router=router,
@@ -199,4 +225,12 @@ async def serve_landscape(
             registry=registry,
         )
         client = await aiohttp_client(app)
-        yield LandscapeBot(fake_github, installation, repository, config, context, app, client)
+        yield LandscapeBot(
+            fake,
+            landscape.installation,
+            landscape.repository,
+            landscape.config,
+            context,
+            app,
+            client,
+        )

@@ -3,13 +3,17 @@ the real webhook server."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pygit2
 import pytest
 
+from bot.app import QUEUE
 from bot.core.discovery import DISCOVERY_PATH
 from bot.core.reports import DISCOVERY_CHECK, RENDER_CHECK
-from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
-from tests.peers.github.payloads import example
+from tests.conftest import AppKey
+from tests.integration.landscape_bot import REPO, SECRET, LandscapeBot, head_of, replica
+from tests.peers.github.payloads import example, signed
 from tests.peers.github.state import CheckRun
 from tests.peers.gitserver import commit_directly
 
@@ -119,3 +123,43 @@ async def test_a_proposal_someone_pushed_to_is_left_alone(landscape_bot: Landsca
     (comment,) = bot.bot_comments(pull.number)
     assert f"Someone else pushed to `{PROPOSAL}` ({theirs[:12]})" in comment.body
     assert run_on(bot, after).fields["conclusion"] == "neutral"
+
+
+async def test_two_replicas_given_the_same_delivery_open_one_pull_request(
+    landscape_bot: LandscapeBot, app_key: AppKey, aiohttp_client, tmp_path
+):
+    """A Deployment's replicas share no state but GitHub: the same push delivered to both
+    (GitHub redelivering to another pod, say) still gives one proposal with one commit."""
+    bot = landscape_bot
+    async with replica(bot, app_key, aiohttp_client, tmp_path / "second") as second:
+        before, after = push(bot, {".bootstrap/config.yaml": bot.config.encode()})
+        body, headers = signed("push", bot.push_event("main", before, after), SECRET)
+        # Whichever replica opens the pull request first is held there until the other has
+        # opened it too: both looked and found none, the race several replicas run into.
+        held = bot.fake.hold_next("POST", r"^/repos/[^/]+/[^/]+/pulls$")
+        answers = await asyncio.gather(
+            *(r.client.post("/webhook", data=body, headers=headers) for r in (bot, second))
+        )
+        assert [a.status for a in answers] == [202, 202]
+        await asyncio.wait_for(held.reached.wait(), 120)
+
+        async def opened() -> None:
+            while not bot.fake.pull_requests(REPO):
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(opened(), 120)
+        held.release.set()
+        await asyncio.wait_for(
+            asyncio.gather(bot.app[QUEUE].settle(), second.app[QUEUE].settle()), 120
+        )
+
+        (pull,) = bot.fake.pull_requests(REPO)
+        assert (pull.head, pull.state) == (PROPOSAL, "open")
+        assert len(bot.fake.calls("pulls/create")) == 2  # one of them refused as a duplicate
+        proposed = head_of(bot.repository.bare, PROPOSAL)
+        assert [str(p) for p in proposed.parent_ids] == [after]
+        assert proposed.message == "Re-render manifests"
+        assert run_on(bot, after).fields["conclusion"] == "neutral"
+        for one in (bot, second):
+            metrics = await (await one.client.get("/metrics")).text()
+            assert 'outcome="ok"' in metrics and 'outcome="error"' not in metrics
