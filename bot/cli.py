@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook-url", required=True, help="where GitHub delivers webhooks: https://HOST/webhook"
     )
     manifest.add_argument("--name", help="the App's name (unique on GitHub)")
+    manifest.add_argument(
+        "--redirect-url",
+        help="where GitHub sends the browser after registration, with the code that fetches "
+        "the App's id, key and webhook secret",
+    )
     manifest.set_defaults(handler=_app_manifest)
     return parser
 
@@ -107,6 +112,8 @@ def _app_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     manifest["hook_attributes"]["url"] = args.webhook_url
     if args.name:
         manifest["name"] = args.name
+    if args.redirect_url:
+        manifest["redirect_url"] = args.redirect_url
     out.write(json.dumps(manifest, indent=2) + "\n")
     return EXIT_OK
 

@@ -269,6 +269,15 @@ class Settings(BaseSettings):
         _fingerprint(pem)
         return SecretStr(pem)
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_without_newline(cls, value: SecretStr | None) -> SecretStr | None:
+        # A Secret made from a file written with `echo` or `jq -r` ends in a newline that
+        # GitHub never signs with; every delivery would then be refused.
+        if value is None:
+            return None
+        return SecretStr(value.get_secret_value().rstrip("\r\n"))
+
     @field_validator("private_key_file")
     @classmethod
     def _usable_key_file(cls, value: Path | None) -> Path | None:

@@ -233,3 +233,10 @@ def test_leader_election_settings(monkeypatch):
     monkeypatch.setenv("BOOTSTRAP_BOT_LEADER_ELECTION__DURATION", "PT1S")
     with pytest.raises(SettingsError, match=r"LEADER_ELECTION__DURATION: .* 3 seconds"):
         load_settings()
+
+
+def test_a_webhook_secret_loses_the_newline_a_secret_file_ends_in(monkeypatch):
+    # kubectl create secret --from-file of a file written by `jq -r` or `echo`
+    monkeypatch.setenv("BOOTSTRAP_BOT_WEBHOOK_SECRET", WEBHOOK_SECRET + "\n")
+    s = load_settings()
+    assert s.webhook_secret is not None and s.webhook_secret.get_secret_value() == WEBHOOK_SECRET

@@ -67,6 +67,7 @@ BUILTINS = (
     _builtin("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     _builtin("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short=("netpol",)),
+    _builtin("networking.k8s.io", "v1", "ingresses", "Ingress", status=True, short=("ing",)),
     _builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, True, ("pdb",)),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
     CRD,

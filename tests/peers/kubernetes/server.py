@@ -203,10 +203,50 @@ class FakeKubernetes:
             raise ApiError(405, "MethodNotAllowed", f"{request.method} is not supported here")
         return (201 if write.created else 200), _as(write.obj, rtype, version), write.warnings
 
+    def _openapi_v3(self, parts: list[str]) -> Any:
+        """Only what kubectl reads to decide whether the server validates fields itself
+        (`fieldValidation` on each kind's PATCH), as kube-apiserver publishes it. This fake
+        checks custom resources against their schema; built-in kinds it takes as they come
+        (the tests check those against kubernetes_asyncio's models)."""
+        by_path: dict[str, list[tuple[ResourceType, str]]] = {}
+        for rtype in self.store.served():
+            for version in rtype.versions:
+                root = f"apis/{rtype.group}/{version}" if rtype.group else f"api/{version}"
+                by_path.setdefault(root, []).append((rtype, version))
+        if len(parts) == 2:
+            return {
+                "paths": {
+                    root: {"serverRelativeURL": f"/openapi/v3/{root}?hash=fake"}
+                    for root in sorted(by_path)
+                }
+            }
+        root = "/".join(parts[2:])
+        if root not in by_path:
+            return None
+        paths = {}
+        for rtype, version in by_path[root]:
+            scope = "/namespaces/{namespace}" if rtype.namespaced else ""
+            gvk = {"group": rtype.group, "version": version, "kind": rtype.kind}
+            parameter = {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
+            paths[f"/{root}{scope}/{rtype.plural}/{{name}}"] = {
+                "patch": {
+                    "x-kubernetes-group-version-kind": gvk,
+                    "parameters": [parameter],
+                    "responses": {"200": {"description": "OK"}},
+                }
+            }
+        return {
+            "openapi": "3.0.0",
+            "info": {"title": "Kubernetes", "version": "fake"},
+            "paths": paths,
+        }
+
     def _discovery(self, parts: list[str]) -> Any:
         served = self.store.served()
         if parts == ["version"]:
             return VERSION
+        if parts[:2] == ["openapi", "v3"]:
+            return self._openapi_v3(parts)
         if parts == ["api"]:
             return {
                 "kind": "APIVersions",
