@@ -13,7 +13,7 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from gidgethub.routing import Router
@@ -37,6 +37,9 @@ from bot.webhook import (
     serialisation_key,
 )
 from bot.worker import Draining, JobQueue, QueueFull
+
+if TYPE_CHECKING:
+    from bot.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +189,20 @@ async def run_server(app: web.Application, host: str, port: int) -> None:
         await runner.cleanup()
 
 
+def bot_application(context: BotContext, webhook_secret: str) -> web.Application:
+    """The bot's server: every handler, its context's queue, and `/metrics` showing the
+    context's registry (where the GitHub App's metrics are too)."""
+    from handlers import router
+
+    return create_app(
+        webhook_secret=webhook_secret,
+        router=router,
+        context=context,
+        queue=context.jobs,
+        registry=context.metrics,
+    )
+
+
 async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
     """The App as `bootstrap-bot serve` runs it: one shared HTTP client for GitHub, the
     handlers of `handlers/`, until SIGTERM."""
@@ -195,7 +212,6 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
     from bot.github import GitHubApp
     from bot.leader import leadership
     from bot.poller import Resync
-    from handlers import router
 
     assert settings.webhook_secret is not None
     registry = CollectorRegistry()
@@ -208,13 +224,7 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
             registry=registry,
         )
         context = BotContext(settings, github, metrics=registry)
-        app = create_app(
-            webhook_secret=settings.webhook_secret.get_secret_value(),
-            router=router,
-            context=context,
-            queue=context.jobs,
-            registry=registry,
-        )
+        app = bot_application(context, settings.webhook_secret.get_secret_value())
         async with leadership(settings.leader_election) as leader:
             background = []
             if settings.resync:

@@ -20,12 +20,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 
-from bot.app import QUEUE, create_app
+from bot.app import QUEUE, bot_application
 from bot.context import BotContext, open_landscape_reader
 from bot.gitrepo import GitRepository
 from bot.rerender import rerender_branch
 from bot.settings import ClusterSettings, RegistrySettings, Settings
-from handlers import router
 from tests.conftest import AppKey
 from tests.peers.github import FakeGitHub
 from tests.peers.github.payloads import example, examples, signed
@@ -217,13 +216,7 @@ async def replica(
         registry = CollectorRegistry()  # one for the App and the server, as `serve` has
         github = fake.app_client(app_key.private_pem, http, registry=registry)
         context = BotContext(bot_settings(cache_dir, clusters), github, metrics=registry)
-        app = create_app(
-            webhook_secret=SECRET,
-            router=router,
-            context=context,
-            queue=context.jobs,
-            registry=registry,
-        )
+        app = bot_application(context, SECRET)
         client = await aiohttp_client(app)
         yield LandscapeBot(
             fake,
