@@ -1,12 +1,20 @@
-"""Kubernetes objects checked against the schema kubernetes_asyncio's models carry: every field
-known and of its type, every required field present (the models' own validation)."""
+"""The bot's own Kubernetes manifests (`deploy/`) as kustomize builds them, and objects checked
+against the schema kubernetes_asyncio's models carry: every field known and of its type, every
+required field present (the models' own validation)."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes_asyncio.client import models
+
+from bot.kustomize import kubectl
+
+ROOT = Path(__file__).parents[2]
 
 _PRIMITIVES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -16,6 +24,20 @@ _PRIMITIVES: dict[str, tuple[type, ...]] = {
     "datetime": (str,),
     "date": (str,),
 }
+
+
+def built(directory: str) -> list[dict[str, Any]]:
+    """`kubectl kustomize` of a directory of the project (such as `deploy/base`)."""
+    out = subprocess.run(
+        [kubectl(), "kustomize", directory], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return [o for o in yaml.safe_load_all(out) if o]
+
+
+def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    (found,) = [o for o in objects if o["kind"] == kind]
+    assert isinstance(found, dict)
+    return found
 
 
 def model_name(api_version: str, kind: str) -> str:

@@ -4,31 +4,17 @@ object validates against the Kubernetes schema, and the pieces fit together and 
 from __future__ import annotations
 
 import fnmatch
-import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 import yaml
 
-from bot.kustomize import kubectl
 from bot.settings import ENV_PREFIX, LeaderElection, Settings, load_settings
-from tests.integration.kube_models import object_problems
+from tests.integration.kube_models import built, object_problems, one
 
 ROOT = Path(__file__).parents[2]
 BASE, EXAMPLE = "deploy/base", "deploy/overlays/example"
-
-
-def built(directory: str) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [kubectl(), "kustomize", directory], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    return [o for o in yaml.safe_load_all(out) if o]
-
-
-def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    (found,) = [o for o in objects if o["kind"] == kind]
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot import __version__
-from bot.kustomize import kubectl
 from bot.settings import Settings
 from tests.conftest import AppKey
+from tests.integration.kube_models import built, one
 from tests.integration.serve_process import serve, serve_environment
 
 ROOT = Path(__file__).parents[2]
@@ -104,12 +103,7 @@ def environment(stage: list[Instruction]) -> dict[str, str]:
 
 
 def deployment() -> dict[str, Any]:
-    out = subprocess.run(
-        [kubectl(), "kustomize", "deploy/base"], cwd=ROOT, capture_output=True, text=True
-    ).stdout
-    (found,) = [o for o in yaml.safe_load_all(out) if o["kind"] == "Deployment"]
-    assert isinstance(found, dict)
-    return found
+    return one(built("deploy/base"), "Deployment")
 
 
 def test_a_multi_stage_build_on_a_pinned_slim_python(dockerfile):
