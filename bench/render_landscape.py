@@ -17,14 +17,14 @@ from typing import Any
 import yaml
 
 from bench.measure import best_time, report
+from bot.adapters.kustomize import build, build_files
 from bot.core.config import load_bootstrap_config
 from bot.core.fileset import FileSet
 from bot.core.render import landscape_sources, render_landscape
-from bot.kustomize import build, build_files
-from bot.landscape import fetch_graph, kustomize_directories
 from bot.ocm import open_reader, open_store
 from bot.ocm.builder import build as build_components
 from bot.ocm.location import parse_location, parse_repository
+from bot.services.pipeline import fetch_graph, kustomize_directories
 from tests.peers.registry import run_registry
 from tests.reference_case import CASE, ROOT_COMPONENT, config_text, landscape_tree
 

@@ -27,12 +27,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.measure import best_time, report
-from bot.cli import main as cli
-from bot.context import BotContext, open_landscape_reader
-from bot.gitrepo import GitRepository
-from bot.landscape import render_tree
-from bot.poller import Resync
-from bot.rerender import rerender_branch
+from bot.adapters.gitrepo import GitRepository
+from bot.cli.main import main as cli
+from bot.server.resync import Resync
+from bot.services.context import BotContext, open_landscape_reader
+from bot.services.pipeline import render_tree
+from bot.services.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from tests.peers.github import FakeGitHub, run_fake_github
 from tests.peers.gitserver import commit_directly, run_git_server

@@ -21,8 +21,8 @@ from aiohttp import web
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.app import QUEUE, create_app
-from bot.webhook import signature
+from bot.server.http import QUEUE, create_app
+from bot.server.webhook import signature
 from tests.peers.net import LOOPBACK, free_port
 
 DELIVERIES = 3000

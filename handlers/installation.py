@@ -12,8 +12,8 @@ from typing import Any
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.context import BotContext
 from bot.flows.repository import refresh_repository
+from bot.services.context import BotContext
 
 router = routing.Router()
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.context import BotContext
 from bot.flows.commands import run_comment_commands
+from bot.services.context import BotContext
 
 router = routing.Router()
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.context import BotContext
+from bot.adapters.github.client import InstallationClient, PullRequest, Repository
 from bot.core.discovery import Landscape
 from bot.core.upgrade_pr import BRANCH_PREFIX
 from bot.flows.deploy import deploy_landscape
 from bot.flows.pull_request import render_pull_request
 from bot.flows.upgrade import upgrade_closed
-from bot.github import InstallationClient, PullRequest, Repository
-from bot.landscapes import discover_landscapes
+from bot.services.context import BotContext
+from bot.services.landscapes import discover_landscapes
 
 router = routing.Router()
 

@@ -18,14 +18,14 @@ from typing import Any
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.context import BotContext
 from bot.core.config import CONFIG_PATH
 from bot.core.discovery import DISCOVERY_PATH
 from bot.flows.deploy import changes_rendered_files, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.repository import refresh_repository
 from bot.flows.upgrade import check_upgrade
-from bot.landscapes import discover_landscapes
+from bot.services.context import BotContext
+from bot.services.landscapes import discover_landscapes
 
 router = routing.Router()
 #: GitHub lists at most this many commits in a push payload; a longer push may hide a change

@@ -51,7 +51,7 @@ def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
 def reference_release(oci_registry: Registry) -> str:
     """The reference openMCP release (the Go tool's test graph), built into the real registry
     with `bootstrap-bot ocm build`; the repository a config names it by."""
-    from bot.cli import main
+    from bot.cli.main import main
     from tests.reference_case import CASE
 
     repository = f"{oci_registry.host}/reference-{secrets.token_hex(4)}"

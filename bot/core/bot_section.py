@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import gostrconv
 from bot.core.problems import did_you_mean
-from bot.core.semver import Constraint, InvalidConstraint, InvalidVersion, Version
-from bot.core.yamlv2 import Mark, YamlList, YamlMap
+from bot.golang import strconv
+from bot.golang.semver import Constraint, InvalidConstraint, InvalidVersion, Version
+from bot.golang.yamlv2 import Mark, YamlList, YamlMap
 
 Report = Callable[[str, Mark], None]
 
@@ -164,5 +164,5 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int | float):
-        return f"the number {gostrconv.format_float(float(value))}"
-    return f"the string {gostrconv.quote(value)}"
+        return f"the number {strconv.format_float(float(value))}"
+    return f"the string {strconv.quote(value)}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from bot.core.problems import did_you_mean
-from bot.core.semver import InvalidVersion, Version
+from bot.golang.semver import InvalidVersion, Version
 
 PREFIX = "/bootstrap"
 Name = Literal["help", "render", "plan", "upgrade", "ignore", "apply", "status"]

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.core import gostrconv
 from bot.core.bot_section import BotSection, read_bot_section
 from bot.core.config_decode import ABSENT, BOOTSTRAPPER_CONFIG, GoDecoder, json_numbers
 from bot.core.problems import Problem, by_position
-from bot.core.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
+from bot.golang import strconv
+from bot.golang.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
 
 CONFIG_PATH = ".bootstrap/config.yaml"
 DEFAULT_FLUXCD_TEMPLATE_PATH = "gitops-templates/fluxcd"
@@ -147,7 +147,7 @@ def _required(path: str, detail: str) -> str:
 
 
 def _invalid(path: str, raw: str, detail: str) -> str:
-    return f"{path}: Invalid value: {gostrconv.quote(raw)}: {detail}"
+    return f"{path}: Invalid value: {strconv.quote(raw)}: {detail}"
 
 
 @dataclass
@@ -175,8 +175,8 @@ class _Validator:
             parsed: Mapping[str, Any] = json_numbers(raw)
             return parsed
         try:
-            text = gostrconv.json_marshal(raw)
-        except gostrconv.UnsupportedJSONValue:
+            text = strconv.json_marshal(raw)
+        except strconv.UnsupportedJSONValue:
             return None  # already reported while converting the file
         self.decoder.error(_invalid(path, text, detail), self.where(path))
         return None

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import gostrconv
 from bot.core.problems import Problem, did_you_mean
-from bot.core.yamlv2 import Mark, YamlList, YamlMap
+from bot.golang import strconv
+from bot.golang.yamlv2 import Mark, YamlList, YamlMap
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class GoDecoder:
             # json.Marshal refuses these, so the Go tool cannot read the file at all.
             self.error(
                 "error converting YAML to JSON: json: unsupported value: "
-                + gostrconv.format_float(value),
+                + strconv.format_float(value),
                 mark,
             )
         return value
@@ -146,7 +146,7 @@ class GoDecoder:
         if isinstance(key, int):
             return str(key)
         if isinstance(key, float):
-            text = gostrconv.format_float(key, "g", 32)
+            text = strconv.format_float(key, "g", 32)
             return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
         if key is None:
             self.error("error converting YAML to JSON: unsupported map key of type: <nil>", mark)
@@ -281,13 +281,13 @@ class GoDecoder:
         elif isinstance(value, int):
             result = str(value)
         else:
-            result = gostrconv.format_float(value, "g", 32)
+            result = strconv.format_float(value, "g", 32)
         if text != result:
             written = text if text is not None else result
             self.warn(
-                f"{path}: {written} is read as the string {gostrconv.quote(result)} "
+                f"{path}: {written} is read as the string {strconv.quote(result)} "
                 "(YAML 1.1, as openmcp-bootstrapper reads it); quote the value if you meant "
-                f"{gostrconv.quote(written)}",
+                f"{strconv.quote(written)}",
                 mark,
             )
         return result

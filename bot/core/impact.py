@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.semver import InvalidVersion, Version
+from bot.golang.semver import InvalidVersion, Version
 from bot.ocm.graph import ComponentGraph
 
 IMAGE_TYPES = ("ociImage",)

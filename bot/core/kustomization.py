@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.core import sigsyaml
 from bot.core.config_decode import GoDecoder, ListSchema, StructSchema
 from bot.core.problems import Problem
-from bot.core.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
+from bot.golang import sigsyaml
+from bot.golang.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
 
 _GVK = {"group": "string", "version": "string", "kind": "string"}
 _SELECTOR = StructSchema(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.core.yamlv2 import Mark
+from bot.golang.yamlv2 import Mark
 
 Severity = Literal["error", "warning"]
 

@@ -25,13 +25,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import sigsyaml
 from bot.core.config import CONFIG_PATH, BootstrapConfig
 from bot.core.fileset import FileSet, PathError, normalize
 from bot.core.kustomization import KustomizationError, rewrite_resources
 from bot.core.ocm_functions import OcmFunctions
 from bot.core.provider_templates import PROVIDER_KINDS, provider_template
-from bot.core.yamlv2 import YamlError, decode_first_document, to_plain
+from bot.golang import sigsyaml
+from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
 from bot.gotemplate import TemplateError, render, render_bootstrapper_file
 from bot.gotemplate.bootstrapper import from_yaml, parse_image
 from bot.gotemplate.functions import FuncError

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.core.bot_section import UpgradePolicy
-from bot.core.semver import InvalidVersion, Version
+from bot.golang.semver import InvalidVersion, Version
 
 
 def parse_versions(texts: Iterable[str]) -> list[Version]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.github import InstallationClient, PullRequest
-from bot.gitrepo import BOT_IDENTITY, GitRepository, StaleBranch, delete_branch
-from bot.rerender import Token
+from bot.adapters.github.client import InstallationClient, PullRequest
+from bot.adapters.gitrepo import BOT_IDENTITY, GitRepository, StaleBranch, delete_branch
+from bot.services.rerender import Token
 
 log = logging.getLogger(__name__)
 

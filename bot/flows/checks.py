@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
+from bot.adapters.github.client import Annotation, CheckRunOutput, InstallationClient
 from bot.core.reports import RENDER_CHECK, RenderReport
-from bot.github import Annotation, CheckRunOutput, InstallationClient
 
 
 async def start_render_check(gh: InstallationClient, full_name: str, sha: str) -> None:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from bot.context import BotContext
+from bot.adapters.github.client import InstallationClient, PullRequest, Repository
 from bot.core.bot_section import role_allows
 from bot.core.commands import Command, Reply, parse_comment
 from bot.core.config import ConfigError, load_bootstrap_config, read_bot_settings
@@ -41,12 +41,12 @@ from bot.flows.dry_run import dry_run_landscape
 from bot.flows.landscape_branch import proposal_branch, sync_landscape_branch
 from bot.flows.pull_request import pull_head_ref, render_pull_request
 from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history, upgrade_pulls
-from bot.github import InstallationClient, PullRequest, Repository
-from bot.landscape import change_summary
-from bot.landscapes import discover_landscapes
-from bot.logs import bind
+from bot.kit.logs import bind
 from bot.ocm.location import LocationError, parse_location
-from bot.rerender import MissingRef, render_commit
+from bot.services.context import BotContext
+from bot.services.landscapes import discover_landscapes
+from bot.services.pipeline import change_summary
+from bot.services.rerender import MissingRef, render_commit
 
 log = logging.getLogger(__name__)
 #: fail closed: when the `bot:` section cannot be read, only admins may act

@@ -21,8 +21,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
-from bot.cluster import Cluster, ClusterError, ObjectRef, wait_for
-from bot.context import BotContext
+from bot.adapters.cluster import Cluster, ClusterError, ObjectRef, wait_for
+from bot.adapters.github.client import InstallationClient, PullRequest, Repository
+from bot.adapters.kustomize import KustomizeError, build_files
 from bot.core import deploy
 from bot.core.config import BootstrapConfig, read_bot_settings
 from bot.core.deploy import DEPLOY_CHECK, DeployReport, Readiness
@@ -35,11 +36,10 @@ from bot.flows.deploy_key import (
     deploy_key_secret,
     require_ssh_url,
 )
-from bot.github import InstallationClient, PullRequest, Repository
-from bot.kustomize import KustomizeError, build_files
-from bot.landscape import LandscapeError, read_config
-from bot.logs import bind
+from bot.kit.logs import bind
 from bot.ocm.location import LocationError, parse_location
+from bot.services.context import BotContext
+from bot.services.pipeline import LandscapeError, read_config
 from bot.settings import ClusterSettings, GitCredentials
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.github import InstallationClient
+from bot.adapters.github.client import InstallationClient
 from bot.settings import GitCredentials
 
 if TYPE_CHECKING:

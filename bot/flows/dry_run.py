@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import logging
 
-from bot.cluster import Cluster, ClusterError, ObjectRef
-from bot.context import BotContext
+from bot.adapters.cluster import Cluster, ClusterError, ObjectRef
+from bot.adapters.github.client import InstallationClient, Repository
 from bot.core import deploy
 from bot.core.discovery import Landscape
 from bot.core.dry_run import DRY_RUN_CHECK, Checked, DryRunReport
 from bot.flows.checks import finish_check
 from bot.flows.deploy import bound_cluster, checked_credentials, not_bound, required_source
 from bot.flows.deploy_key import DeployKeyError
-from bot.github import InstallationClient, Repository
-from bot.landscape import LandscapeRender
+from bot.services.context import BotContext
+from bot.services.pipeline import LandscapeRender
 from bot.settings import ClusterSettings
 
 log = logging.getLogger(__name__)

@@ -17,15 +17,15 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.context import BotContext
+from bot.adapters.github.client import InstallationClient, PullRequest, Repository
+from bot.adapters.gitrepo import ForeignCommits
 from bot.core.discovery import Landscape
 from bot.core.reports import RenderReport, render_proposal, render_succeeded
 from bot.flows.bot_branch import taken_over, withdraw_proposal
 from bot.flows.checks import finish_render_check
-from bot.github import InstallationClient, PullRequest, Repository
-from bot.gitrepo import ForeignCommits
-from bot.landscape import LandscapeError
-from bot.rerender import MissingRef, commit_rerender, render_commit
+from bot.services.context import BotContext
+from bot.services.pipeline import LandscapeError
+from bot.services.rerender import MissingRef, commit_rerender, render_commit
 
 log = logging.getLogger(__name__)
 TAKEN_OVER_MARKER = "render-branch-taken-over"

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.context import BotContext
+from bot.adapters.github.client import InstallationClient, PullRequest, Repository
+from bot.adapters.gitrepo import GitRepository
 from bot.core.discovery import Landscape
 from bot.core.reports import render_comment
 from bot.flows.checks import finish_render_check, start_render_check
 from bot.flows.dry_run import dry_run_landscape
-from bot.github import InstallationClient, PullRequest, Repository
-from bot.gitrepo import GitRepository
-from bot.logs import bind
-from bot.rerender import Rerender, Token, rerender_branch
+from bot.kit.logs import bind
+from bot.services.context import BotContext
+from bot.services.rerender import Rerender, Token, rerender_branch
 
 SUMMARY_MARKER = "render-summary"
 #: the branches the bot proposes from

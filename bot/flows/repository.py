@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import logging
 
-from bot.context import BotContext
+from bot.adapters.github.client import InstallationClient
 from bot.core.reports import DISCOVERY_CHECK, discovery_report
 from bot.flows.checks import finish_render_check, rendered_already
 from bot.flows.deploy import awaits_deploy, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.pull_request import render_pull_request
 from bot.flows.upgrade import check_upgrade
-from bot.github import InstallationClient
-from bot.landscapes import discover_landscapes
-from bot.logs import bind
+from bot.kit.logs import bind
+from bot.services.context import BotContext
+from bot.services.landscapes import discover_landscapes
 
 log = logging.getLogger(__name__)
 

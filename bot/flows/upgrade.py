@@ -26,12 +26,12 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal
 
-from bot.context import BotContext
+from bot.adapters.github.client import InstallationClient, PullRequest, Repository
+from bot.adapters.gitrepo import ForeignCommits, update_branch
 from bot.core.config_edit import ConfigEditError, set_component_version
 from bot.core.discovery import Landscape
 from bot.core.fileset import FileSet
 from bot.core.impact import upgrade_impact
-from bot.core.semver import InvalidVersion, Version
 from bot.core.upgrade_pr import (
     PastUpgrade,
     UpgradeHistory,
@@ -47,9 +47,11 @@ from bot.core.upgrade_pr import (
 )
 from bot.core.upgrades import NotAvailable, requested_version, same_version, select_upgrade
 from bot.flows.bot_branch import delete_bot_branch, taken_over, withdraw_proposal
-from bot.github import InstallationClient, PullRequest, Repository
-from bot.gitrepo import ForeignCommits, update_branch
-from bot.landscape import (
+from bot.golang.semver import InvalidVersion, Version
+from bot.ocm.graph import ComponentGraph
+from bot.ocm.location import LocationError, parse_location
+from bot.services.context import BotContext
+from bot.services.pipeline import (
     LandscapeError,
     LandscapeRender,
     Objects,
@@ -59,9 +61,7 @@ from bot.landscape import (
     release_graph,
     render_tree,
 )
-from bot.ocm.graph import ComponentGraph
-from bot.ocm.location import LocationError, parse_location
-from bot.releases import RegistryUnavailable, UnknownComponent
+from bot.services.releases import RegistryUnavailable, UnknownComponent
 
 log = logging.getLogger(__name__)
 #: the directories the render owns: an upgrade is rebuilt when they change on the landscape

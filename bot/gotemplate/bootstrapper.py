@@ -11,9 +11,9 @@ import json
 import re
 from typing import Any
 
-from bot.core import sigsyaml
 from bot.core.config_decode import json_numbers
-from bot.core.yamlv2 import YamlError, decode_first_document, to_plain
+from bot.golang import sigsyaml
+from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
 from bot.gotemplate.functions import ANY, Func, FuncError
 from bot.gotemplate.values import NO_VALUE, GoStruct
 

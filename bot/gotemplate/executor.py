@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from bot.core.gostrconv import quote
+from bot.golang.strconv import quote
 from bot.gotemplate import nodes as n
 from bot.gotemplate.functions import ANY, VALUE, Func, FuncError
 from bot.gotemplate.values import (

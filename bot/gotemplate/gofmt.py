@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.gostrconv import format_float, quote
+from bot.golang.strconv import format_float, quote
 from bot.gotemplate.values import NO_VALUE, GoStruct, format_v, sorted_items, type_name
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from bot.core.gostrconv import quote
+from bot.golang.strconv import quote
 
 StateFn: TypeAlias = Callable[[], "StateFn | None"]
 

@@ -26,7 +26,7 @@ class TextNode(Node):
     text: str
 
     def __str__(self) -> str:
-        from bot.core.gostrconv import quote
+        from bot.golang.strconv import quote
 
         return quote(self.text)
 
@@ -183,7 +183,7 @@ class TemplateNode(Node):
     pipe: PipeNode | None
 
     def __str__(self) -> str:
-        from bot.core.gostrconv import quote
+        from bot.golang.strconv import quote
 
         if self.pipe is None:
             return "{{template " + quote(self.name) + "}}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container
 
-from bot.core.gostrconv import quote
+from bot.golang.strconv import quote
 from bot.gotemplate import nodes as n
 from bot.gotemplate.lexer import Item, Lexer, T
 
@@ -329,7 +329,7 @@ class _Tree:
             if isinstance(node, n.VariableNode):
                 return n.VariableNode(chain.pos, node.ident + chain.fields)
             if isinstance(node, n.BoolNode | n.StringNode | n.NumberNode | n.NilNode | n.DotNode):
-                from bot.core.gostrconv import quote
+                from bot.golang.strconv import quote
 
                 raise self.errorf(f"unexpected . after term {quote(str(node))}")
             return chain

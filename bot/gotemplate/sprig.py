@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, ClassVar, TypeVar
 
-from bot.core.gostrconv import UnsupportedJSONValue, json_marshal
-from bot.core.gostrconv import quote as go_quote
+from bot.golang.strconv import UnsupportedJSONValue, json_marshal
+from bot.golang.strconv import quote as go_quote
 from bot.gotemplate import sprig_text
 from bot.gotemplate.functions import ANY, Func, FuncError
 from bot.gotemplate.gofmt import sprintf
@@ -1007,7 +1007,7 @@ class SemverVersion(GoStruct):
 
 @register("semver", params=("string",))
 def semver(text: str) -> SemverVersion:
-    from bot.core.semver import InvalidVersion, Version
+    from bot.golang.semver import InvalidVersion, Version
 
     try:
         return SemverVersion(Version.parse(text))
@@ -1017,7 +1017,7 @@ def semver(text: str) -> SemverVersion:
 
 @register("semverCompare", params=("string", "string"))
 def semver_compare(constraint: str, version: str) -> bool:
-    from bot.core.semver import Constraint, InvalidConstraint, InvalidVersion, Version
+    from bot.golang.semver import Constraint, InvalidConstraint, InvalidVersion, Version
 
     try:
         parsed = Constraint.parse(constraint)

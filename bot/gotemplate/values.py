@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from bot.core.gostrconv import format_float
+from bot.golang.strconv import format_float
 
 
 class _NoValue:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.core import sigsyaml
+from bot.golang import sigsyaml
 from bot.ocm import layout
 from bot.ocm.store import WritableStore
 

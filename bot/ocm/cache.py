@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bot.core.semver import InvalidVersion, Version
+from bot.golang.semver import InvalidVersion, Version
 from bot.ocm.layout import IntegrityError, tag_to_version, verify
 from bot.ocm.store import Store
 

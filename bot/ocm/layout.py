@@ -11,7 +11,7 @@ import tarfile
 from collections.abc import Iterable
 from typing import Any
 
-from bot.core.semver import InvalidVersion, Version
+from bot.golang.semver import InvalidVersion, Version
 from bot.ocm.model import DescriptorError
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import gostrconv
-from bot.core.yamlv2 import YamlError, decode_first_document, to_plain
+from bot.golang import strconv
+from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
 
 LOCAL_BLOB_TYPES = {"localBlob", "localBlob/v1", "LocalBlob", "LocalBlob/v1"}
 
@@ -32,7 +32,7 @@ def _text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return gostrconv.format_float(value, "g", 32)
+        return strconv.format_float(value, "g", 32)
     if isinstance(value, str):
         return value
     raise DescriptorError(f"expected a string, found {type(value).__name__}")

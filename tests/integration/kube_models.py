@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from kubernetes_asyncio.client import models
 
-from bot.kustomize import kubectl
+from bot.adapters.kustomize import kubectl
 
 ROOT = Path(__file__).parents[2]
 

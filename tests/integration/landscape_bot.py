@@ -20,10 +20,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 
-from bot.app import QUEUE, bot_application
-from bot.context import BotContext, open_landscape_reader
-from bot.gitrepo import GitRepository
-from bot.rerender import rerender_branch
+from bot.adapters.gitrepo import GitRepository
+from bot.server.http import QUEUE, bot_application
+from bot.services.context import BotContext, open_landscape_reader
+from bot.services.rerender import rerender_branch
 from bot.settings import ClusterSettings, RegistrySettings, Settings
 from tests.conftest import AppKey
 from tests.peers.github import FakeGitHub

@@ -12,8 +12,8 @@ from gidgethub import routing
 from gidgethub.sansio import Event
 from prometheus_client import CollectorRegistry
 
-from bot.app import QUEUE, create_app
-from bot.context import BotContext
+from bot.server.http import QUEUE, create_app
+from bot.services.context import BotContext
 from bot.settings import Settings
 from tests.integration.serve_process import serve, serve_environment
 from tests.peers.github import FakeGitHub

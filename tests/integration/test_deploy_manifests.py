@@ -93,7 +93,7 @@ def test_the_pod_names_its_namespace_for_the_lease_and_may_hold_only_that_lease(
         for verb in rule["verbs"]
         for name in rule.get("resourceNames", ["*"])
     }
-    # bot.leader reads, creates and replaces its Lease; nothing else
+    # bot.adapters.leader reads, creates and replaces its Lease; nothing else
     assert grants == {("create", "*"), ("get", lease), ("update", lease)}
     assert len(role["rules"]) == 2
     assert binding["roleRef"]["name"] == role["metadata"]["name"]

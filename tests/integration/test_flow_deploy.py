@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.deploy import DEPLOY_CHECK
 from bot.core.dry_run import DRY_RUN_CHECK
-from bot.poller import Resync
+from bot.server.resync import Resync
 from tests.integration.deployment import (
     BOOTSTRAP,
     GIT_SECRET,

@@ -7,7 +7,7 @@ import pygit2
 import pytest
 
 from bot.core.reports import RENDER_CHECK
-from bot.poller import Resync
+from bot.server.resync import Resync
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.peers.github.state import PullRequest
 from tests.peers.gitserver import commit_directly

@@ -8,9 +8,9 @@ import asyncio
 import pygit2
 import pytest
 
-from bot.app import QUEUE
 from bot.core.discovery import DISCOVERY_PATH
 from bot.core.reports import DISCOVERY_CHECK, RENDER_CHECK
+from bot.server.http import QUEUE
 from tests.conftest import AppKey
 from tests.integration.landscape_bot import REPO, SECRET, LandscapeBot, head_of, replica
 from tests.peers.github.payloads import example, signed

@@ -12,10 +12,10 @@ from typing import Any
 import pygit2
 import pytest
 
-from bot.cli import main
-from bot.cli_render import read_tree
+from bot.cli.main import main
+from bot.cli.render import read_tree
 from bot.core.upgrade_pr import read_record
-from bot.poller import Resync
+from bot.server.resync import Resync
 from tests.conftest import AppKey
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of, serve_landscape
 from tests.integration.test_flow_commands import reply_to

@@ -11,7 +11,7 @@ import pygit2
 import pytest
 from gidgethub import BadRequest, GitHubBroken
 
-from bot.github import (
+from bot.adapters.github.client import (
     Annotation,
     CheckRunOutput,
     GitHubApp,
@@ -19,7 +19,7 @@ from bot.github import (
     RetryPolicy,
     comment_marker,
 )
-from bot.gitrepo import GitFailure, GitRepository, update_branch
+from bot.adapters.gitrepo import GitFailure, GitRepository, update_branch
 from tests.peers.github import FakeGitHub
 from tests.peers.gitserver import commit_directly
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from bot.core.fileset import FileSet
-from bot.gitrepo import (
+from bot.adapters.gitrepo import (
     ForeignCommits,
     GitFailure,
     GitRepository,
@@ -18,6 +17,7 @@ from bot.gitrepo import (
     delete_branch,
     update_branch,
 )
+from bot.core.fileset import FileSet
 from tests.peers.gitserver import GitServer, commit_directly
 
 pytestmark = pytest.mark.peers

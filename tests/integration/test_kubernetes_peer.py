@@ -13,8 +13,8 @@ import pytest
 import yaml
 from kubernetes_asyncio import client, config
 
-from bot.cluster import Cluster, ClusterError, ObjectRef
-from bot.kustomize import kubectl
+from bot.adapters.cluster import Cluster, ClusterError, ObjectRef
+from bot.adapters.kustomize import kubectl
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
 from tests.reference_case import CASE
 

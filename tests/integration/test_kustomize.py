@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.kustomize import KustomizeError, build, build_files
+from bot.adapters.kustomize import KustomizeError, build, build_files
 
 KUSTOMIZATION = b"resources: [cm.yaml]\nnamePrefix: x-\n"
 CONFIGMAP = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n"

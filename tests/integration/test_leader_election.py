@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cluster import Cluster, wait_for
-from bot.context import BotContext
-from bot.leader import LeaseLeadership, leadership
-from bot.poller import Resync, SoleProcess
+from bot.adapters.cluster import Cluster, wait_for
+from bot.adapters.leader import LeaseLeadership, leadership
+from bot.server.resync import Resync, SoleProcess
+from bot.services.context import BotContext
 from bot.settings import LeaderElection
 from tests.integration.landscape_bot import LandscapeBot, bot_settings
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes

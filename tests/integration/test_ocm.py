@@ -14,8 +14,8 @@ import pytest
 import requests
 import yaml
 
-from bot.cli import main
-from bot.core import sigsyaml
+from bot.cli.main import main
+from bot.golang import sigsyaml
 from bot.ocm import layout, open_reader, open_store
 from bot.ocm.builder import build
 from bot.ocm.ctf import CTFStore

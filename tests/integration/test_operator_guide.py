@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.kustomize import kubectl
+from bot.adapters.kustomize import kubectl
 from tests.conftest import AppKey
 from tests.integration.serve_process import serve
 from tests.peers.github.payloads import delivery_headers, example

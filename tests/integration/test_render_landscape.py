@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import main
-from bot.cli_render import read_tree
+from bot.cli.main import main
+from bot.cli.render import read_tree
 from bot.core.fileset import FileSet
 from tests.reference_case import (
     CASE,

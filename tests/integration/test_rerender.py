@@ -10,12 +10,12 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from bot.context import open_landscape_reader
+from bot.adapters.gitrepo import GitRepository
 from bot.core.fileset import FileSet
-from bot.gitrepo import GitRepository
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
-from bot.rerender import rerender_branch
+from bot.services.context import open_landscape_reader
+from bot.services.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from tests.peers.gitserver import GitServer, commit_directly
 from tests.reference_case import ROOT_COMPONENT, config_text, expected_tree, landscape_tree
@@ -139,7 +139,7 @@ async def test_a_repository_cannot_make_the_bot_read_its_disk(open_reader, git_s
 
 
 def test_the_context_keeps_one_cache_repository_per_github_repository(tmp_path):
-    from bot.context import BotContext
+    from bot.services.context import BotContext
 
     context = BotContext(Settings(cache_dir=tmp_path), github=None)  # type: ignore[arg-type]
     first = context.git("Org/Landscape", "https://github.com/org/landscape.git")

@@ -12,9 +12,9 @@ import pytest
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.app import QUEUE, create_app
-from bot.webhook import MAX_BODY_BYTES
-from bot.worker import JobQueue
+from bot.kit.jobs import JobQueue
+from bot.server.http import QUEUE, create_app
+from bot.server.webhook import MAX_BODY_BYTES
 from tests.peers.github.payloads import delivery_headers
 
 SECRET = "webhook-secret-for-tests"

@@ -46,7 +46,7 @@ def test_the_events_are_real_github_webhook_events():
 
 
 def test_the_app_manifest_command_fills_in_the_webhook_url(capsys):
-    from bot.cli import main
+    from bot.cli.main import main
 
     url = "https://bootstrap-bot.example.com/webhook"
     assert main(["app-manifest", "--webhook-url", url, "--name", "acme-bootstrap-bot"]) == 0
@@ -59,7 +59,7 @@ def test_the_app_manifest_command_fills_in_the_webhook_url(capsys):
 
 @pytest.mark.parametrize("url", ["http://bot.example.com/webhook", "bot.example.com", "https://"])
 def test_the_app_manifest_command_wants_an_https_webhook_url(capsys, url):
-    from bot.cli import main
+    from bot.cli.main import main
 
     assert main(["app-manifest", "--webhook-url", url]) == 2
     assert "is not an https:// URL" in capsys.readouterr().err

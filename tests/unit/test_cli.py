@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot import __version__
-from bot.cli import main
+from bot.cli.main import main
 
 ROOT = Path(__file__).parents[2]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "bootstrap-bot"

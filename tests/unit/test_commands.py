@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.commands import COMMANDS, Command, Reply, parse_comment
-from bot.core.semver import Version
+from bot.golang.semver import Version
 
 
 def parse(body: str, author_type: str = "User"):

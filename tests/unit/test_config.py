@@ -10,7 +10,7 @@ import pytest
 from bot.core.bot_section import BotSection, role_allows
 from bot.core.config import ConfigError, LoadedConfig, load_bootstrap_config, read_bot_settings
 from bot.core.problems import Problem
-from bot.core.semver import Version
+from bot.golang.semver import Version
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bootstrapper"
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.core.gostrconv import UnsupportedJSONValue, format_float, json_marshal, quote
+from bot.golang.strconv import UnsupportedJSONValue, format_float, json_marshal, quote
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 from prometheus_client import CollectorRegistry
 
-from bot.app import Metrics, dispatch
-from bot.logs import JsonFormatter, bind, bound, configure_logging, fields
-from bot.worker import JobQueue
+from bot.kit.jobs import JobQueue
+from bot.kit.logs import JsonFormatter, bind, bound, configure_logging, fields
+from bot.server.http import Metrics, dispatch
 
 
 @pytest.fixture

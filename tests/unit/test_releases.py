@@ -9,7 +9,12 @@ from prometheus_client import CollectorRegistry
 
 from bot.ocm.location import Repository, parse_repository
 from bot.ocm.store import NotFound, Store, StoreError
-from bot.releases import RegistryUnavailable, ReleaseMetrics, ReleaseWatch, UnknownComponent
+from bot.services.releases import (
+    RegistryUnavailable,
+    ReleaseMetrics,
+    ReleaseWatch,
+    UnknownComponent,
+)
 
 
 class TagStore:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.semver import Constraint, InvalidConstraint, InvalidVersion, Version
+from bot.golang.semver import Constraint, InvalidConstraint, InvalidVersion, Version
 
 
 def test_versions_sort_by_semver_precedence():

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from bot.core.bot_section import UpgradePolicy
-from bot.core.semver import Constraint, Version
 from bot.core.upgrades import (
     NotAvailable,
     is_newer,
@@ -16,6 +15,7 @@ from bot.core.upgrades import (
     same_version,
     select_upgrade,
 )
+from bot.golang.semver import Constraint, Version
 
 TAGS = ["v0.1.0", "latest", "v0.2.0-rc.1", "v0.2.0", "0.10", "v0.3.0+build.7", "sha256-abc.sig"]
 

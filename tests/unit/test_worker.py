@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.worker import Draining, JobQueue, QueueFull
+from bot.kit.jobs import Draining, JobQueue, QueueFull
 
 
 async def test_jobs_for_one_key_run_in_order_one_at_a_time_and_other_keys_overlap():

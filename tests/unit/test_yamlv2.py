@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.core.yamlv2 import (
+from bot.golang.yamlv2 import (
     YamlError,
     YamlList,
     YamlMap,

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from bot.webhook import signature
+from bot.server.webhook import signature
 from tests.peers.github.extract_webhook_schemas import definition_of
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "webhooks"

@@ -13,7 +13,7 @@ every replica would poll the registries. The protocol is client-go's leader elec
 4. on shutdown the holder clears `holderIdentity`, and another replica takes over at its next
    try instead of after the lease duration.
 
-Outside a cluster there is nobody to coordinate with: `SoleProcess` (bot.poller) leads.
+Outside a cluster there is nobody to coordinate with: `SoleProcess` (bot.server.resync) leads.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cluster import Cluster, ClusterError, ObjectRef
-from bot.poller import Leadership, SoleProcess
+from bot.adapters.cluster import Cluster, ClusterError, ObjectRef
+from bot.server.resync import Leadership, SoleProcess
 from bot.settings import LeaderElection
 
 log = logging.getLogger(__name__)

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from bot.github import GitHubApp, InstallationClient
-from bot.gitrepo import GitRepository
+from bot.adapters.github.client import GitHubApp, InstallationClient
+from bot.adapters.gitrepo import GitRepository
+from bot.kit.jobs import Job, JobQueue
 from bot.ocm.location import LocationError, Repository
 from bot.ocm.store import Store
-from bot.releases import ReleaseMetrics, ReleaseWatch
+from bot.server.webhook import repository_key
+from bot.services.releases import ReleaseMetrics, ReleaseWatch
 from bot.settings import Settings
-from bot.webhook import repository_key
-from bot.worker import Job, JobQueue
 
 if TYPE_CHECKING:
     from bot.ocm.reader import ComponentReader

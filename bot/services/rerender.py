@@ -1,7 +1,7 @@
 """Re-render a landscape commit and, when allowed, commit the result onto a branch as the App.
 
 1. fetch the branch (or ref) into the cache repository and read its files;
-2. render them (`bot.landscape.render_tree`: OCM, templates, kustomize) off the event loop;
+2. render them (`bot.services.pipeline.render_tree`: OCM, templates, kustomize) off the event loop;
 3. summarise what the render changes against the commit;
 4. if it changes anything and the bot may push there, commit "Re-render manifests" with a
    compare-and-swap push (onto the branch itself, or onto a bot branch started from it); if
@@ -16,11 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.core.changes import ChangeSummary
-from bot.core.config import CONFIG_PATH
-from bot.core.fileset import FileSet
-from bot.core.reports import RenderReport, render_failed, render_succeeded
-from bot.gitrepo import (
+from bot.adapters.gitrepo import (
     BOT_IDENTITY,
     BranchUpdate,
     GitFailure,
@@ -28,9 +24,13 @@ from bot.gitrepo import (
     Identity,
     update_branch,
 )
-from bot.landscape import LandscapeError, LandscapeRender, change_summary, render_tree
+from bot.core.changes import ChangeSummary
+from bot.core.config import CONFIG_PATH
+from bot.core.fileset import FileSet
+from bot.core.reports import RenderReport, render_failed, render_succeeded
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
+from bot.services.pipeline import LandscapeError, LandscapeRender, change_summary, render_tree
 
 RERENDER_MESSAGE = "Re-render manifests"
 OpenReader = Callable[[Repository], ComponentReader]

@@ -1,8 +1,9 @@
 """The aiohttp server: `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
 
-A delivery is verified (`bot.webhook`), deduplicated, queued (`bot.worker`) and acknowledged with
-202 before any handler runs. Handlers come from gidgethub Routers; every handler an event
-matches runs, in a stable order, and one that fails is logged without stopping the others.
+A delivery is verified (`bot.server.webhook`), deduplicated, queued (`bot.kit.jobs`) and
+acknowledged with 202 before any handler runs. Handlers come from gidgethub Routers; every
+handler an event matches runs, in a stable order, and one that fails is logged
+without stopping the others.
 """
 
 from __future__ import annotations
@@ -27,19 +28,19 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bot.logs import bound
-from bot.settings import Settings
-from bot.webhook import (
+from bot.kit.jobs import Draining, JobQueue, QueueFull
+from bot.kit.logs import bound
+from bot.server.webhook import (
     MAX_BODY_BYTES,
     RecentDeliveries,
     Rejection,
     accept_delivery,
     serialisation_key,
 )
-from bot.worker import Draining, JobQueue, QueueFull
+from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.context import BotContext
+    from bot.services.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -208,10 +209,10 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
     handlers of `handlers/`, until SIGTERM."""
     import httpx
 
-    from bot.context import BotContext
-    from bot.github import GitHubApp
-    from bot.leader import leadership
-    from bot.poller import Resync
+    from bot.adapters.github.client import GitHubApp
+    from bot.adapters.leader import leadership
+    from bot.server.resync import Resync
+    from bot.services.context import BotContext
 
     assert settings.webhook_secret is not None
     registry = CollectorRegistry()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.adapters.github.client import InstallationClient, Repository
 from bot.core.config import CONFIG_PATH
 from bot.core.discovery import DISCOVERY_PATH, Discovery, discover
-from bot.github import InstallationClient, Repository
 
 
 async def discover_landscapes(

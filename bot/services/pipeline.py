@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.adapters.kustomize import KustomizeError, build_files
 from bot.core.changes import ChangeSummary, summarize_changes
 from bot.core.config import CONFIG_PATH, BootstrapConfig, ConfigError, load_bootstrap_config
 from bot.core.fileset import FileSet
@@ -31,7 +32,6 @@ from bot.core.render import (
     landscape_sources,
     render_landscape,
 )
-from bot.kustomize import KustomizeError, build_files
 from bot.ocm.graph import ComponentGraph, GraphError
 from bot.ocm.layout import IntegrityError
 from bot.ocm.location import LocationError, Repository, parse_location

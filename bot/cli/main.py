@@ -12,7 +12,9 @@ from typing import Any, NoReturn, TextIO
 
 import yaml
 
-from bot import __version__, cli_ocm, cli_render
+from bot import __version__
+from bot.cli import ocm as cli_ocm
+from bot.cli import render as cli_render
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -171,8 +173,8 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_REFUSED
     import asyncio
 
-    from bot.app import serve
-    from bot.logs import configure_logging
+    from bot.kit.logs import configure_logging
+    from bot.server.http import serve
 
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(settings, app_id=settings.app_id, private_key=private_key))

@@ -25,8 +25,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 from yaml.serializer import Serializer
 
-from bot.core.gostrconv import format_float, json_marshal
-from bot.core.yamlv2 import resolve_plain
+from bot.golang.strconv import format_float, json_marshal
+from bot.golang.yamlv2 import resolve_plain
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"

@@ -17,15 +17,15 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli_ocm import add_repository_options, reader_for
+from bot.cli.ocm import add_repository_options, reader_for
 from bot.core.changes import summary_text, unified_diff
 from bot.core.config import CONFIG_PATH
 from bot.core.fileset import FileSet, PathError, normalize
 from bot.core.render import RenderProblem
-from bot.landscape import LandscapeError, change_summary, render_tree
 from bot.ocm.credentials import CredentialsError
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
+from bot.services.pipeline import LandscapeError, change_summary, render_tree
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 SKIPPED_DIRECTORIES = {".git"}

@@ -17,11 +17,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.context import BotContext
+from bot.adapters.github.client import InstallationClient
 from bot.flows.repository import refresh_repository
-from bot.github import InstallationClient
-from bot.logs import bound
-from bot.worker import Draining, Job, QueueFull
+from bot.kit.jobs import Draining, Job, QueueFull
+from bot.kit.logs import bound
+from bot.services.context import BotContext
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""GitHub, as a GitHub App: authentication, retries, the REST facade and its records."""
