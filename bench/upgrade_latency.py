@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.measure import best_time, report
-from bot.adapters.gitrepo import GitRepository
+from bot.adapters.gitrepo import Git, GitRepository
 from bot.cli.main import main as cli
 from bot.server.resync import Resync
 from bot.services.context import BotContext, open_landscape_reader
@@ -79,7 +79,7 @@ async def run(folder: Path, fake: FakeGitHub, proxy: RegistryProxy, private_pem:
 
     cache = GitRepository.in_cache(folder / "setup", "example-org/landscape", landscape.clone_url)
     reader = partial(open_landscape_reader, settings(folder / "bot"))
-    await rerender_branch(cache, branch="main", open_reader=reader, token=token, may_commit=True)
+    await rerender_branch(Git(cache, token), branch="main", open_reader=reader, may_commit=True)
 
     async with httpx.AsyncClient() as http:
         context = BotContext(settings(folder / "bot"), fake.app_client(private_pem, http))

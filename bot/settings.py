@@ -53,6 +53,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.core.failures import Failure
+
 ENV_PREFIX = "BOOTSTRAP_BOT_"
 SETTINGS_FILE_VARIABLE = ENV_PREFIX + "SETTINGS_FILE"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
@@ -73,7 +75,7 @@ def _fingerprint(pem: str) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-class SettingsError(ValueError):
+class SettingsError(Failure, ValueError):
     """Settings that cannot be used; the message lists each problem and where it came from."""
 
 

@@ -12,7 +12,9 @@ from typing import Any
 from gidgethub import routing
 from gidgethub.sansio import Event
 
+from bot.flows.checks import checks_completed
 from bot.flows.repository import refresh_repository
+from bot.kit.logs import bound, new_correlation_id
 from bot.services.context import BotContext
 
 router = routing.Router()
@@ -35,6 +37,8 @@ def _refresh_each(event: Event, context: BotContext, repositories: list[dict[str
         full_name = repository["full_name"]
 
         async def refresh(full_name: str = full_name) -> None:
-            await refresh_repository(context, gh, full_name)
+            with bound(repository=full_name, correlation=new_correlation_id()):
+                async with checks_completed():
+                    await refresh_repository(context, gh, full_name)
 
         context.submit(full_name, refresh, name=f"refresh {full_name}")

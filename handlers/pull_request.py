@@ -14,28 +14,14 @@ from __future__ import annotations
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.adapters.github.client import InstallationClient, PullRequest, Repository
-from bot.core.discovery import Landscape
-from bot.core.upgrade_pr import BRANCH_PREFIX
+from bot.core.names import UPGRADE_BRANCH_PREFIX
 from bot.flows.deploy import deploy_landscape
 from bot.flows.pull_request import render_pull_request
+from bot.flows.scope import pull_request_scope
 from bot.flows.upgrade import upgrade_closed
 from bot.services.context import BotContext
-from bot.services.landscapes import discover_landscapes
 
 router = routing.Router()
-
-
-async def _targeted(
-    event: Event, context: BotContext
-) -> tuple[InstallationClient, Repository, Landscape, PullRequest] | None:
-    """The landscape the pull request targets (discovery on the default branch); None when
-    its base is no landscape branch."""
-    pull = PullRequest.from_json(event.data["pull_request"])
-    gh = context.installation(event.data)
-    repository, discovery = await discover_landscapes(gh, event.data["repository"]["full_name"])
-    landscape = discovery.on(pull.base)
-    return None if landscape is None else (gh, repository, landscape, pull)
 
 
 @router.register("pull_request", action="opened")
@@ -43,24 +29,22 @@ async def _targeted(
 @router.register("pull_request", action="reopened")
 async def rerender_pull_request(event: Event, context: BotContext) -> None:
     # 1. the landscape this PR targets
-    targeted = await _targeted(event, context)
+    targeted = await pull_request_scope(context, event.data)
     if targeted is None:
         return
-    gh, repository, landscape, pull = targeted
+    scope, pull = targeted
 
     # 2. render, commit, report
-    await render_pull_request(context, gh, repository, landscape, pull)
+    await render_pull_request(scope, pull)
 
 
 @router.register("pull_request", action="closed")
 async def landscape_pull_request_closed(event: Event, context: BotContext) -> None:
-    targeted = await _targeted(event, context)
+    targeted = await pull_request_scope(context, event.data)
     if targeted is None:
         return
-    gh, repository, landscape, pull = targeted
-    if pull.head.startswith(BRANCH_PREFIX):
-        await upgrade_closed(context, gh, repository, pull)
+    scope, pull = targeted
+    if pull.head.startswith(UPGRADE_BRANCH_PREFIX):
+        await upgrade_closed(scope, pull)
     if pull.merged and pull.merge_commit:
-        await deploy_landscape(
-            context, gh, repository, landscape, commit=pull.merge_commit, pull=pull
-        )
+        await deploy_landscape(scope, commit=pull.merge_commit, pull=pull)

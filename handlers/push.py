@@ -13,23 +13,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from gidgethub import routing
 from gidgethub.sansio import Event
 
-from bot.core.config import CONFIG_PATH
-from bot.core.discovery import DISCOVERY_PATH
-from bot.flows.deploy import changes_rendered_files, deploy_landscape
+from bot.core.pushes import changes_discovery, changes_rendered_files
+from bot.flows.deploy import deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.repository import refresh_repository
+from bot.flows.scope import delivery_scope
 from bot.flows.upgrade import check_upgrade
 from bot.services.context import BotContext
-from bot.services.landscapes import discover_landscapes
 
 router = routing.Router()
-#: GitHub lists at most this many commits in a push payload; a longer push may hide a change
-PAYLOAD_COMMITS = 20
 
 
 @router.register("push")
@@ -40,41 +35,25 @@ async def landscape_push(event: Event, context: BotContext) -> None:
     if not ref.startswith("refs/heads/") or data.get("deleted"):
         return
     branch = ref.removeprefix("refs/heads/")
-    full_name = data["repository"]["full_name"]
-    gh = context.installation(data)
 
     # 2. the list of landscapes changed
-    if branch == data["repository"].get("default_branch") and _changes_discovery(data):
-        await refresh_repository(context, gh, full_name)
+    landscape_synced = False
+    if branch == data["repository"].get("default_branch") and changes_discovery(data):
+        gh = context.installation(data)
+        await refresh_repository(context, gh, data["repository"]["full_name"])
         landscape_synced = True
-    else:
-        landscape_synced = False
 
     # 3. a landscape branch
-    repository, discovery = await discover_landscapes(gh, full_name)
-    landscape = discovery.on(branch)
+    repository = await delivery_scope(context, data)
+    landscape = repository.discovery.on(branch)
     if landscape is None:
         return
+    scope = repository.on(landscape)
     if not landscape_synced:
-        await sync_landscape_branch(context, gh, repository, landscape)
+        await sync_landscape_branch(scope)
         # the release it runs, or its inputs, may have changed
-        await check_upgrade(context, gh, repository, landscape)
+        await check_upgrade(scope)
 
     # 4. what the cluster runs may have changed (a merged PR is applied by its own event too)
-    if changes_rendered_files(data, PAYLOAD_COMMITS):
-        await deploy_landscape(
-            context, gh, repository, landscape, commit=data["after"], again=False
-        )
-
-
-def _changes_discovery(data: dict[str, Any]) -> bool:
-    commits = data.get("commits") or []
-    if len(commits) >= PAYLOAD_COMMITS:
-        return True
-    touched = {
-        path
-        for commit in commits
-        for kind in ("added", "modified", "removed")
-        for path in commit.get(kind) or []
-    }
-    return bool(touched & {DISCOVERY_PATH, CONFIG_PATH})
+    if changes_rendered_files(data):
+        await deploy_landscape(scope, commit=data["after"], again=False)

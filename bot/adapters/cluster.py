@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 from kubernetes_asyncio import client, config
 
+from bot.core.failures import Failure, Temporary
+
 log = logging.getLogger(__name__)
 FIELD_MANAGER = "bootstrap-bot"
 REQUEST_TIMEOUT = 30
@@ -51,14 +53,18 @@ class ObjectRef:
         return f"{self.kind} {where}{self.name}"
 
 
-class ClusterError(Exception):
-    """The API server refused a request, or could not be reached."""
+class ClusterError(Failure):
+    """The API server refused a request (a 4xx, with its Status)."""
 
     def __init__(self, message: str, *, code: int = 0, reason: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.code, self.reason = code, reason
         #: the API server's own message, without the request it answered
         self.detail = detail or message
+
+
+class ClusterUnavailable(Temporary):
+    """The API server could not be reached, or failed on its side (5xx, 429)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,7 @@ class Cluster:
             finally:
                 response.release()
         except (OSError, TimeoutError, client.ApiException) as err:
-            raise ClusterError(f"cannot reach the API server: {type(err).__name__}") from None
+            raise ClusterUnavailable(f"cannot reach the API server: {type(err).__name__}") from None
         try:
             data = json.loads(raw) if raw else None
         except ValueError:
@@ -138,7 +144,9 @@ class Cluster:
         return response.status, data
 
     @staticmethod
-    def _failure(status: int, data: Any, what: str) -> ClusterError:
+    def _failure(status: int, data: Any, what: str) -> ClusterError | ClusterUnavailable:
+        if status >= 500 or status == 429:
+            return ClusterUnavailable(f"{what}: the API server answered HTTP {status}")
         if isinstance(data, dict) and data.get("kind") == "Status":
             message = str(data.get("message") or data.get("reason") or status)
             return ClusterError(

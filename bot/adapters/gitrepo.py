@@ -22,16 +22,22 @@ from typing import Literal
 import pygit2
 from pygit2.enums import FileMode, ObjectType
 
+from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet
+from bot.core.names import STAGING_REFS
 
 PushOutcome = Literal["created", "updated", "unchanged", "deleted"]
 
 
-class GitFailure(Exception):
+class GitFailure(Failure):
     """A fetch or push that failed for another reason than a moved branch."""
 
 
-class StaleBranch(GitFailure):
+class GitUnavailable(Temporary):
+    """The remote could not be reached, or failed to answer a fetch."""
+
+
+class StaleBranch(Temporary):
     """The remote branch is not where the bot expected it: someone pushed in between."""
 
 
@@ -96,6 +102,12 @@ class _Callbacks(pygit2.RemoteCallbacks):
 _ZERO = pygit2.Oid(hex="0" * 40)
 
 
+def _refused_credentials(message: str) -> bool:
+    """Whether libgit2 says the remote refused the token (no retry makes that work)."""
+    lowered = message.lower()
+    return "authentication" in lowered or any(code in lowered for code in ("401", "403"))
+
+
 class GitRepository:
     """One bare cache repository mirroring the branches of one remote that the bot works on."""
 
@@ -132,7 +144,8 @@ class GitRepository:
                 remote.fetch([f"+{remote_ref}:{tracking}"], callbacks=_Callbacks(token))
                 heads = remote.list_heads(connect=False)
             except pygit2.GitError as exc:
-                raise GitFailure(f"cannot fetch {branch} from {self.url}: {exc}") from None
+                kind = GitFailure if _refused_credentials(str(exc)) else GitUnavailable
+                raise kind(f"cannot fetch {branch} from {self.url}: {exc}") from None
             found = next((h for h in heads if h.name == remote_ref), None)
             if found is None:
                 if tracking in self._repo.references:
@@ -212,7 +225,7 @@ class GitRepository:
     def push(self, branch: str, new: str | None, expected: str | None, token: str) -> None:
         """Set the remote branch to `new` (None deletes it) only if it is still at `expected`."""
         target = f"refs/heads/{branch}"
-        staging = f"refs/bootstrap-bot/push/{branch}"
+        staging = STAGING_REFS + branch
         with self._lock:
             if new is None:
                 spec = f":{target}"
@@ -310,3 +323,54 @@ async def delete_branch(
         raise StaleBranch(f"{branch} is at {current}, not at {expected}: left alone")
     await asyncio.to_thread(repository.push, branch, None, current, secret)
     return BranchUpdate("deleted", None, 1)
+
+
+Token = Callable[[], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Git:
+    """A cache repository as the flows use it: async (libgit2 runs in a worker thread) and
+    authenticated (the token is asked for when git needs it, so it is always fresh)."""
+
+    repository: GitRepository
+    token: Token
+
+    async def fetch(self, ref: str) -> str | None:
+        """The commit `ref` (a branch or a full ref) is at, fetched; None when it does not exist."""
+        return await asyncio.to_thread(self.repository.fetch, ref, await self.token())
+
+    async def read_tree(self, commit: str) -> FileSet:
+        return await asyncio.to_thread(self.repository.read_tree, commit)
+
+    async def fetch_tree(self, ref: str) -> tuple[str, FileSet] | None:
+        """The commit `ref` is at and its files; None when it does not exist."""
+        commit = await self.fetch(ref)
+        return None if commit is None else (commit, await self.read_tree(commit))
+
+    async def foreign_commits(
+        self, head: str, base: str | None, identity: Identity = BOT_IDENTITY
+    ) -> list[str]:
+        return await asyncio.to_thread(self.repository.foreign_commits, head, base, identity)
+
+    async def update_branch(
+        self,
+        *,
+        branch: str,
+        change: Change,
+        message: str,
+        start_from: str | None = None,
+        identity: Identity = BOT_IDENTITY,
+    ) -> BranchUpdate:
+        return await update_branch(
+            self.repository,
+            branch=branch,
+            change=change,
+            message=message,
+            token=self.token,
+            start_from=start_from,
+            identity=identity,
+        )
+
+    async def delete_branch(self, branch: str, *, expected: str | None = None) -> BranchUpdate:
+        return await delete_branch(self.repository, branch, token=self.token, expected=expected)

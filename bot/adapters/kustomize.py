@@ -8,6 +8,7 @@ kustomization root, no plugins, no helm, no network access needed for local reso
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -20,11 +21,13 @@ from typing import Any
 
 import yaml
 
+from bot.core.failures import Failure
+
 TIMEOUT_SECONDS = 120
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class KustomizeError(RuntimeError):
+class KustomizeError(Failure, RuntimeError):
     """kustomize refused to build; the message is kustomize's own error."""
 
 
@@ -87,3 +90,10 @@ def build_files(
         # Each build is its own process, so they run side by side.
         with ThreadPoolExecutor(max_workers=len(directories) or 1) as pool:
             return dict(zip(directories, pool.map(build_one, directories), strict=True))
+
+
+async def build_tree(
+    files: Mapping[str, bytes], directories: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """`build_files` off the event loop."""
+    return await asyncio.to_thread(build_files, files, directories)

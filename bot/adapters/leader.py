@@ -13,7 +13,7 @@ every replica would poll the registries. The protocol is client-go's leader elec
 4. on shutdown the holder clears `holderIdentity`, and another replica takes over at its next
    try instead of after the lease duration.
 
-Outside a cluster there is nobody to coordinate with: `SoleProcess` (bot.server.resync) leads.
+Outside a cluster there is nobody to coordinate with: `SoleProcess` leads.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bot.adapters.cluster import Cluster, ClusterError, ObjectRef
-from bot.server.resync import Leadership, SoleProcess
+from bot.adapters.cluster import Cluster, ClusterError, ClusterUnavailable, ObjectRef
+from bot.core.failures import Failure
 from bot.settings import LeaderElection
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,20 @@ MARGIN = 0.2
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
-class LeaderElectionError(Exception):
+class Leadership(Protocol):
+    async def leading(self) -> bool:
+        """Whether this process should run the background loops now."""
+        ...
+
+
+class SoleProcess:
+    """Leadership when this is the only process: it always leads."""
+
+    async def leading(self) -> bool:
+        return True
+
+
+class LeaderElectionError(Failure):
     """The Lease cannot be used as configured."""
 
 
@@ -129,7 +142,7 @@ class LeaseLeadership:
             started = self._now()
             try:
                 held = await self._attempt(started)
-            except ClusterError as err:
+            except (ClusterError, ClusterUnavailable) as err:
                 # Another candidate won the race (409), or the API server is away: not leading.
                 log.debug("lease %s/%s: %s", self.namespace, self.name, err)
                 held = False
@@ -218,5 +231,5 @@ class LeaseLeadership:
                 released = {**spec, "holderIdentity": None, "leaseDurationSeconds": 1}
                 await self.api.replace({**live, "spec": released})
                 log.info("released the lease %s/%s", self.namespace, self.name)
-            except ClusterError as err:
+            except (ClusterError, ClusterUnavailable) as err:
                 log.warning("could not release the lease %s/%s: %s", self.namespace, self.name, err)

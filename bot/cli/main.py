@@ -15,8 +15,7 @@ import yaml
 from bot import __version__
 from bot.cli import ocm as cli_ocm
 from bot.cli import render as cli_render
-
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+from bot.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -174,7 +173,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import asyncio
 
     from bot.kit.logs import configure_logging
-    from bot.server.http import serve
+    from bot.server.main import serve
 
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(settings, app_id=settings.app_id, private_key=private_key))

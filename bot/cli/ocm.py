@@ -17,21 +17,13 @@ from typing import Any, TextIO
 
 import yaml
 
+from bot.cli.exits import EXIT_OK, EXIT_REFUSED
+from bot.core.failures import Failure, Temporary
 from bot.ocm import open_reader, open_store
-from bot.ocm.builder import ConstructorError, build
-from bot.ocm.credentials import CredentialsError, CredentialStore
-from bot.ocm.graph import GraphError
-from bot.ocm.layout import IntegrityError
+from bot.ocm.builder import build
+from bot.ocm.credentials import CredentialStore
 from bot.ocm.location import LocationError, Repository, parse_location, parse_repository
-from bot.ocm.model import DescriptorError
-from bot.ocm.reader import ComponentError, ComponentReader, UnsafeArchive, describe
-from bot.ocm.store import NotFound, StoreError
-
-EXIT_OK, EXIT_REFUSED = 0, 1
-_FAILURES = (
-    ComponentError, ConstructorError, CredentialsError, DescriptorError, GraphError,
-    IntegrityError, LocationError, NotFound, StoreError, UnsafeArchive, OSError,
-)  # fmt: skip
+from bot.ocm.reader import ComponentReader, describe
 
 
 def add_repository_options(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +96,7 @@ def _reader(args: argparse.Namespace, *, need_version: bool) -> tuple[ComponentR
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         code: int = args.ocm_handler(args, out)
-    except _FAILURES as exc:
+    except (Failure, Temporary, OSError) as exc:
         err.write(f"bootstrap-bot ocm: {exc}\n")
         return EXIT_REFUSED
     return code

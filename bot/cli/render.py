@@ -17,9 +17,11 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.exits import EXIT_OK, EXIT_REFUSED
 from bot.cli.ocm import add_repository_options, reader_for
 from bot.core.changes import summary_text, unified_diff
 from bot.core.config import CONFIG_PATH
+from bot.core.failures import Temporary
 from bot.core.fileset import FileSet, PathError, normalize
 from bot.core.render import RenderProblem
 from bot.ocm.credentials import CredentialsError
@@ -27,7 +29,6 @@ from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
 from bot.services.pipeline import LandscapeError, change_summary, render_tree
 
-EXIT_OK, EXIT_REFUSED = 0, 1
 SKIPPED_DIRECTORIES = {".git"}
 
 
@@ -153,6 +154,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_REFUSED
     except (OSError, CredentialsError) as exc:
         err.write(f"bootstrap-bot render: {exc}; {root} is unchanged\n")
+        return EXIT_REFUSED
+    except Temporary as exc:
+        err.write(f"bootstrap-bot render: {exc}; try again later; {root} is unchanged\n")
         return EXIT_REFUSED
     for warning in result.warnings:
         err.write(f"{_shown(warning, root, config_path if config_text is not None else None)}\n")

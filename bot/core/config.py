@@ -19,9 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bot.core.bot_section import BotSection, read_bot_section
-from bot.core.config_decode import ABSENT, BOOTSTRAPPER_CONFIG, GoDecoder, json_numbers
+from bot.core.config_decode import ABSENT, BOOTSTRAPPER_CONFIG, GoDecoder
+from bot.core.failures import Failure
 from bot.core.problems import Problem, by_position
 from bot.golang import strconv
+from bot.golang.strconv import json_numbers
 from bot.golang.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
 
 CONFIG_PATH = ".bootstrap/config.yaml"
@@ -30,7 +32,7 @@ DEFAULT_OPENMCP_TEMPLATE_PATH = "gitops-templates/openmcp"
 DEFAULT_PROVIDER = "generic"
 
 
-class ConfigError(ValueError):
+class ConfigError(Failure, ValueError):
     """The config cannot be used; `errors` holds every problem found, `warnings` the rest.
 
     `phase` says where the Go tool would have stopped: "read" (it could not decode the file) or

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core.problems import Problem, did_you_mean
 from bot.golang import strconv
+from bot.golang.strconv import json_numbers
 from bot.golang.yamlv2 import Mark, YamlList, YamlMap
 
 
@@ -318,14 +319,3 @@ class GoDecoder:
     @staticmethod
     def join(path: str, name: str) -> str:
         return f"{path}.{name}" if path else name
-
-
-def json_numbers(value: Any) -> Any:
-    """What a Go map[string]interface{} holds after the JSON round trip: every number a float."""
-    if isinstance(value, dict):
-        return {k: json_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_numbers(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value

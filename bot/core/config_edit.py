@@ -10,9 +10,10 @@ from __future__ import annotations
 import yaml
 
 from bot.core.config import CONFIG_PATH
+from bot.core.failures import Failure
 
 
-class ConfigEditError(ValueError):
+class ConfigEditError(Failure, ValueError):
     """The config's `component.location` cannot be edited as text (it is missing, or written
     in a form the edit would have to re-encode, such as a block scalar)."""
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-DEPLOY_CHECK = "bootstrap-bot/deploy"
+from bot.core.names import DEPLOY_CHECK
+
 FLUX_NAMESPACE = "flux-system"
 GIT_SECRET = "git"
 SOURCE_NAME = "environments"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-DRY_RUN_CHECK = "bootstrap-bot/dry-run"
+from bot.core.names import DRY_RUN_CHECK
 
 Outcome = Literal["created", "configured", "unchanged", "deferred", "refused"]
 #: how each outcome reads in a sentence

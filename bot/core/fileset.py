@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from bot.core.failures import Failure
 
-class PathError(ValueError):
+
+class PathError(Failure, ValueError):
     """A path that is absolute, empty or leaves its root (`..`)."""
 
 

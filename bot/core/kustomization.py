@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.config_decode import GoDecoder, ListSchema, StructSchema
+from bot.core.failures import Failure
 from bot.core.problems import Problem
 from bot.golang import sigsyaml
 from bot.golang.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
@@ -129,7 +130,7 @@ KUSTOMIZATION = StructSchema(
 )
 
 
-class KustomizationError(ValueError):
+class KustomizationError(Failure, ValueError):
     """The rendered kustomization cannot be read into kustomize's struct; `problems` says where."""
 
     def __init__(self, problems: list[Problem]) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.config import CONFIG_PATH, BootstrapConfig
+from bot.core.failures import Failure
 from bot.core.fileset import FileSet, PathError, normalize
 from bot.core.kustomization import KustomizationError, rewrite_resources
 from bot.core.ocm_functions import OcmFunctions
@@ -78,7 +79,7 @@ class RenderProblem:
         return f"{where}: {text}" if where else text
 
 
-class RenderError(Exception):
+class RenderError(Failure):
     """The landscape cannot be rendered; `problems` lists every reason found."""
 
     def __init__(self, problems: Sequence[RenderProblem]) -> None:

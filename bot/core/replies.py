@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.core.changes import ChangeSummary, summary_markdown
 from bot.core.commands import LANDSCAPE_OPTION, PREFIX, usage
 from bot.core.discovery import Landscape
+from bot.core.names import RENDER_CHECK
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,17 @@ def denied(name: str, landscape: Landscape, role: str, minimum: str, why: str = 
 
 
 def internal_error(error_id: str) -> str:
+    """A command that hit a bug; `error_id` is the correlation id its log lines carry."""
     return (
-        f"bootstrap-bot failed on this command (error `{error_id}`); its operators find the "
-        f"details in the logs under that id. Try again later."
+        f"bootstrap-bot failed on this command: this is a bug (error `{error_id}`); its "
+        f"operators find the details in the logs under that id. Try again later."
     )
+
+
+def peer_unavailable(what: str) -> str:
+    """A command that could not finish because a peer (registry, GitHub, git, a cluster) is
+    unreachable or failing; nothing is wrong with what was asked."""
+    return f"bootstrap-bot could not finish this now: {what}. Try again in a few minutes."
 
 
 def plan_text(summary: ChangeSummary, *, branch: str, commit: str, pull: int | None) -> str:
@@ -111,3 +119,98 @@ def status_text(
         *cluster,
     ]
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+# -- the commands' own answers ------------------------------------------------------------------
+def branch_missing(branch: str) -> str:
+    return f"The branch `{branch}` does not exist."
+
+
+def ref_missing(ref: str) -> str:
+    return f"`{ref}` does not exist."
+
+
+def rendered_pull(rendered: str, head: str, committed: bool, title: str) -> str:
+    """`/bootstrap render` on a pull request."""
+    done = (
+        f"Rendered {rendered[:12]} and committed the result as {head[:12]}"
+        if committed
+        else f"Rendered {rendered[:12]}"
+    )
+    return (
+        f"{done}: **{title}** (details in the `{RENDER_CHECK}` check run and the summary comment)."
+    )
+
+
+def branch_up_to_date(branch: str, commit: str) -> str:
+    return f"The manifests of `{branch}` are up to date at {commit[:12]}."
+
+
+def branch_stale(branch: str, commit: str, proposal: str) -> str:
+    return (
+        f"The manifests of `{branch}` are stale at {commit[:12]}: the re-render is proposed in "
+        f"{proposal}."
+    )
+
+
+def proposal_taken_over(proposal_branch: str) -> str:
+    return f"`{proposal_branch}` holds someone else's commits: left alone."
+
+
+def branch_does_not_render(branch: str, commit: str, summary: str) -> str:
+    return f"`{branch}` at {commit[:12]} does not render.\n\n{summary}"
+
+
+def render_failed_text(title: str, summary: str) -> str:
+    return f"{title}.\n\n{summary}"
+
+
+def upgrade_proposed(outcome: str, version: str | None, branch: str, url: str) -> str:
+    verb = {"created": "Proposed", "updated": "Updated the proposal of"}.get(outcome, "Proposing")
+    return f"{verb} `{version}` for `{branch}` in {url}."
+
+
+def upgrade_proposed_already(url: str, version: str | None) -> str:
+    return f"{url} proposes `{version}` already."
+
+
+def no_cluster_named(branch: str, config_path: str) -> str:
+    return (
+        f"`{branch}` names no cluster: set `bot.cluster` in `{config_path}` to one the bot's "
+        f"operators configured."
+    )
+
+
+def deploy_reply(title: str, summary: str) -> str:
+    return f"**{title}**\n\n{summary}"
+
+
+IGNORE_WHICH = f"Say which release: `{PREFIX} ignore VERSION`."
+
+
+def nothing_to_ignore_in(branch: str, version: str, config_path: str) -> str:
+    return (
+        f"No upgrade of `{branch}` was proposed yet, so there is no pull request to record "
+        f"this in; list `{version}` under `bot.upgrade.ignoredVersions` in `{config_path}` "
+        f"instead."
+    )
+
+
+def ignored(version: str, branch: str, closed: tuple[str, str] | None = None) -> str:
+    """`/bootstrap ignore`; `closed`: the open proposal (url, version) it closed."""
+    text = (
+        f"`{version}` is declined for `{branch}`: the bot proposes only releases newer than "
+        f"it. `{PREFIX} upgrade {version}` undoes this."
+    )
+    if closed is not None:
+        text += f" {closed[0]} proposed `{closed[1]}`, so it is closed."
+    return text
+
+
+STATUS_NO_CONFIG = "unknown: no bootstrap config"
+STATUS_INVALID_CONFIG = "unknown: the bootstrap config is invalid"
+STATUS_NOT_RENDERED = "not rendered yet"
+
+
+def status_release(version: str | None, component: str) -> str:
+    return f"`{version or 'none'}` of `{component}`"

@@ -15,8 +15,6 @@ from bot.core.changes import ChangeSummary, summary_markdown
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
 from bot.core.render import RenderProblem
 
-RENDER_CHECK = "bootstrap-bot/render"
-DISCOVERY_CHECK = "bootstrap-bot/discovery"
 Conclusion = Literal["success", "failure", "neutral"]
 _STAGE_TITLES = {
     "config": "The bootstrap config is invalid",
@@ -182,3 +180,26 @@ def discovery_report(
     count = len(landscapes)
     title = f"{count} landscape{'s' if count != 1 else ''}"
     return RenderReport("success", title, "\n\n".join(parts) + "\n")
+
+
+# -- a check run a job could not finish -----------------------------------------------------------
+def failure_texts(text: str) -> tuple[str, str]:
+    """(title, summary) of a check run stopped by something the user has to fix."""
+    return "Stopped: this needs a change", text
+
+
+def waiting_texts(what: str) -> tuple[str, str]:
+    """(title, summary) of a check run waiting for a peer (registry, GitHub, git, a cluster)."""
+    return (
+        "Waiting: a service the bot needs is unavailable",
+        f"{what}. Nothing is wrong with this commit; the bot tries again on its next round.",
+    )
+
+
+def bug_texts(error_id: str) -> tuple[str, str]:
+    """(title, summary) of a check run stopped by a bug in the bot."""
+    return (
+        "bootstrap-bot failed: this is a bug",
+        f"This is a bug in bootstrap-bot, not a problem with this commit; the operators can "
+        f"find it under id `{error_id}` in the bot's logs.",
+    )

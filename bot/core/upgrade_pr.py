@@ -16,17 +16,13 @@ from dataclasses import dataclass, field, replace
 
 from bot.core.changes import ChangeSummary, summary_markdown
 from bot.core.impact import Impact, impact_markdown
+from bot.core.names import UPGRADE_RECORD_MARKER, comment_marker
 from bot.core.render import RenderProblem
 from bot.core.upgrades import parse_versions
 
-BRANCH_PREFIX = "bootstrap-bot/upgrade/"
-_RECORD = re.compile(r"<!-- bootstrap-bot:upgrade (\{.*?\}) -->")
+_RECORD = re.compile(r"<!-- bootstrap-bot:" + UPGRADE_RECORD_MARKER + r" (\{.*?\}) -->")
 #: GitHub refuses bodies above 65536 characters
 MAX_BODY = 60_000
-
-
-def upgrade_branch(landscape_branch: str) -> str:
-    return BRANCH_PREFIX + landscape_branch
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ class UpgradeRecord:
             "downgrade": self.downgrade,
             "withdrawn": self.withdrawn,
         }
-        return f"<!-- bootstrap-bot:upgrade {json.dumps(data, sort_keys=True)} -->"
+        return comment_marker(f"{UPGRADE_RECORD_MARKER} {json.dumps(data, sort_keys=True)}")
 
     def declining(self, version: str) -> UpgradeRecord:
         """The record with `version` declined as well."""

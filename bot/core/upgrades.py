@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.core.bot_section import UpgradePolicy
+from bot.core.failures import Failure
 from bot.golang.semver import InvalidVersion, Version
 
 
@@ -65,7 +66,7 @@ class Requested:
     downgrade: bool
 
 
-class NotAvailable(LookupError):
+class NotAvailable(Failure, LookupError):
     """The version asked for is not in the registry."""
 
 

@@ -4,52 +4,39 @@ to one (the bot then never rewrites it)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from bot.adapters.github.client import InstallationClient, PullRequest
-from bot.adapters.gitrepo import BOT_IDENTITY, GitRepository, StaleBranch, delete_branch
-from bot.services.rerender import Token
+from bot.adapters.github.client import PullRequest
+from bot.adapters.gitrepo import StaleBranch
+from bot.flows.scope import LandscapeScope
 
 log = logging.getLogger(__name__)
 
 
-async def delete_bot_branch(
-    git: GitRepository, token: Token, branch: str, *, base: str | None, full_name: str
-) -> bool:
+async def delete_bot_branch(scope: LandscapeScope, branch: str, *, base: str | None) -> bool:
     """Delete `branch` when only the bot committed to it since `base` (None: whoever did);
     False when it was kept."""
-    head = await asyncio.to_thread(git.fetch, branch, await token())
+    head = await scope.git.fetch(branch)
     if head is None:
         return True
-    if base is not None:
-        foreign = await asyncio.to_thread(git.foreign_commits, head, base, BOT_IDENTITY)
-        if foreign:
-            return False
+    if base is not None and await scope.git.foreign_commits(head, base):
+        return False
     try:
-        await delete_branch(git, branch, token=token, expected=head)
+        await scope.git.delete_branch(branch, expected=head)
     except StaleBranch:
-        log.info("%s of %s moved while deleting it; left it", branch, full_name)
+        log.info("%s of %s moved while deleting it; left it", branch, scope.full_name)
         return False
     return True
 
 
 async def withdraw_proposal(
-    gh: InstallationClient,
-    git: GitRepository,
-    token: Token,
-    pull: PullRequest,
-    *,
-    full_name: str,
-    base: str,
-    marker: str,
-    why: str,
+    scope: LandscapeScope, pull: PullRequest, *, base: str, marker: str, why: str
 ) -> None:
     """Close a proposal the landscape no longer needs, saying `why`; delete its branch when
     only the bot committed to it since `base` (the landscape branch's commit)."""
-    await gh.upsert_comment(full_name, pull.number, marker=marker, body=why)
-    await gh.close_pull_request(full_name, pull.number)
-    await delete_bot_branch(git, token, pull.head, base=base, full_name=full_name)
+    await scope.gh.upsert_comment(scope.full_name, pull.number, marker=marker, body=why)
+    await scope.gh.close_pull_request(scope.full_name, pull.number)
+    await delete_bot_branch(scope, pull.head, base=base)
 
 
 def taken_over(branch: str, commits: list[str], then: str) -> str:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 
 from bot.adapters.cluster import Cluster, ClusterError, ObjectRef
-from bot.adapters.github.client import InstallationClient, Repository
 from bot.core import deploy
-from bot.core.discovery import Landscape
-from bot.core.dry_run import DRY_RUN_CHECK, Checked, DryRunReport
+from bot.core.dry_run import Checked, DryRunReport
+from bot.core.failures import Failure, Temporary
+from bot.core.names import DRY_RUN_CHECK
 from bot.flows.checks import finish_check
-from bot.flows.deploy import bound_cluster, checked_credentials, not_bound, required_source
-from bot.flows.deploy_key import DeployKeyError
-from bot.services.context import BotContext
+from bot.flows.git_credentials import checked_credentials
+from bot.flows.scope import LandscapeScope
+from bot.flows.target import bound_cluster, not_bound, required_source
 from bot.services.pipeline import LandscapeRender
 from bot.settings import ClusterSettings
 
@@ -30,21 +30,14 @@ log = logging.getLogger(__name__)
 
 
 async def dry_run_landscape(
-    context: BotContext,
-    gh: InstallationClient,
-    repository: Repository,
-    landscape: Landscape,
-    render: LandscapeRender,
-    commit: str,
-    *,
-    check_run: bool,
+    scope: LandscapeScope, render: LandscapeRender, commit: str, *, check_run: bool
 ) -> DryRunReport | None:
     """Dry-run `render` (of `commit`) against the landscape's cluster; None when its config
     names no cluster. With `check_run`, the report is also a check run on `commit`."""
-    full_name = repository.full_name
+    full_name, landscape = scope.full_name, scope.landscape
 
     # 1. the cluster
-    bound = bound_cluster(context, full_name, landscape, render.config)
+    bound = bound_cluster(scope.context, full_name, landscape, render.config)
     if bound is None:
         return None
     name, cluster = bound
@@ -56,13 +49,15 @@ async def dry_run_landscape(
         # 2.-3.
         try:
             report = await _dry_run(full_name, name, cluster, render, commit)
-        except (ClusterError, DeployKeyError) as err:
+        except Failure as err:
+            report = DryRunReport(env, name, commit, problem=str(err))
+        except Temporary as err:  # nothing was checked; the next render tries again
             report = DryRunReport(env, name, commit, problem=str(err))
     log.info("dry run of %s@%s on %s: %s", full_name, commit[:12], name, report.conclusion)
 
     # 4. told
     if check_run:
-        await finish_check(gh, full_name, DRY_RUN_CHECK, report)
+        await finish_check(scope.gh, full_name, DRY_RUN_CHECK, report)
     return report
 
 

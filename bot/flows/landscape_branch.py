@@ -17,18 +17,18 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.adapters.github.client import InstallationClient, PullRequest, Repository
+from bot.adapters.github.client import PullRequest
 from bot.adapters.gitrepo import ForeignCommits
 from bot.core.discovery import Landscape
+from bot.core.names import RENDER_TAKEN_OVER_MARKER, RENDER_WITHDRAWN_MARKER, render_branch
 from bot.core.reports import RenderReport, render_proposal, render_succeeded
 from bot.flows.bot_branch import taken_over, withdraw_proposal
 from bot.flows.checks import finish_render_check
-from bot.services.context import BotContext
+from bot.flows.scope import LandscapeScope
 from bot.services.pipeline import LandscapeError
 from bot.services.rerender import MissingRef, commit_rerender, render_commit
 
 log = logging.getLogger(__name__)
-TAKEN_OVER_MARKER = "render-branch-taken-over"
 Outcome = Literal["missing", "failed", "up-to-date", "proposed", "taken-over"]
 
 
@@ -42,24 +42,19 @@ class BranchSync:
 
 
 def proposal_branch(landscape: Landscape) -> str:
-    return f"bootstrap-bot/render/{landscape.branch}"
+    return render_branch(landscape.branch)
 
 
-async def sync_landscape_branch(
-    context: BotContext, gh: InstallationClient, repository: Repository, landscape: Landscape
-) -> BranchSync:
-    full_name = repository.full_name
-    git = context.git(full_name, repository.clone_url)
-    token = context.token(gh)
+async def sync_landscape_branch(scope: LandscapeScope) -> BranchSync:
+    context, gh, full_name, landscape = scope.context, scope.gh, scope.full_name, scope.landscape
     branch = proposal_branch(landscape)
 
     # 1. the landscape branch, rendered
     try:
         rendered = await render_commit(
-            git,
+            scope.git,
             landscape.branch,
             open_reader=context.open_reader,
-            token=token,
             config_path=landscape.config_path,
         )
     except MissingRef:
@@ -83,25 +78,17 @@ async def sync_landscape_branch(
                 f"{rendered.commit[:12]}, so this re-render is no longer needed."
             )
             await withdraw_proposal(
-                gh,
-                git,
-                token,
-                existing,
-                full_name=full_name,
-                base=rendered.commit,
-                marker="render-withdrawn",
-                why=why,
+                scope, existing, base=rendered.commit, marker=RENDER_WITHDRAWN_MARKER, why=why
             )
         return BranchSync("up-to-date", rendered.commit, report)
 
     # 4. the re-render, on the bot branch started from the landscape branch
     try:
         await commit_rerender(
-            git,
+            scope.git,
             rendered,
             branch=branch,
             open_reader=context.open_reader,
-            token=token,
             config_path=landscape.config_path,
             start_from=landscape.branch,
         )
@@ -110,7 +97,7 @@ async def sync_landscape_branch(
             await gh.upsert_comment(
                 full_name,
                 existing.number,
-                marker=TAKEN_OVER_MARKER,
+                marker=RENDER_TAKEN_OVER_MARKER,
                 body=taken_over(branch, taken.commits, "the bot proposes a fresh re-render"),
             )
         # The commit is done with (a resync leaves it) until the branch is handed back.

@@ -20,19 +20,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.adapters.github.client import InstallationClient, PullRequest, Repository
-from bot.adapters.gitrepo import GitRepository
-from bot.core.discovery import Landscape
+from bot.adapters.github.client import PullRequest
+from bot.core.names import BOT_BRANCHES, SUMMARY_MARKER
 from bot.core.reports import render_comment
 from bot.flows.checks import finish_render_check, start_render_check
 from bot.flows.dry_run import dry_run_landscape
+from bot.flows.scope import LandscapeScope
 from bot.kit.logs import bind
-from bot.services.context import BotContext
-from bot.services.rerender import Rerender, Token, rerender_branch
-
-SUMMARY_MARKER = "render-summary"
-#: the branches the bot proposes from
-BOT_BRANCHES = "bootstrap-bot/"
+from bot.services.rerender import Rerender, rerender_branch
 
 
 def pull_head_ref(pull: PullRequest) -> str:
@@ -41,25 +36,15 @@ def pull_head_ref(pull: PullRequest) -> str:
 
 
 async def render_pull_request(
-    context: BotContext,
-    gh: InstallationClient,
-    repository: Repository,
-    landscape: Landscape,
-    pull: PullRequest,
-    *,
-    always: bool = False,
+    scope: LandscapeScope, pull: PullRequest, *, always: bool = False
 ) -> Rerender | None:
     """Render, commit and report; None when the PR does not touch the bootstrap inputs."""
-    full_name = repository.full_name
+    context, gh, full_name, landscape = scope.context, scope.gh, scope.full_name, scope.landscape
     bind(landscape=landscape.branch, pull=pull.number)
-    git = context.git(full_name, repository.clone_url)
-    token = context.token(gh)
     fork = pull.from_fork(full_name)
 
     # 2. only PRs that change the bootstrap inputs
-    if not (always or fork) and not await touches_bootstrap(
-        git, pull.head, pull.base, token, landscape.config_path
-    ):
+    if not (always or fork) and not await touches_bootstrap(scope, pull.head, pull.base):
         return None
 
     # 3. the head commit's check run, in progress
@@ -67,10 +52,9 @@ async def render_pull_request(
 
     # 4. render from the head, committing where the bot may
     result = await rerender_branch(
-        git,
+        scope.git,
         branch=pull.head,
         open_reader=context.open_reader,
-        token=token,
         may_commit=not fork,
         config_path=landscape.config_path,
         read_from=pull_head_ref(pull) if fork else None,
@@ -81,9 +65,7 @@ async def render_pull_request(
 
     # 6. the dry run against the landscape's cluster
     if not fork and result.render is not None:
-        await dry_run_landscape(
-            context, gh, repository, landscape, result.render, result.head, check_run=True
-        )
+        await dry_run_landscape(scope, result.render, result.head, check_run=True)
 
     # 7. the sticky summary comment (the bot's own proposals say it in their body already,
     # unless someone else's commit had to be re-rendered)
@@ -95,18 +77,14 @@ async def render_pull_request(
     return result
 
 
-async def touches_bootstrap(
-    git: GitRepository, head: str, base: str, token: Token, config_path: str
-) -> bool:
+async def touches_bootstrap(scope: LandscapeScope, head: str, base: str) -> bool:
     """Whether `head` changes the render's inputs: `.bootstrap/` or the landscape's config."""
-    secret = await token()
-    head_sha, base_sha = await asyncio.gather(
-        asyncio.to_thread(git.fetch, head, secret), asyncio.to_thread(git.fetch, base, secret)
+    head_tree, base_tree = await asyncio.gather(
+        scope.git.fetch_tree(head), scope.git.fetch_tree(base)
     )
-    if head_sha is None or base_sha is None:
+    if head_tree is None or base_tree is None:
         return True
-    head_files = await asyncio.to_thread(git.read_tree, head_sha)
-    base_files = await asyncio.to_thread(git.read_tree, base_sha)
+    head_files, base_files = head_tree[1], base_tree[1]
     return head_files.under(".bootstrap") != base_files.under(".bootstrap") or (
-        head_files.get(config_path) != base_files.get(config_path)
+        head_files.get(scope.config_path) != base_files.get(scope.config_path)
     )

@@ -20,15 +20,16 @@ from __future__ import annotations
 import logging
 
 from bot.adapters.github.client import InstallationClient
-from bot.core.reports import DISCOVERY_CHECK, discovery_report
+from bot.core.names import DISCOVERY_CHECK
+from bot.core.reports import discovery_report
 from bot.flows.checks import finish_render_check, rendered_already
 from bot.flows.deploy import awaits_deploy, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.pull_request import render_pull_request
+from bot.flows.scope import repository_scope
 from bot.flows.upgrade import check_upgrade
 from bot.kit.logs import bind
 from bot.services.context import BotContext
-from bot.services.landscapes import discover_landscapes
 
 log = logging.getLogger(__name__)
 
@@ -37,35 +38,37 @@ async def refresh_repository(
     context: BotContext, gh: InstallationClient, full_name: str, *, resync: bool = False
 ) -> None:
     # 1. the landscapes
-    repository, discovery = await discover_landscapes(gh, full_name)
+    scopes = await repository_scope(context, gh, full_name)
+    repository, discovery = scopes.repository, scopes.discovery
     outcomes: dict[str, str] = {}
     rendered_pulls = 0
     missing = []
     for landscape in discovery.landscapes:
         bind(landscape=landscape.branch)
+        scope = scopes.on(landscape)
         # 2. the landscape branch
         head = await gh.read_ref(full_name, landscape.branch)
         if head is None:
             missing.append(landscape.branch)
             continue
         if not (resync and await rendered_already(gh, full_name, head)):
-            synced = await sync_landscape_branch(context, gh, repository, landscape)
+            synced = await sync_landscape_branch(scope)
             outcomes[landscape.branch] = synced.outcome
         # 3. a newer openMCP release
-        upgrade = await check_upgrade(context, gh, repository, landscape, in_round=resync)
+        upgrade = await check_upgrade(scope, in_round=resync)
         if upgrade not in ("current", "unchanged", "disabled"):
             outcomes[landscape.branch + " upgrade"] = upgrade
         if not resync:
             continue
         # 4. the cluster, and the pull requests into it
-        if await awaits_deploy(gh, full_name, landscape, head):
-            deployed = await deploy_landscape(context, gh, repository, landscape, commit=head)
+        if await awaits_deploy(scope, head):
+            deployed = await deploy_landscape(scope, commit=head)
             if deployed is not None:
                 outcomes[landscape.branch + " deploy"] = deployed.conclusion
         for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
             if await rendered_already(gh, full_name, pull.head_sha):
                 continue
-            if await render_pull_request(context, gh, repository, landscape, pull) is not None:
+            if await render_pull_request(scope, pull) is not None:
                 rendered_pulls += 1
 
     # 5. the discovery file's own check run

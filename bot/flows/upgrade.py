@@ -20,18 +20,25 @@ unmerged, its version is declined and the PR says so.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Literal
 
-from bot.adapters.github.client import InstallationClient, PullRequest, Repository
-from bot.adapters.gitrepo import ForeignCommits, update_branch
-from bot.core.config_edit import ConfigEditError, set_component_version
+from bot.adapters.github.client import PullRequest
+from bot.adapters.gitrepo import ForeignCommits
+from bot.core.bot_section import UpgradePolicy
+from bot.core.config import BootstrapConfig
+from bot.core.config_edit import set_component_version
 from bot.core.discovery import Landscape
+from bot.core.failures import Failure
 from bot.core.fileset import FileSet
 from bot.core.impact import upgrade_impact
+from bot.core.names import (
+    UPGRADE_DECLINED_MARKER,
+    UPGRADE_TAKEN_OVER_MARKER,
+    UPGRADE_WITHDRAWN_MARKER,
+    upgrade_branch,
+)
 from bot.core.upgrade_pr import (
     PastUpgrade,
     UpgradeHistory,
@@ -41,27 +48,26 @@ from bot.core.upgrade_pr import (
     read_record,
     undeclined,
     upgrade_body,
-    upgrade_branch,
     upgrade_title,
     with_record,
 )
 from bot.core.upgrades import NotAvailable, requested_version, same_version, select_upgrade
 from bot.flows.bot_branch import delete_bot_branch, taken_over, withdraw_proposal
+from bot.flows.scope import LandscapeScope
 from bot.golang.semver import InvalidVersion, Version
 from bot.ocm.graph import ComponentGraph
-from bot.ocm.location import LocationError, parse_location
-from bot.services.context import BotContext
+from bot.ocm.location import Location, LocationError, parse_location
 from bot.services.pipeline import (
     LandscapeError,
     LandscapeRender,
     Objects,
-    change_summary,
     current_objects,
     read_config,
     release_graph,
     render_tree,
+    summarise,
 )
-from bot.services.releases import RegistryUnavailable, UnknownComponent
+from bot.services.releases import RegistryUnavailable
 
 log = logging.getLogger(__name__)
 #: the directories the render owns: an upgrade is rebuilt when they change on the landscape
@@ -108,119 +114,185 @@ class _Built:
     after: LandscapeRender
 
 
-async def upgrade_pulls(
-    gh: InstallationClient, full_name: str, landscape: Landscape
-) -> list[tuple[PullRequest, UpgradeRecord | None]]:
+async def upgrade_pulls(scope: LandscapeScope) -> list[tuple[PullRequest, UpgradeRecord | None]]:
     """The landscape's upgrade pull requests from this repository, newest first, with the
     record each carries."""
-    pulls = await gh.pull_requests_from(
-        full_name, head=upgrade_branch(landscape.branch), base=landscape.branch
+    pulls = await scope.gh.pull_requests_from(
+        scope.full_name, head=upgrade_branch(scope.branch), base=scope.branch
     )
-    return [(p, read_record(p.body)) for p in pulls if not p.from_fork(full_name)]
+    return [(p, read_record(p.body)) for p in pulls if not p.from_fork(scope.full_name)]
 
 
-async def upgrade_history(
-    gh: InstallationClient, full_name: str, landscape: Landscape
-) -> tuple[UpgradeHistory, PullRequest | None]:
+async def upgrade_history(scope: LandscapeScope) -> tuple[UpgradeHistory, PullRequest | None]:
     """What the landscape's upgrade pull requests say, and the open one."""
-    pulls = await upgrade_pulls(gh, full_name, landscape)
+    pulls = await upgrade_pulls(scope)
     history = UpgradeHistory(tuple(PastUpgrade(p.number, p.state, p.merged, r) for p, r in pulls))
     return history, next((p for p, _ in pulls if p.state == "open"), None)
 
 
-async def propose_upgrade(
-    context: BotContext,
-    gh: InstallationClient,
-    repository: Repository,
-    landscape: Landscape,
-    *,
-    asked: Asked | None = None,
-    in_round: bool = False,
-) -> UpgradeResult:
-    full_name = repository.full_name
-    git = context.git(full_name, repository.clone_url)
-    token = context.token(gh)
-    branch = upgrade_branch(landscape.branch)
+@dataclass(frozen=True)
+class _Now:
+    """1. The landscape branch as it is: its commit, files, config and release."""
 
-    # 1. the landscape as it is
-    head = await asyncio.to_thread(git.fetch, landscape.branch, await token())
-    if head is None:
-        return UpgradeResult("unreadable", f"The branch `{landscape.branch}` does not exist.")
-    tree = await asyncio.to_thread(git.read_tree, head)
+    head: str
+    tree: FileSet
+    config: BootstrapConfig
+    location: Location
+    policy: UpgradePolicy
+
+    @property
+    def current(self) -> str:
+        return self.location.version or ""
+
+
+@dataclass(frozen=True)
+class _Proposed:
+    """2. What was proposed before: the open pull request, its record, the declined versions."""
+
+    pull: PullRequest | None
+    record: UpgradeRecord | None
+    declined: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """4. The version to propose, and how it was chosen."""
+
+    version: Version | None
+    pinned: bool = False
+    downgrade: bool = False
+
+
+class _Stop(Exception):
+    """A step found nothing more to do: the flow ends with this result."""
+
+    def __init__(self, result: UpgradeResult) -> None:
+        super().__init__(result.outcome)
+        self.result = result
+
+
+async def propose_upgrade(
+    scope: LandscapeScope, *, asked: Asked | None = None, in_round: bool = False
+) -> UpgradeResult:
     try:
-        config, _ = read_config(tree, landscape.config_path)
+        now = await _landscape_now(scope, asked)  # 1.
+        proposed = await _proposed_before(scope, asked)  # 2.
+        available = await _releases(scope, now, in_round)  # 3.
+        choice = _version_to_propose(scope, now, proposed, available, asked)  # 4.
+        if choice.version is None:  # 5.
+            return await _nothing_to_propose(scope, now, proposed)
+        record = UpgradeRecord(
+            landscape=scope.branch,
+            before=now.current,
+            after=str(choice.version),
+            inputs=_digest(now.tree, scope.landscape, str(choice.version)),
+            declined=proposed.declined,
+            pinned=choice.pinned,
+            downgrade=choice.downgrade,
+        )
+        if proposed.pull is not None and proposed.record == record:  # 6.
+            return UpgradeResult("unchanged", "", now.current, record.after, proposed.pull)
+        built = await _commit_upgrade(scope, now, proposed, record)  # 7.
+        return await _open_pull_request(scope, now, proposed, record, built)  # 8.
+    except _Stop as stop:
+        return stop.result
+
+
+async def _landscape_now(scope: LandscapeScope, asked: Asked | None) -> _Now:
+    """1. The landscape branch's config, upgrade policy and current version."""
+    fetched = await scope.git.fetch_tree(scope.branch)
+    if fetched is None:
+        raise _Stop(UpgradeResult("unreadable", f"The branch `{scope.branch}` does not exist."))
+    head, tree = fetched
+    try:
+        config, _ = read_config(tree, scope.config_path)
         location = parse_location(config.component.location)
     except LandscapeError as err:
-        return UpgradeResult("unreadable", f"`{landscape.config_path}` does not load: {err}")
+        raise _Stop(
+            UpgradeResult("unreadable", f"`{scope.config_path}` does not load: {err}")
+        ) from None
     except LocationError as err:
-        return UpgradeResult("unreadable", f"`component.location`: {err}")
-    current = location.version
+        raise _Stop(UpgradeResult("unreadable", f"`component.location`: {err}")) from None
     policy = config.bot.upgrade
     if asked is not None:
         policy = replace(policy, enabled=True)  # asking is enabling, once
-    if not current:
-        return UpgradeResult("unreadable", "`component.location` names no version.")
+    if not location.version:
+        raise _Stop(UpgradeResult("unreadable", "`component.location` names no version."))
     if not policy.enabled:
-        return UpgradeResult("disabled", "Upgrades are disabled (`bot.upgrade.enabled`).")
+        raise _Stop(UpgradeResult("disabled", "Upgrades are disabled (`bot.upgrade.enabled`)."))
+    return _Now(head, tree, config, location, policy)
 
-    # 2. what was proposed and declined before
-    history, open_pull = await upgrade_history(gh, full_name, landscape)
+
+async def _proposed_before(scope: LandscapeScope, asked: Asked | None) -> _Proposed:
+    """2. The open upgrade pull request, and the versions declined so far (one asked for by
+    name is no longer declined)."""
+    history, open_pull = await upgrade_history(scope)
     open_record = read_record(open_pull.body) if open_pull is not None else None
     declined = history.declined
     if asked is not None and asked.version is not None:
         declined = undeclined(declined, str(asked.version))
+    return _Proposed(open_pull, open_record, declined)
 
-    # 3. the releases
+
+async def _releases(scope: LandscapeScope, now: _Now, in_round: bool) -> list[str]:
+    """3. The root component's versions (a registry backing off: nothing changes)."""
+    location = now.location
     try:
-        available = await context.releases.versions(
+        return await scope.context.releases.versions(
             location.repository, location.component, in_round=in_round
         )
     except RegistryUnavailable as err:
-        return UpgradeResult("unavailable", f"The registry cannot be read now: {err}", current)
-    except (UnknownComponent, LocationError) as err:  # LocationError: a CTF path
-        return UpgradeResult("unreadable", str(err), current)
+        detail = f"The registry cannot be read now: {err}"
+        raise _Stop(UpgradeResult("unavailable", detail, now.current)) from None
+    except Failure as err:  # an unknown component, a CTF path
+        raise _Stop(UpgradeResult("unreadable", str(err), now.current)) from None
 
-    # 4. the version to propose
-    pinned = downgrade = False
+
+def _version_to_propose(
+    scope: LandscapeScope,
+    now: _Now,
+    proposed: _Proposed,
+    available: list[str],
+    asked: Asked | None,
+) -> _Choice:
+    """4. The version asked for, the one a command pinned, or the newest allowed."""
+    current = now.current
     if asked is not None and asked.version is not None:
         try:
             requested = requested_version(current, available, asked.version)
         except NotAvailable as err:
-            return UpgradeResult("unreadable", f"{err}.", current)
+            raise _Stop(UpgradeResult("unreadable", f"{err}.", current)) from None
         if same_version(str(requested.version), current):
-            return UpgradeResult("current", f"`{landscape.branch}` is at `{current}` already.")
-        target: Version | None = requested.version
-        pinned, downgrade = True, requested.downgrade
-    elif asked is None and open_record is not None and open_record.pinned:
-        target, pinned, downgrade = _pinned(open_record, current, available)
-    else:
-        target = select_upgrade(current, available, policy, declined=declined)
+            at = f"`{scope.branch}` is at `{current}` already."
+            raise _Stop(UpgradeResult("current", at))
+        return _Choice(requested.version, pinned=True, downgrade=requested.downgrade)
+    if asked is None and proposed.record is not None and proposed.record.pinned:
+        return _Choice(*_pinned(proposed.record, current, available))
+    return _Choice(select_upgrade(current, available, now.policy, declined=proposed.declined))
 
-    # 5. nothing to propose
-    if target is None:
-        why = f"No allowed release newer than `{current}`" + (
-            f" (declined: {', '.join(f'`{v}`' for v in declined)})." if declined else "."
-        )
-        if open_pull is None or open_record is None:
-            return UpgradeResult("current", why, current)
-        await _withdraw(context, gh, repository, open_pull, open_record, head, why)
-        return UpgradeResult("withdrawn", why, current, pull=open_pull)
-    version = str(target)
 
-    # 6. proposed already, from these inputs
-    record = UpgradeRecord(
-        landscape=landscape.branch,
-        before=current,
-        after=version,
-        inputs=_digest(tree, landscape, version),
-        declined=declined,
-        pinned=pinned,
-        downgrade=downgrade,
+async def _nothing_to_propose(
+    scope: LandscapeScope, now: _Now, proposed: _Proposed
+) -> UpgradeResult:
+    """5. No version to propose: an open proposal is withdrawn (its branch deleted when only
+    the bot committed to it)."""
+    declined = proposed.declined
+    why = f"No allowed release newer than `{now.current}`" + (
+        f" (declined: {', '.join(f'`{v}`' for v in declined)})." if declined else "."
     )
-    if open_pull is not None and open_record == record:
-        return UpgradeResult("unchanged", "", current, version, open_pull)
+    if proposed.pull is None or proposed.record is None:
+        return UpgradeResult("current", why, now.current)
+    await _withdraw(scope, proposed.pull, proposed.record, now.head, why)
+    return UpgradeResult("withdrawn", why, now.current, pull=proposed.pull)
 
-    # 7. the bump and the re-render, in one commit
+
+async def _commit_upgrade(
+    scope: LandscapeScope, now: _Now, proposed: _Proposed, record: UpgradeRecord
+) -> _Built:
+    """7. The version bump and the re-render in one commit on the bot branch, rebuilt from the
+    landscape branch (never over someone else's commits: the PR gets a comment instead)."""
+    context, landscape, version = scope.context, scope.landscape, record.after
+    branch = upgrade_branch(scope.branch)
     built: list[_Built] = []
 
     def bumped(files: FileSet) -> FileSet:
@@ -237,36 +309,39 @@ async def propose_upgrade(
         built.append(_Built(files, graph, current_objects(files, config), after))
         return after.tree
 
-    environment = config.environment
     try:
-        await update_branch(
-            git,
+        await scope.git.update_branch(
             branch=branch,
             change=bumped,
-            message=upgrade_title(environment, version, downgrade=downgrade),
-            token=token,
-            start_from=landscape.branch,
+            message=upgrade_title(now.config.environment, version, downgrade=record.downgrade),
+            start_from=scope.branch,
         )
     except ForeignCommits as taken:
-        if open_pull is not None:
+        if proposed.pull is not None:
             then = "the bot proposes the newest release again"
-            await gh.upsert_comment(
-                full_name,
-                open_pull.number,
-                marker="upgrade-taken-over",
+            await scope.gh.upsert_comment(
+                scope.full_name,
+                proposed.pull.number,
+                marker=UPGRADE_TAKEN_OVER_MARKER,
                 body=taken_over(branch, taken.commits, then),
             )
-        return UpgradeResult(
-            "taken-over", f"`{branch}` holds someone else's commits.", current, version, open_pull
-        )
-    except (ConfigEditError, LandscapeError) as err:
-        detail = f"`{version}` cannot be proposed for `{landscape.branch}`: {err}"
-        log.warning("%s: %s", full_name, detail)
-        return UpgradeResult("failed", detail, current, version, open_pull)
+        held = f"`{branch}` holds someone else's commits."
+        result = UpgradeResult("taken-over", held, now.current, version, proposed.pull)
+        raise _Stop(result) from None
+    except Failure as err:  # the config no longer edits, or the release does not render
+        detail = f"`{version}` cannot be proposed for `{scope.branch}`: {err}"
+        log.warning("%s: %s", scope.full_name, detail)
+        raise _Stop(UpgradeResult("failed", detail, now.current, version, proposed.pull)) from None
+    return built[-1]
 
-    # 8. the pull request
-    last = built[-1]
-    record = replace(record, inputs=_digest(last.files, landscape, version))
+
+async def _open_pull_request(
+    scope: LandscapeScope, now: _Now, proposed: _Proposed, record: UpgradeRecord, last: _Built
+) -> UpgradeResult:
+    """8. Open or update the pull request: what the release changes, what merging changes,
+    and the record the next run reads."""
+    version, environment = record.after, now.config.environment
+    record = replace(record, inputs=_digest(last.files, scope.landscape, version))
     objects_before, _ = last.objects_before
     impact = upgrade_impact(
         last.graph_before,
@@ -274,9 +349,7 @@ async def propose_upgrade(
         [o for directory in (objects_before or {}).values() for o in directory],
         last.after.all_objects,
     )
-    summary = await asyncio.to_thread(
-        partial(change_summary, objects_before=last.objects_before), last.files, last.after
-    )
+    summary = await summarise(last.files, last.after, objects_before=last.objects_before)
     body = upgrade_body(
         record,
         environment=environment,
@@ -284,14 +357,18 @@ async def propose_upgrade(
         summary=summary,
         warnings=last.after.warnings,
     )
-    title = upgrade_title(environment, version, downgrade=downgrade)
-    pull = await gh.ensure_pull_request(
-        full_name, head=branch, base=landscape.branch, title=title, body=body
+    title = upgrade_title(environment, version, downgrade=record.downgrade)
+    pull = await scope.gh.ensure_pull_request(
+        scope.full_name,
+        head=upgrade_branch(scope.branch),
+        base=scope.branch,
+        title=title,
+        body=body,
     )
-    if open_record is None or open_record.after != version:
-        context.releases.proposed(location.repository, location.component, version)
-    log.info("%s: upgrade of %s to %s %s", full_name, landscape.branch, version, pull.outcome)
-    return UpgradeResult("proposed", "", current, version, pull)
+    if proposed.record is None or proposed.record.after != version:
+        scope.context.releases.proposed(now.location.repository, now.location.component, version)
+    log.info("%s: upgrade of %s to %s %s", scope.full_name, scope.branch, version, pull.outcome)
+    return UpgradeResult("proposed", "", now.current, version, pull)
 
 
 def _pinned(
@@ -313,72 +390,52 @@ def _digest(files: FileSet, landscape: Landscape, version: str) -> str:
 
 
 async def _withdraw(
-    context: BotContext,
-    gh: InstallationClient,
-    repository: Repository,
-    pull: PullRequest,
-    record: UpgradeRecord,
-    base: str,
-    why: str,
+    scope: LandscapeScope, pull: PullRequest, record: UpgradeRecord, base: str, why: str
 ) -> None:
     """Close the open proposal as no longer needed (which declines nothing)."""
-    full_name = repository.full_name
-    await gh.edit_pull_request_body(
-        full_name, pull.number, with_record(pull.body, replace(record, withdrawn=True))
+    await scope.gh.edit_pull_request_body(
+        scope.full_name, pull.number, with_record(pull.body, replace(record, withdrawn=True))
     )
     await withdraw_proposal(
-        gh,
-        context.git(full_name, repository.clone_url),
-        context.token(gh),
+        scope,
         pull,
-        full_name=full_name,
         base=base,
-        marker="upgrade-withdrawn",
+        marker=UPGRADE_WITHDRAWN_MARKER,
         why=f"{why} This upgrade is no longer proposed.",
     )
 
 
-async def upgrade_closed(
-    context: BotContext, gh: InstallationClient, repository: Repository, pull: PullRequest
-) -> None:
+async def upgrade_closed(scope: LandscapeScope, pull: PullRequest) -> None:
     """An upgrade pull request was closed: merged, its branch goes; unmerged, its version is
     declined (recorded in the PR, which says so) and its branch goes unless someone else
     committed to it."""
     record = read_record(pull.body)
-    if record is None or pull.from_fork(repository.full_name) or record.withdrawn:
+    if record is None or pull.from_fork(scope.full_name) or record.withdrawn:
         return
-    full_name = repository.full_name
-    git = context.git(full_name, repository.clone_url)
-    token = context.token(gh)
     if pull.merged:
-        await delete_bot_branch(git, token, pull.head, base=None, full_name=full_name)
+        await delete_bot_branch(scope, pull.head, base=None)
         return
     declined = record.declining(record.after)
     if declined != record:
-        await gh.edit_pull_request_body(full_name, pull.number, with_record(pull.body, declined))
-    base = await asyncio.to_thread(git.fetch, pull.base, await token())
-    deleted = await delete_bot_branch(git, token, pull.head, base=base, full_name=full_name)
-    await gh.upsert_comment(
-        full_name,
+        await scope.gh.edit_pull_request_body(
+            scope.full_name, pull.number, with_record(pull.body, declined)
+        )
+    base = await scope.git.fetch(pull.base)
+    deleted = await delete_bot_branch(scope, pull.head, base=base)
+    await scope.gh.upsert_comment(
+        scope.full_name,
         pull.number,
-        marker="upgrade-declined",
+        marker=UPGRADE_DECLINED_MARKER,
         body=declined_note(record.after, branch_kept=not deleted),
     )
 
 
-async def check_upgrade(
-    context: BotContext,
-    gh: InstallationClient,
-    repository: Repository,
-    landscape: Landscape,
-    *,
-    in_round: bool = False,
-) -> str:
+async def check_upgrade(scope: LandscapeScope, *, in_round: bool = False) -> str:
     """`propose_upgrade` where nobody asked for it (a poll, a push): its outcome; an error is
     logged rather than stopping the landscapes after this one."""
     try:
-        result = await propose_upgrade(context, gh, repository, landscape, in_round=in_round)
+        result = await propose_upgrade(scope, in_round=in_round)
     except Exception:
-        log.exception("%s: the upgrade check of %s failed", repository.full_name, landscape.branch)
+        log.exception("%s: the upgrade check of %s failed", scope.full_name, scope.branch)
         return "error"
     return result.outcome

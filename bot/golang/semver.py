@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
+from bot.core.failures import Failure
+
 _VERSION = re.compile(
     r"^v?(?P<major>0|[1-9][0-9]*)(?:\.(?P<minor>0|[1-9][0-9]*))?(?:\.(?P<patch>0|[1-9][0-9]*))?"
     r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
@@ -25,11 +27,11 @@ _COMPARATOR = re.compile(r"^(?P<op>!=|>=|=>|<=|=<|~>|[=><~^])?\s*(?P<version>\S+
 _WILDCARDS = {"x", "X", "*"}
 
 
-class InvalidVersion(ValueError):
+class InvalidVersion(Failure, ValueError):
     """Text that is not a (relaxed) semantic version."""
 
 
-class InvalidConstraint(ValueError):
+class InvalidConstraint(Failure, ValueError):
     """Text that is not a version constraint."""
 
 

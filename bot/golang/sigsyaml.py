@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 from yaml.serializer import Serializer
 
+from bot.core.failures import Failure
 from bot.golang.strconv import format_float, json_marshal
 from bot.golang.yamlv2 import resolve_plain
 
@@ -41,7 +42,7 @@ _DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 _BREAKS = "\n\x85\u2028\u2029"
 
 
-class MarshalError(ValueError):
+class MarshalError(Failure, ValueError):
     """A value encoding/json refuses (NaN, infinities, unsupported types)."""
 
 

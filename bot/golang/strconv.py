@@ -11,6 +11,8 @@ import struct
 from decimal import Decimal
 from typing import Any
 
+from bot.core.failures import Failure
+
 _QUOTE_ESCAPES = {
     "\a": "\\a",
     "\b": "\\b",
@@ -114,7 +116,7 @@ def _json_string(s: str, escape_html: bool = True) -> str:
     return "".join(out)
 
 
-class UnsupportedJSONValue(ValueError):
+class UnsupportedJSONValue(Failure, ValueError):
     """json.Marshal refused a value (NaN or an infinity)."""
 
 
@@ -165,3 +167,14 @@ def _marshal(value: Any, indent: str, escape_html: bool, depth: int) -> str:
         inner = "\n" + indent * (depth + 1)
         return open_ + inner + ("," + inner).join(parts) + "\n" + indent * depth + close
     raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def json_numbers(value: Any) -> Any:
+    """What a Go interface{} holds after encoding/json decoded it: every number a float64."""
+    if isinstance(value, dict):
+        return {k: json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_numbers(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

@@ -28,6 +28,8 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
+from bot.core.failures import Failure
+
 TAG_PREFIX = "tag:yaml.org,2002:"
 _PLAIN = "!bootstrap-bot/plain"  # marks untagged plain scalars, which yaml.v2 resolves itself
 _MAX_NODES = 1_000_000  # yaml.v2 refuses documents that expand aliases without bound too
@@ -45,7 +47,7 @@ class Mark:
         return cls(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class YamlError(ValueError):
+class YamlError(Failure, ValueError):
     """A document yaml.v2 would refuse to decode, with where it went wrong."""
 
     def __init__(self, message: str, mark: Mark) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.core.failures import Failure
 from bot.gotemplate.bootstrapper import (
     HeaderError,
     bootstrapper_funcs,
@@ -32,7 +33,7 @@ __all__ = ["GoStruct", "Limits", "StringMap", "TemplateError", "render", "render
 MISSINGKEY_MODES = ("default", "invalid", "zero", "error")
 
 
-class TemplateError(Exception):
+class TemplateError(Failure):
     """A template Go would refuse to parse or fail to execute; `str()` is Go's message."""
 
     def __init__(self, message: str, *, source: str = "", pos: int | None = None) -> None:

@@ -11,8 +11,9 @@ import json
 import re
 from typing import Any
 
-from bot.core.config_decode import json_numbers
+from bot.core.failures import Failure
 from bot.golang import sigsyaml
+from bot.golang.strconv import json_numbers
 from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
 from bot.gotemplate.functions import ANY, Func, FuncError
 from bot.gotemplate.values import NO_VALUE, GoStruct
@@ -92,7 +93,7 @@ FUNCS: dict[str, Func] = {
 }
 
 
-class HeaderError(ValueError):
+class HeaderError(Failure, ValueError):
     """A malformed `#?bootstrap` header; the message is the Go tool's."""
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from bot.core.failures import Failure
 from bot.golang.strconv import quote
 from bot.gotemplate import nodes as n
 from bot.gotemplate.functions import ANY, VALUE, Func, FuncError
@@ -29,7 +30,7 @@ MAX_OUTPUT = 64 * 1024 * 1024
 MAX_STEPS = 20_000_000
 
 
-class ExecError(Exception):
+class ExecError(Failure):
     """A template that failed while executing; the message is Go's."""
 
     def __init__(self, message: str, pos: int | None = None) -> None:

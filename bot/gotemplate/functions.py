@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.failures import Failure
+
 ANY = "interface {}"
 VALUE = "reflect.Value"
 
 
-class FuncError(Exception):
+class FuncError(Failure):
     """An error a template function returns (`error calling NAME: message`)."""
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container
 
+from bot.core.failures import Failure
 from bot.golang.strconv import quote
 from bot.gotemplate import nodes as n
 from bot.gotemplate.lexer import Item, Lexer, T
 
 
-class ParseError(Exception):
+class ParseError(Failure):
     """A template Go would refuse to parse; the message is Go's."""
 
 

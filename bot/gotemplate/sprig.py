@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, ClassVar, TypeVar
 
-from bot.golang.strconv import UnsupportedJSONValue, json_marshal
+from bot.golang.strconv import UnsupportedJSONValue, json_marshal, json_numbers
 from bot.golang.strconv import quote as go_quote
 from bot.gotemplate import sprig_text
 from bot.gotemplate.functions import ANY, Func, FuncError
@@ -646,21 +646,9 @@ register("toRawJson", "mustToRawJson", params=(ANY,))(lambda v: to_json(v, html=
 
 def from_json(text: str) -> Any:
     try:
-        return _json_numbers_as_float(json.loads(text))
+        return json_numbers(json.loads(text))
     except json.JSONDecodeError as err:
         raise FuncError(f"invalid character in JSON: {err.msg}") from None
-
-
-def _json_numbers_as_float(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _json_numbers_as_float(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_numbers_as_float(v) for v in value]
-    return value
 
 
 def _from_json_lenient(text: str) -> Any:

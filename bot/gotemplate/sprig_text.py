@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import unicodedata
 
+from bot.core.failures import Failure
+
 # --- goutils ------------------------------------------------------------------------------------
 
 
-class AbbreviateError(ValueError):
+class AbbreviateError(Failure, ValueError):
     pass
 
 

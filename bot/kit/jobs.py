@@ -12,16 +12,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.core.failures import Temporary
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
 
 
-class QueueFull(Exception):
+class QueueFull(Temporary):
     """The queue holds its maximum number of jobs."""
 
 
-class Draining(Exception):
+class Draining(Temporary):
     """The queue no longer takes jobs: the process is shutting down."""
 
 

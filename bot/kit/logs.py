@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,6 +39,20 @@ def bind(**fields: object) -> None:
 
 def fields() -> dict[str, str]:
     return dict(_FIELDS.get())
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def correlation_id() -> str:
+    """The id every log line of this job carries (one is bound now when the job has none), for
+    the texts that point operators at those lines."""
+    current = _FIELDS.get().get("correlation")
+    if current is None:
+        current = new_correlation_id()
+        bind(correlation=current)
+    return current
 
 
 class JsonFormatter(logging.Formatter):

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.failures import Failure
 from bot.golang import sigsyaml
 from bot.ocm import layout
 from bot.ocm.store import WritableStore
@@ -25,7 +26,7 @@ DIR_INPUTS = {"dir", "dir/v1", "Dir", "Dir/v1"}
 FILE_INPUTS = {"file", "file/v1", "File", "File/v1"}
 
 
-class ConstructorError(ValueError):
+class ConstructorError(Failure, ValueError):
     """A constructor file this builder cannot build; says which component and resource."""
 
 

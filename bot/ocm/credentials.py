@@ -16,12 +16,23 @@ from typing import Any
 
 import yaml
 
-from bot.ocm.registry import Credentials
+from bot.core.failures import Failure
 
 CREDENTIALS_CONFIG = "credentials.config.ocm.software"
 
 
-class CredentialsError(ValueError):
+@dataclass(frozen=True)
+class Credentials:
+    username: str = ""
+    password: str = ""
+    #: an identity (refresh) token, used as the password of the token exchange
+    identity_token: str = ""
+
+    def __repr__(self) -> str:  # never show secrets
+        return f"Credentials(username={self.username!r}, password=<redacted>)"
+
+
+class CredentialsError(Failure, ValueError):
     """A credentials file that cannot be used (the message never includes a secret)."""
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.core.failures import Failure
 from bot.ocm.model import ComponentVersion, Resource
 
 
-class GraphError(LookupError):
+class GraphError(Failure, LookupError):
     """A reference or resource the graph does not have; the message is the Go tool's."""
 
 

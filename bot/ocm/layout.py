@@ -11,6 +11,7 @@ import tarfile
 from collections.abc import Iterable
 from typing import Any
 
+from bot.core.failures import Failure
 from bot.golang.semver import InvalidVersion, Version
 from bot.ocm.model import DescriptorError
 
@@ -52,7 +53,7 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NOT_VERSIONS = re.compile(r"^(sha256-[0-9a-f]{64}(\..*)?|.*\.(sig|att|sbom))$")
 
 
-class IntegrityError(ValueError):
+class IntegrityError(Failure, ValueError):
     """Content whose digest is not the one it was asked for."""
 
 

@@ -11,6 +11,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.failures import Failure
+
 Kind = Literal["oci", "ctf"]
 
 _OCI_TYPES = {"oci", "ociregistry", "ocirepository", "oci/v1", "ociregistry/v1", "ocirepository/v1"}
@@ -18,7 +20,7 @@ _CTF_TYPES = {"ctf", "commontransportformat", "commontransportformat/v1", "direc
 _ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tar.gz")
 
 
-class LocationError(ValueError):
+class LocationError(Failure, ValueError):
     """A location that names no repository or no component."""
 
 

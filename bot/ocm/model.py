@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.failures import Failure
 from bot.golang import strconv
 from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
 
 LOCAL_BLOB_TYPES = {"localBlob", "localBlob/v1", "LocalBlob", "LocalBlob/v1"}
 
 
-class DescriptorError(ValueError):
+class DescriptorError(Failure, ValueError):
     """Bytes that are not a component descriptor."""
 
 

@@ -15,6 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from bot.core.failures import Failure
 from bot.ocm import layout
 from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import Repository
@@ -25,11 +26,11 @@ MAX_RESOURCE_BYTES = 512 * 1024 * 1024
 MAX_ARCHIVE_MEMBERS = 100_000
 
 
-class ComponentError(LookupError):
+class ComponentError(Failure, LookupError):
     """A component, version or resource that cannot be read; says which and where."""
 
 
-class UnsafeArchive(ValueError):
+class UnsafeArchive(Failure, ValueError):
     """A directory resource whose tar would write outside its target or is too large."""
 
 

@@ -12,25 +12,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import oras.provider
 import requests
 
+from bot.ocm.credentials import Credentials
 from bot.ocm.layout import ACCEPT, digest_of
-from bot.ocm.store import NotFound, StoreError
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str = ""
-    password: str = ""
-    #: an identity (refresh) token, used as the password of the token exchange
-    identity_token: str = ""
-
-    def __repr__(self) -> str:  # never show secrets
-        return f"Credentials(username={self.username!r}, password=<redacted>)"
+from bot.ocm.store import NotFound, StoreError, StoreUnavailable
 
 
 class RegistryStore:
@@ -70,7 +59,9 @@ class RegistryStore:
             try:
                 response = requests.get(f"{self.scheme}://{self.host}/v2/", timeout=30)
             except requests.RequestException as err:
-                raise StoreError(f"registry {self.description} is not reachable: {err}") from None
+                raise StoreUnavailable(
+                    f"registry {self.description} is not reachable: {err}"
+                ) from None
             challenge = response.headers.get("WWW-Authenticate", "").lower()
             self._backend = "basic" if challenge.startswith("basic") else "token"
         return self._backend
@@ -102,10 +93,14 @@ class RegistryStore:
         client = self._client(repository)
         try:
             response = client.do_request(url, "GET", headers=headers or {})
-        except (requests.RequestException, ValueError) as err:
+        except requests.RequestException as err:
+            raise StoreUnavailable(f"{url}: {err}") from None
+        except ValueError as err:
             raise StoreError(f"{url}: {err}") from None
         if response.status_code == 404:
             raise NotFound(f"{url} not found")
+        if response.status_code >= 500 or response.status_code == 429:
+            raise StoreUnavailable(f"{url}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise StoreError(f"{url}: HTTP {response.status_code}")
         self.last_content_type = response.headers.get("Content-Type", "")
@@ -122,7 +117,7 @@ class RegistryStore:
                 raise NotFound(f"repository {repository} not in {self.description}") from None
             raise StoreError(f"listing tags of {repository}: {err}") from None
         except requests.RequestException as err:
-            raise StoreError(f"listing tags of {repository}: {err}") from None
+            raise StoreUnavailable(f"listing tags of {repository}: {err}") from None
 
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         url = self._url(repository, "manifests", reference)

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.core.failures import Failure, Temporary
 
-class NotFound(LookupError):
+
+class NotFound(Failure, LookupError):
     """No such repository, tag or blob."""
 
 
-class StoreError(RuntimeError):
-    """The store could not be read or written (network, permissions, malformed archive)."""
+class StoreError(Failure, RuntimeError):
+    """The store refused, or served something unusable (permissions, a malformed archive)."""
+
+
+class StoreUnavailable(Temporary):
+    """The store could not be reached, or failed on its side (network, timeout, 5xx, 429)."""
 
 
 class Store(Protocol):

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +27,9 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.flows.checks import checks_completed
 from bot.kit.jobs import Draining, JobQueue, QueueFull
-from bot.kit.logs import bound
+from bot.kit.logs import bound, new_correlation_id
 from bot.server.webhook import (
     MAX_BODY_BYTES,
     RecentDeliveries,
@@ -37,7 +37,6 @@ from bot.server.webhook import (
     accept_delivery,
     serialisation_key,
 )
-from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.services.context import BotContext
@@ -88,9 +87,10 @@ async def dispatch(router: Router, event: Event, context: Any, metrics: Metrics)
     }
     for handler in handlers:
         name = f"{handler.__module__}.{handler.__qualname__}"
-        with bound(**about, correlation=uuid.uuid4().hex[:12]):
+        with bound(**about, correlation=new_correlation_id()):
             try:
-                await handler(event, context)
+                async with checks_completed():
+                    await handler(event, context)
             except Exception:
                 metrics.handler_runs.labels(name, "error").inc()
                 log.exception("handler %s failed on delivery %s", name, event.delivery_id)
@@ -202,44 +202,3 @@ def bot_application(context: BotContext, webhook_secret: str) -> web.Application
         queue=context.jobs,
         registry=context.metrics,
     )
-
-
-async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
-    """The App as `bootstrap-bot serve` runs it: one shared HTTP client for GitHub, the
-    handlers of `handlers/`, until SIGTERM."""
-    import httpx
-
-    from bot.adapters.github.client import GitHubApp
-    from bot.adapters.leader import leadership
-    from bot.server.resync import Resync
-    from bot.services.context import BotContext
-
-    assert settings.webhook_secret is not None
-    registry = CollectorRegistry()
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
-        github = GitHubApp(
-            app_id=app_id,
-            private_key=private_key,
-            client=client,
-            base_url=settings.github_api_url,
-            registry=registry,
-        )
-        context = BotContext(settings, github, metrics=registry)
-        app = bot_application(context, settings.webhook_secret.get_secret_value())
-        async with leadership(settings.leader_election) as leader:
-            background = []
-            if settings.resync:
-                resync = Resync(context, leader)
-                interval = settings.poll_interval.total_seconds()
-                retry = settings.leader_election.duration.total_seconds() / 3
-                background.append(
-                    asyncio.create_task(
-                        resync.run_forever(interval, follower_retry=retry), name="resync"
-                    )
-                )
-            try:
-                await run_server(app, settings.listen_host, settings.listen_port)
-            finally:
-                for task in background:
-                    task.cancel()
-                await asyncio.gather(*background, return_exceptions=True)

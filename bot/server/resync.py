@@ -15,28 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from bot.adapters.github.client import InstallationClient
+from bot.adapters.leader import Leadership, SoleProcess
+from bot.flows.checks import checks_completed
 from bot.flows.repository import refresh_repository
 from bot.kit.jobs import Draining, Job, QueueFull
-from bot.kit.logs import bound
+from bot.kit.logs import bound, new_correlation_id
 from bot.services.context import BotContext
 
 log = logging.getLogger(__name__)
-
-
-class Leadership(Protocol):
-    async def leading(self) -> bool:
-        """Whether this process should run the background loops now."""
-        ...
-
-
-class SoleProcess:
-    """Leadership when this is the only process: it always leads."""
-
-    async def leading(self) -> bool:
-        return True
 
 
 @dataclass
@@ -81,8 +69,11 @@ class Resync:
 
     def _job(self, gh: InstallationClient, full_name: str) -> Job:
         async def resync() -> None:
-            with bound(repository=full_name, correlation=f"resync-{self.rounds + 1}"):
-                await refresh_repository(self.context, gh, full_name, resync=True)
+            with bound(
+                repository=full_name, round=self.rounds + 1, correlation=new_correlation_id()
+            ):
+                async with checks_completed():
+                    await refresh_repository(self.context, gh, full_name, resync=True)
 
         return resync
 

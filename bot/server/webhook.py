@@ -16,11 +16,14 @@ from collections.abc import Mapping
 
 from gidgethub.sansio import Event
 
+from bot.core.failures import Failure
+from bot.core.names import repository_key
+
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
-class Rejection(Exception):
+class Rejection(Failure):
     """A delivery refused before any work: `status` is the HTTP answer, `reason` says why."""
 
     def __init__(self, status: int, reason: str) -> None:
@@ -96,7 +99,3 @@ def serialisation_key(event: Event) -> str:
     if isinstance(installation, dict) and installation.get("id") is not None:
         return f"installation:{installation['id']}"
     return "global"
-
-
-def repository_key(full_name: str) -> str:
-    return f"repo:{full_name.lower()}"

@@ -15,10 +15,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.adapters.github.client import GitHubApp, InstallationClient
 from bot.adapters.gitrepo import GitRepository
+from bot.core.failures import Failure
+from bot.core.names import repository_key
 from bot.kit.jobs import Job, JobQueue
 from bot.ocm.location import LocationError, Repository
 from bot.ocm.store import Store
-from bot.server.webhook import repository_key
 from bot.services.releases import ReleaseMetrics, ReleaseWatch
 from bot.settings import Settings
 
@@ -43,7 +44,7 @@ class DeployMetrics:
         )
 
 
-class NotFromAnInstallation(ValueError):
+class NotFromAnInstallation(Failure, ValueError):
     """A delivery without an installation (the App's own hooks, such as `ping`)."""
 
 

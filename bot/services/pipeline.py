@@ -14,13 +14,16 @@ kustomize binary). It takes the branch as a file set and returns the new file se
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from bot.adapters.kustomize import KustomizeError, build_files
 from bot.core.changes import ChangeSummary, summarize_changes
 from bot.core.config import CONFIG_PATH, BootstrapConfig, ConfigError, load_bootstrap_config
+from bot.core.failures import Failure
 from bot.core.fileset import FileSet
 from bot.core.problems import Problem
 from bot.core.render import (
@@ -32,20 +35,15 @@ from bot.core.render import (
     landscape_sources,
     render_landscape,
 )
-from bot.ocm.graph import ComponentGraph, GraphError
-from bot.ocm.layout import IntegrityError
+from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import LocationError, Repository, parse_location
-from bot.ocm.reader import ComponentError, ComponentReader, UnsafeArchive
-from bot.ocm.store import NotFound, StoreError
+from bot.ocm.reader import ComponentReader
 
 Stage = Literal["config", "ocm", "render", "kustomize"]
 Objects = dict[str, list[dict[str, Any]]]
-_OCM_FAILURES = (
-    ComponentError, GraphError, IntegrityError, LocationError, NotFound, StoreError, UnsafeArchive,
-)  # fmt: skip
 
 
-class LandscapeError(Exception):
+class LandscapeError(Failure):
     """The landscape cannot be rendered. `stage` says which step refused, `problems` where."""
 
     def __init__(
@@ -167,10 +165,12 @@ def render_tree(
                 version_lists.update({c: reader.list_versions(c) for c in needs.components})
         else:  # pragma: no cover - the second attempt has every list the first one asked for
             raise LandscapeError("render", [RenderProblem("version lists kept changing")])
-    except _OCM_FAILURES as err:
-        raise LandscapeError("ocm", [RenderProblem(str(err), config_path)]) from None
     except RenderError as err:
         raise LandscapeError("render", err.problems) from None
+    except LandscapeError:
+        raise
+    except Failure as err:  # the release: its location, components or content
+        raise LandscapeError("ocm", [RenderProblem(str(err), config_path)]) from None
     new_tree = tree.without(rendering.owned) | rendering.files
     try:
         objects = build_files(rendering.files, kustomize_directories(config))
@@ -202,7 +202,7 @@ def release_graph(
     try:
         component, version, reader = _release(config, open_reader)
         return reader.resolve(component, version)
-    except _OCM_FAILURES as err:
+    except Failure as err:
         raise LandscapeError("ocm", [RenderProblem(str(err), config_path)]) from None
 
 
@@ -243,4 +243,16 @@ def change_summary(
         _all(before) if before is not None else None,
         _all(result.objects),
         objects_unknown=why,
+    )
+
+
+async def summarise(
+    old_tree: FileSet,
+    result: LandscapeRender,
+    *,
+    objects_before: tuple[Objects | None, str] | None = None,
+) -> ChangeSummary:
+    """`change_summary` off the event loop (it may run kustomize on the old tree)."""
+    return await asyncio.to_thread(
+        partial(change_summary, objects_before=objects_before), old_tree, result
     )

@@ -19,19 +19,20 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from bot.core.failures import Failure, Temporary
 from bot.ocm import layout
 from bot.ocm.location import Repository
-from bot.ocm.store import NotFound, Store, StoreError
+from bot.ocm.store import NotFound, Store, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 OpenStore = Callable[[Repository, Callable[[], None]], Store]
 
 
-class RegistryUnavailable(Exception):
+class RegistryUnavailable(Temporary):
     """The registry failed now or recently; the message says until when it is left alone."""
 
 
-class UnknownComponent(LookupError):
+class UnknownComponent(Failure, LookupError):
     """The registry answers, but has no such component."""
 
 
@@ -116,7 +117,7 @@ class ReleaseWatch:
             self._backoff.pop(host, None)
             self.metrics.polls.labels("listed").inc()
             raise UnknownComponent(f"component {component} not found in {repository}") from None
-        except StoreError as err:
+        except (StoreError, StoreUnavailable) as err:  # a refusal is backed off from too
             failures = backoff.failures + 1 if backoff is not None else 1
             delay = min(self._first_delay * 2 ** (failures - 1), self._max_delay)
             self._backoff[host] = _Backoff(failures, now + delay)

@@ -13,28 +13,20 @@ A render that fails changes nothing; the report says where the problems are.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.adapters.gitrepo import (
-    BOT_IDENTITY,
-    BranchUpdate,
-    GitFailure,
-    GitRepository,
-    Identity,
-    update_branch,
-)
+from bot.adapters.gitrepo import BOT_IDENTITY, BranchUpdate, Git, GitFailure, Identity
 from bot.core.changes import ChangeSummary
 from bot.core.config import CONFIG_PATH
 from bot.core.fileset import FileSet
 from bot.core.reports import RenderReport, render_failed, render_succeeded
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
-from bot.services.pipeline import LandscapeError, LandscapeRender, change_summary, render_tree
+from bot.services.pipeline import LandscapeError, LandscapeRender, render_tree, summarise
 
 RERENDER_MESSAGE = "Re-render manifests"
 OpenReader = Callable[[Repository], ComponentReader]
-Token = Callable[[], Awaitable[str]]
 
 
 class MissingRef(GitFailure):
@@ -66,33 +58,31 @@ def _failed(failed: LandscapeError) -> RenderReport:
 
 
 async def render_commit(
-    repository: GitRepository,
+    git: Git,
     ref: str,
     *,
     open_reader: OpenReader,
-    token: Token,
     config_path: str = CONFIG_PATH,
 ) -> RenderedCommit:
     """Fetch `ref` (a branch, or a full ref such as `refs/pull/7/head`) and render it."""
-    commit = await asyncio.to_thread(repository.fetch, ref, await token())
-    if commit is None:
+    fetched = await git.fetch_tree(ref)
+    if fetched is None:
         raise MissingRef(ref)
-    tree = await asyncio.to_thread(repository.read_tree, commit)
+    commit, tree = fetched
     try:
         result = await asyncio.to_thread(render_tree, tree, open_reader, config_path=config_path)
     except LandscapeError as failed:
         return RenderedCommit(commit, tree, failure=_failed(failed))
-    summary = await asyncio.to_thread(change_summary, tree, result)
+    summary = await summarise(tree, result)
     return RenderedCommit(commit, tree, result, summary)
 
 
 async def commit_rerender(
-    repository: GitRepository,
+    git: Git,
     rendered: RenderedCommit,
     *,
     branch: str,
     open_reader: OpenReader,
-    token: Token,
     config_path: str = CONFIG_PATH,
     start_from: str | None = None,
     identity: Identity = BOT_IDENTITY,
@@ -110,12 +100,10 @@ async def commit_rerender(
             return result.tree
         return render_tree(files, open_reader, config_path=config_path).tree
 
-    return await update_branch(
-        repository,
+    return await git.update_branch(
         branch=branch,
         change=rerendered,
         message=RERENDER_MESSAGE,
-        token=token,
         start_from=start_from,
         identity=identity,
     )
@@ -133,11 +121,10 @@ class Rerender:
 
 
 async def rerender_branch(
-    repository: GitRepository,
+    git: Git,
     *,
     branch: str,
     open_reader: OpenReader,
-    token: Token,
     may_commit: bool,
     config_path: str = CONFIG_PATH,
     identity: Identity = BOT_IDENTITY,
@@ -150,11 +137,7 @@ async def rerender_branch(
     if read_from is not None and may_commit:
         raise ValueError("a render read from another ref than the branch cannot be committed")
     rendered = await render_commit(
-        repository,
-        read_from or branch,
-        open_reader=open_reader,
-        token=token,
-        config_path=config_path,
+        git, read_from or branch, open_reader=open_reader, config_path=config_path
     )
     head = rendered.commit
     if rendered.failure is not None:
@@ -169,11 +152,10 @@ async def rerender_branch(
         return Rerender(report, head, head, committed=False, render=rendered.result)
     try:
         update = await commit_rerender(
-            repository,
+            git,
             rendered,
             branch=branch,
             open_reader=open_reader,
-            token=token,
             config_path=config_path,
             identity=identity,
         )

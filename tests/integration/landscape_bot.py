@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 
-from bot.adapters.gitrepo import GitRepository
+from bot.adapters.gitrepo import Git, GitRepository
 from bot.server.http import QUEUE, bot_application
 from bot.services.context import BotContext, open_landscape_reader
 from bot.services.rerender import rerender_branch
@@ -179,10 +179,9 @@ async def serve_landscape(
         return str(fake_github.git.token)
 
     rendered = await rerender_branch(
-        cache,
+        Git(cache, token),
         branch="main",
         open_reader=partial(open_landscape_reader, bot_settings(tmp_path / "setup")),
-        token=token,
         may_commit=True,
     )
     assert rendered.committed

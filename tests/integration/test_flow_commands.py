@@ -125,7 +125,7 @@ async def test_an_error_is_answered_with_an_id_the_logs_carry(people: LandscapeB
     asked = bot.fake.add_comment(REPO, number, "/bootstrap status", user="walt")
     await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=False))
     reply = reply_to(bot, number, asked.id)
-    match = re.search(r"failed on this command \(error `([0-9a-f]{12})`\)", reply)
+    match = re.search(r"failed on this command: this is a bug \(error `([0-9a-f]{12})`\)", reply)
     assert match is not None, reply
     assert any(match.group(1) in r.getMessage() for r in caplog.records)
     assert reactions(bot, asked.id) == ["eyes", "confused"]

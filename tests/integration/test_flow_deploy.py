@@ -8,8 +8,7 @@ import logging
 
 import pytest
 
-from bot.core.deploy import DEPLOY_CHECK
-from bot.core.dry_run import DRY_RUN_CHECK
+from bot.core.names import DEPLOY_CHECK, DRY_RUN_CHECK
 from bot.server.resync import Resync
 from tests.integration.deployment import (
     BOOTSTRAP,

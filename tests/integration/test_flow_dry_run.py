@@ -6,7 +6,7 @@ from __future__ import annotations
 import pygit2
 import pytest
 
-from bot.core.dry_run import DRY_RUN_CHECK
+from bot.core.names import DRY_RUN_CHECK
 from tests.integration.deployment import Deployment, check_run, merged
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.integration.test_flow_commands import reactions

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.deploy import DEPLOY_CHECK
-from bot.flows.deploy_key import new_key_pair
+from bot.adapters.keys import new_key_pair
+from bot.core.names import DEPLOY_CHECK
 from bot.settings import GitCredentials
 from tests.conftest import AppKey
 from tests.integration.deployment import (

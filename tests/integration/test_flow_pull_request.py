@@ -6,7 +6,7 @@ from __future__ import annotations
 import pygit2
 import pytest
 
-from bot.core.reports import RENDER_CHECK
+from bot.core.names import RENDER_CHECK
 from bot.server.resync import Resync
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.peers.github.state import PullRequest

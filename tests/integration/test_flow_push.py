@@ -9,7 +9,7 @@ import pygit2
 import pytest
 
 from bot.core.discovery import DISCOVERY_PATH
-from bot.core.reports import DISCOVERY_CHECK, RENDER_CHECK
+from bot.core.names import DISCOVERY_CHECK, RENDER_CHECK
 from bot.server.http import QUEUE
 from tests.conftest import AppKey
 from tests.integration.landscape_bot import REPO, SECRET, LandscapeBot, head_of, replica

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.cluster import Cluster, wait_for
-from bot.adapters.leader import LeaseLeadership, leadership
-from bot.server.resync import Resync, SoleProcess
+from bot.adapters.leader import LeaseLeadership, SoleProcess, leadership
+from bot.server.resync import Resync
 from bot.services.context import BotContext
 from bot.settings import LeaderElection
 from tests.integration.landscape_bot import LandscapeBot, bot_settings

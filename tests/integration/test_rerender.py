@@ -10,7 +10,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from bot.adapters.gitrepo import GitRepository
+from bot.adapters.gitrepo import Git, GitRepository
 from bot.core.fileset import FileSet
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
@@ -76,7 +76,7 @@ async def test_a_branch_is_rerendered_and_committed_once(
     bare, cache = landscape_branch(git_server, tmp_path, landscape_tree(config))
     token = as_installation(git_server)
     first = await rerender_branch(
-        cache, branch="main", open_reader=open_reader, token=token, may_commit=True
+        Git(cache, token), branch="main", open_reader=open_reader, may_commit=True
     )
     assert first.committed and first.head != first.rendered
     assert first.report.conclusion == "success"
@@ -88,7 +88,7 @@ async def test_a_branch_is_rerendered_and_committed_once(
     assert log.message == "Re-render manifests" and log.author.name == "bootstrap-bot[bot]"
 
     again = await rerender_branch(
-        cache, branch="main", open_reader=open_reader, token=token, may_commit=True
+        Git(cache, token), branch="main", open_reader=open_reader, may_commit=True
     )
     assert (again.committed, again.head, again.report.title) == (False, first.head, "Up to date")
 
@@ -99,7 +99,7 @@ async def test_a_fork_is_never_pushed_to(release, open_reader, git_server, tmp_p
     before = files_at(bare, "main")
     token = as_installation(git_server)
     result = await rerender_branch(
-        cache, branch="main", open_reader=open_reader, token=token, may_commit=False
+        Git(cache, token), branch="main", open_reader=open_reader, may_commit=False
     )
     assert not result.committed and result.report.conclusion == "failure"
     assert "fork" in result.report.summary
@@ -116,7 +116,7 @@ async def test_a_config_error_is_located_and_nothing_is_committed(
     before = files_at(bare, "main")
     token = as_installation(git_server)
     result = await rerender_branch(
-        cache, branch="main", open_reader=open_reader, token=token, may_commit=True
+        Git(cache, token), branch="main", open_reader=open_reader, may_commit=True
     )
     assert not result.committed and result.report.conclusion == "failure"
     assert result.report.title == "The bootstrap config is invalid"
@@ -132,7 +132,7 @@ async def test_a_repository_cannot_make_the_bot_read_its_disk(open_reader, git_s
     _, cache = landscape_branch(git_server, tmp_path, landscape_tree(config))
     token = as_installation(git_server)
     result = await rerender_branch(
-        cache, branch="main", open_reader=open_reader, token=token, may_commit=True
+        Git(cache, token), branch="main", open_reader=open_reader, may_commit=True
     )
     assert result.report.title == "The openMCP release could not be read"
     assert "OCI registries only" in result.report.summary

@@ -10,12 +10,11 @@ import tarfile
 import pytest
 
 from bot.ocm import layout
-from bot.ocm.credentials import CredentialStore
+from bot.ocm.credentials import Credentials, CredentialStore
 from bot.ocm.graph import ComponentGraph, GraphError
 from bot.ocm.location import LocationError, parse_location
 from bot.ocm.model import ComponentVersion, DescriptorError, parse_descriptor
 from bot.ocm.reader import UnsafeArchive, read_tar
-from bot.ocm.registry import Credentials
 
 
 @pytest.mark.parametrize(

@@ -19,15 +19,19 @@ import http
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import httpx
-from gidgethub import BadRequest, HTTPException
+from gidgethub import BadRequest, GitHubBroken, HTTPException, RateLimitExceeded
 from gidgethub import httpx as gh_httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from bot.core.failures import Temporary
+from bot.core.names import comment_marker
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,11 @@ Outcome = Literal["created", "updated", "unchanged"]
 T = TypeVar("T")
 
 
-class RateLimited(Exception):
+class GitHubUnavailable(Temporary):
+    """GitHub failed on its side (5xx), is out of reach, or its rate limit is used up."""
+
+
+class RateLimited(Temporary):
     """GitHub asked the bot to wait longer than it is willing to wait inside one job."""
 
 
@@ -244,6 +252,21 @@ class GitHubApp:
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._installations: dict[int, InstallationClient] = {}
 
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, *, app_id: int, private_key: str, base_url: str, registry: CollectorRegistry
+    ) -> AsyncIterator[GitHubApp]:
+        """The App with an HTTP client of its own, closed at the end."""
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
+            yield cls(
+                app_id=app_id,
+                private_key=private_key,
+                client=client,
+                base_url=base_url,
+                registry=registry,
+            )
+
     def _api(self, label: str, **kwargs: Any) -> _API:
         return _API(
             self._client,
@@ -412,11 +435,6 @@ class DeployKey:
     outcome: Outcome = "unchanged"
 
 
-def comment_marker(marker: str) -> str:
-    """The hidden first line that identifies one sticky bot comment."""
-    return f"<!-- bootstrap-bot:{marker} -->"
-
-
 class InstallationClient:
     """REST calls as one installation; every write is an ensure."""
 
@@ -426,15 +444,23 @@ class InstallationClient:
         self._api = api
 
     async def _as_installation(self, call: Callable[[str], Awaitable[T]]) -> T:
-        """Run `call` with the installation token; once more with a new one if it was refused."""
-        token = await self._app.installation_token(self.installation_id)
+        """Run `call` with the installation token; once more with a new one if it was refused.
+        GitHub failing on its side, or out of reach, is a `GitHubUnavailable`."""
         try:
-            return await call(token)
-        except BadRequest as exc:
-            if exc.status_code != http.HTTPStatus.UNAUTHORIZED:
-                raise
-            self._app.forget_token(self.installation_id, token)
-        return await call(await self._app.installation_token(self.installation_id))
+            token = await self._app.installation_token(self.installation_id)
+            try:
+                return await call(token)
+            except BadRequest as exc:
+                if exc.status_code != http.HTTPStatus.UNAUTHORIZED:
+                    raise
+                self._app.forget_token(self.installation_id, token)
+            return await call(await self._app.installation_token(self.installation_id))
+        except RateLimitExceeded as exc:
+            raise GitHubUnavailable(f"GitHub's rate limit is used up: {exc}") from None
+        except GitHubBroken as exc:
+            raise GitHubUnavailable(f"GitHub answered {exc.status_code}") from None
+        except httpx.TransportError as exc:
+            raise GitHubUnavailable(f"GitHub is out of reach: {type(exc).__name__}") from None
 
     async def _get(self, url: str, url_vars: Mapping[str, Any]) -> Any:
         return await self._as_installation(
