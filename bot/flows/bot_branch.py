@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.adapters.github.client import PullRequest
+from bot.adapters.github.models import PullRequest
 from bot.adapters.gitrepo import StaleBranch
 from bot.flows.scope import LandscapeScope
 

@@ -20,7 +20,8 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Literal, Protocol
 
-from bot.adapters.github.client import Annotation, CheckRunOutput, InstallationClient
+from bot.adapters.github.models import Annotation, CheckRunOutput
+from bot.adapters.github.port import GitHubPort
 from bot.core.failures import Failure, Temporary
 from bot.core.names import RENDER_CHECK
 from bot.core.reports import RenderReport, bug_texts, failure_texts, waiting_texts
@@ -28,12 +29,12 @@ from bot.kit.logs import correlation_id
 
 log = logging.getLogger(__name__)
 #: the check runs the current job started and has not finished: (repository, commit, name)
-_OPEN: ContextVar[dict[tuple[str, str, str], InstallationClient] | None] = ContextVar(
+_OPEN: ContextVar[dict[tuple[str, str, str], GitHubPort] | None] = ContextVar(
     "open_check_runs", default=None
 )
 
 
-async def start_check(gh: InstallationClient, full_name: str, sha: str, name: str) -> None:
+async def start_check(gh: GitHubPort, full_name: str, sha: str, name: str) -> None:
     """Mark the check run `name` on the commit in progress (ended by the job, whatever
     happens)."""
     opened = _OPEN.get()
@@ -51,7 +52,7 @@ def _finished(full_name: str, sha: str, name: str) -> None:
 @asynccontextmanager
 async def checks_completed() -> AsyncIterator[None]:
     """Run a job; the check runs it leaves open are ended for what stopped it (see above)."""
-    opened: dict[tuple[str, str, str], InstallationClient] = {}
+    opened: dict[tuple[str, str, str], GitHubPort] = {}
     token = _OPEN.set(opened)
     try:
         yield
@@ -64,7 +65,7 @@ async def checks_completed() -> AsyncIterator[None]:
 
 
 async def _end_open_checks(
-    opened: dict[tuple[str, str, str], InstallationClient], error: BaseException
+    opened: dict[tuple[str, str, str], GitHubPort], error: BaseException
 ) -> None:
     for (full_name, sha, name), gh in list(opened.items()):
         status: Literal["queued", "completed"] = "completed"
@@ -88,7 +89,7 @@ async def _end_open_checks(
             log.exception("could not end the check run %s on %s@%s", name, full_name, sha[:12])
 
 
-async def start_render_check(gh: InstallationClient, full_name: str, sha: str) -> None:
+async def start_render_check(gh: GitHubPort, full_name: str, sha: str) -> None:
     """Mark the commit's render in progress, unless it was already rendered (a redelivery
     then leaves the finished run alone when the result is the same)."""
     if await gh.latest_check_run(full_name, sha, RENDER_CHECK) is None:
@@ -96,7 +97,7 @@ async def start_render_check(gh: InstallationClient, full_name: str, sha: str) -
 
 
 async def finish_render_check(
-    gh: InstallationClient,
+    gh: GitHubPort,
     full_name: str,
     sha: str,
     report: RenderReport,
@@ -134,9 +135,7 @@ class TabledReport(Protocol):
     def text(self) -> str: ...
 
 
-async def finish_check(
-    gh: InstallationClient, full_name: str, name: str, report: TabledReport
-) -> None:
+async def finish_check(gh: GitHubPort, full_name: str, name: str, report: TabledReport) -> None:
     """The check run `name` on the report's commit, completed with the report."""
     await gh.ensure_check_run(
         full_name,
@@ -149,7 +148,7 @@ async def finish_check(
     _finished(full_name, report.commit, name)
 
 
-async def rendered_already(gh: InstallationClient, full_name: str, sha: str) -> bool:
+async def rendered_already(gh: GitHubPort, full_name: str, sha: str) -> bool:
     """Whether the bot finished rendering this commit (the resync loop then leaves it)."""
     run = await gh.latest_check_run(full_name, sha, RENDER_CHECK)
     return run is not None and run.status == "completed"

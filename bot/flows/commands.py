@@ -15,7 +15,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.github.client import InstallationClient, PullRequest
+from bot.adapters.github.models import PullRequest
+from bot.adapters.github.port import GitHubPort
 from bot.core import replies
 from bot.core.bot_section import role_allows
 from bot.core.commands import Command, Reply, parse_comment
@@ -65,12 +66,12 @@ class Place:
     role: str
 
     @property
-    def gh(self) -> InstallationClient:
+    def gh(self) -> GitHubPort:
         return self.repository.gh
 
 
 async def run_comment_commands(
-    context: BotContext, gh: InstallationClient, payload: dict[str, Any]
+    context: BotContext, gh: GitHubPort, payload: dict[str, Any]
 ) -> list[Answer]:
     comment, issue = payload["comment"], payload["issue"]
     full_name = payload["repository"]["full_name"]

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any, Literal
 
 from bot.adapters.cluster import Cluster, ClusterError, ObjectRef, wait_for
-from bot.adapters.github.client import PullRequest
+from bot.adapters.github.models import PullRequest
 from bot.core import deploy
 from bot.core.config import read_bot_settings
 from bot.core.deploy import DeployReport, Readiness

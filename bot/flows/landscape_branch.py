@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.adapters.github.client import PullRequest
+from bot.adapters.github.models import PullRequest
 from bot.adapters.gitrepo import ForeignCommits
 from bot.core.discovery import Landscape
 from bot.core.names import RENDER_TAKEN_OVER_MARKER, RENDER_WITHDRAWN_MARKER, render_branch

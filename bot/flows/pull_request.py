@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.adapters.github.client import PullRequest
+from bot.adapters.github.models import PullRequest
 from bot.core.names import BOT_BRANCHES, SUMMARY_MARKER
 from bot.core.reports import render_comment
 from bot.flows.checks import finish_render_check, start_render_check

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.adapters.github.client import InstallationClient
+from bot.adapters.github.port import GitHubPort
 from bot.core.names import DISCOVERY_CHECK
 from bot.core.reports import discovery_report
 from bot.flows.checks import finish_render_check, rendered_already
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 async def refresh_repository(
-    context: BotContext, gh: InstallationClient, full_name: str, *, resync: bool = False
+    context: BotContext, gh: GitHubPort, full_name: str, *, resync: bool = False
 ) -> None:
     # 1. the landscapes
     scopes = await repository_scope(context, gh, full_name)

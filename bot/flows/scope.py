@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from bot.adapters.github.client import InstallationClient, PullRequest, Repository
+from bot.adapters.github.models import PullRequest, Repository
+from bot.adapters.github.port import GitHubPort
 from bot.adapters.gitrepo import Git
 from bot.core.discovery import Discovery, Landscape
 from bot.services.context import BotContext
@@ -23,7 +24,7 @@ class RepositoryScope:
     """A repository as one installation sees it, and its landscapes."""
 
     context: BotContext
-    gh: InstallationClient
+    gh: GitHubPort
     repository: Repository
     discovery: Discovery
 
@@ -48,7 +49,7 @@ class LandscapeScope:
     """One landscape of a repository: where every flow's work happens."""
 
     context: BotContext
-    gh: InstallationClient
+    gh: GitHubPort
     repository: Repository
     landscape: Landscape
     git: Git
@@ -69,9 +70,7 @@ class LandscapeScope:
         return replace(self, landscape=landscape)
 
 
-async def repository_scope(
-    context: BotContext, gh: InstallationClient, full_name: str
-) -> RepositoryScope:
+async def repository_scope(context: BotContext, gh: GitHubPort, full_name: str) -> RepositoryScope:
     """The repository and its landscapes (discovery on the default branch)."""
     repository, discovery = await discover_landscapes(gh, full_name)
     return RepositoryScope(context, gh, repository, discovery)

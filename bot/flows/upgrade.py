@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.adapters.github.client import PullRequest
+from bot.adapters.github.models import PullRequest
 from bot.adapters.gitrepo import ForeignCommits
 from bot.core.bot_section import UpgradePolicy
 from bot.core.config import BootstrapConfig

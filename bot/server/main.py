@@ -11,7 +11,7 @@ import asyncio
 
 from prometheus_client import CollectorRegistry
 
-from bot.adapters.github.client import GitHubApp
+from bot.adapters.github.app import GitHubApp
 from bot.adapters.leader import leadership
 from bot.server.http import bot_application, run_server
 from bot.server.resync import Resync

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from bot.adapters.github.client import GitHubApp, InstallationClient
+from bot.adapters.github.app import GitHubApp
+from bot.adapters.github.client import InstallationClient
+from bot.adapters.github.port import GitHubPort
 from bot.adapters.gitrepo import GitRepository
 from bot.core.failures import Failure
 from bot.core.names import repository_key
@@ -69,7 +71,7 @@ class BotContext:
             self.release_metrics,
         )
 
-    def token(self, gh: InstallationClient) -> Callable[[], Awaitable[str]]:
+    def token(self, gh: GitHubPort) -> Callable[[], Awaitable[str]]:
         """The installation's token for git, fetched (or renewed) when git needs it."""
 
         async def token() -> str:

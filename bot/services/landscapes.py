@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from bot.adapters.github.client import InstallationClient, Repository
+from bot.adapters.github.models import Repository
+from bot.adapters.github.port import GitHubPort
 from bot.core.config import CONFIG_PATH
 from bot.core.discovery import DISCOVERY_PATH, Discovery, discover
 
 
-async def discover_landscapes(
-    gh: InstallationClient, full_name: str
-) -> tuple[Repository, Discovery]:
+async def discover_landscapes(gh: GitHubPort, full_name: str) -> tuple[Repository, Discovery]:
     """The repository and its landscapes (`.github/bootstrap-bot.yml`, else the default
     branch's `.bootstrap/config.yaml`)."""
     repository = await gh.repository(full_name)

@@ -11,14 +11,9 @@ import pygit2
 import pytest
 from gidgethub import BadRequest
 
-from bot.adapters.github.client import (
-    Annotation,
-    CheckRunOutput,
-    GitHubApp,
-    GitHubUnavailable,
-    RateLimited,
-    RetryPolicy,
-)
+from bot.adapters.github.app import GitHubApp
+from bot.adapters.github.models import Annotation, CheckRunOutput
+from bot.adapters.github.retry import GitHubUnavailable, RateLimited, RetryPolicy
 from bot.adapters.gitrepo import GitFailure, GitRepository, update_branch
 from bot.core.names import comment_marker
 from tests.peers.github import FakeGitHub

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.github.client import RetryPolicy, retry_delay
+from bot.adapters.github.retry import RetryPolicy, retry_delay
 
 POLICY = RetryPolicy(attempts=4, backoff=0.5, secondary_wait=60.0)
 

@@ -1,444 +1,51 @@
-"""GitHub: App authentication and the small REST facade the flows use (gidgethub over httpx).
-
-`GitHubApp` owns the one shared `httpx.AsyncClient`, signs App JWTs and keeps one installation
-token per installation until shortly before it expires (concurrent deliveries share one mint).
-`InstallationClient` is what a handler talks to: it reads files and refs, and *ensures* pull
-requests, sticky comments, check runs and deploy keys, so calling it twice changes nothing.
-
-Every request goes through the same retry policy (`retry_delay`, pure): rate limits wait as GitHub
-says (`Retry-After`, `X-RateLimit-Reset`), server errors back off exponentially where repeating
-the request is safe. GETs are conditional (gidgethub's ETag cache, one per installation), so an
-unchanged answer is a 304 that GitHub does not charge against the rate limit.
+"""The REST facade one installation's jobs use: reads, and writes that are *ensures* (pull
+requests, sticky comments, check runs, deploy keys), so calling one twice changes nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import http
-import logging
-import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
-from gidgethub import BadRequest, GitHubBroken, HTTPException, RateLimitExceeded
-from gidgethub import httpx as gh_httpx
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 
-from bot.core.failures import Temporary
+from bot.adapters.github.models import (
+    CheckRun,
+    CheckRunOutput,
+    Comment,
+    DeployKey,
+    Outcome,
+    PullRequest,
+    Repository,
+)
+from bot.adapters.github.retry import GitHubAPI, GitHubMetrics, GitHubUnavailable
 from bot.core.names import comment_marker
 
-log = logging.getLogger(__name__)
-
-REQUESTER = "bootstrap-bot"
-#: A cached installation token is renewed this long before GitHub says it expires.
-TOKEN_RENEW_MARGIN = 300.0
 #: GitHub accepts at most this many check run annotations per request.
 ANNOTATIONS_PER_REQUEST = 50
-# Requests that are safe to repeat after a 5xx: the server may have done them already.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
-_SAFE_POSTS = ("/access_tokens", "/reactions")
 
-Outcome = Literal["created", "updated", "unchanged"]
+
 T = TypeVar("T")
 
 
-class GitHubUnavailable(Temporary):
-    """GitHub failed on its side (5xx), is out of reach, or its rate limit is used up."""
+class TokenSource(Protocol):
+    """What a client needs of the App (`GitHubApp`): tokens, its id, and its metrics."""
 
+    app_id: int
+    metrics: GitHubMetrics
 
-class RateLimited(Temporary):
-    """GitHub asked the bot to wait longer than it is willing to wait inside one job."""
+    async def installation_token(self, installation_id: int) -> str: ...
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    backoff: float = 0.5  # first wait after a server error, doubled each time
-    secondary_wait: float = 60.0  # GitHub's advice when a secondary limit gives no header
-    max_wait: float = 900.0
-
-
-def retry_delay(
-    policy: RetryPolicy,
-    *,
-    method: str,
-    url: str,
-    status: int,
-    headers: Mapping[str, str],
-    message: str,
-    attempt: int,
-    now: float,
-) -> float | None:
-    """Seconds to wait before repeating a failed request, or None to give up on it."""
-    if attempt >= policy.attempts:
-        return None
-    retry_after = headers.get("retry-after")
-    remaining = headers.get("x-ratelimit-remaining")
-    rate_limited = status == 429 or (
-        status == 403
-        and (retry_after is not None or remaining == "0" or "rate limit" in message.lower())
-    )
-    if rate_limited:
-        if retry_after is not None and retry_after.strip().isdigit():
-            return float(retry_after)
-        reset = headers.get("x-ratelimit-reset")
-        if remaining == "0" and reset is not None:
-            return max(0.0, float(reset) - now) + 1.0
-        return float(policy.secondary_wait * 2 ** (attempt - 1))
-    repeatable = method in _IDEMPOTENT or url.split("?")[0].endswith(_SAFE_POSTS)
-    if status >= 500 and repeatable:
-        return float(policy.backoff * 2 ** (attempt - 1))
-    return None
-
-
-class GitHubMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
-            "bootstrap_bot_github_requests",
-            "GitHub REST requests by method and status",
-            ["method", "status"],
-            registry=registry,
-        )
-        self.remaining = Gauge(
-            "bootstrap_bot_github_rate_limit_remaining",
-            "Requests left in GitHub's rate limit window",
-            ["installation"],
-            registry=registry,
-        )
-        self.retries = Counter(
-            "bootstrap_bot_github_retries",
-            "GitHub requests repeated after a rate limit or server error",
-            ["reason"],
-            registry=registry,
-        )
-        self.checks_completed = Counter(
-            "bootstrap_bot_check_runs_completed",
-            "Check runs the bot completed with a new result (render, dry run, deploy outcomes)",
-            ["check", "conclusion"],
-            registry=registry,
-        )
-
-
-class _API(gh_httpx.GitHubAPI):
-    """gidgethub's httpx backend with the bot's retry policy, clock and metrics."""
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        label: str,
-        base_url: str,
-        policy: RetryPolicy,
-        metrics: GitHubMetrics,
-        sleep: Callable[[float], Awaitable[None]],
-        clock: Callable[[], float],
-        app_id: int | None = None,
-        private_key: str | None = None,
-        cache: _LRU | None = None,
-    ) -> None:
-        super().__init__(
-            client,
-            REQUESTER,
-            base_url=base_url,
-            cache=cache,
-            app_id=None if app_id is None else str(app_id),
-            private_key=private_key,
-        )
-        self._label = label
-        self._policy = policy
-        self._metrics = metrics
-        self._sleep = sleep
-        self._clock = clock
-
-    async def sleep(self, seconds: float) -> None:
-        await self._sleep(seconds)
-
-    async def _request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        status, response_headers, content = await super()._request(method, url, headers, body)
-        self._metrics.requests.labels(method, str(status)).inc()
-        remaining = response_headers.get("x-ratelimit-remaining")
-        if remaining is not None and remaining.isdigit():
-            self._metrics.remaining.labels(self._label).set(int(remaining))
-        return status, response_headers, content
-
-    async def handle_rate_limit_error(
-        self, *, method: str, url: str, exception: HTTPException, attempt: int
-    ) -> bool:
-        status = int(exception.status_code)
-        delay = retry_delay(
-            self._policy,
-            method=method,
-            url=url,
-            status=status,
-            headers=exception.headers,
-            message=str(exception),
-            attempt=attempt,
-            now=self._clock(),
-        )
-        if delay is None:
-            return False
-        if delay > self._policy.max_wait:
-            raise RateLimited(
-                f"GitHub asks to wait {delay:.0f}s before {method} {url}; giving up for now"
-            ) from exception
-        reason = "server_error" if status >= 500 else "rate_limit"
-        self._metrics.retries.labels(reason).inc()
-        log.warning("%s %s answered %d; retrying in %.1fs", method, url, status, delay)
-        await self.sleep(delay)
-        return True
-
-
-class _LRU(OrderedDict[str, Any]):
-    """gidgethub's ETag cache, bounded: the least recently used answers are dropped."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self._size = size
-
-    def __getitem__(self, key: str) -> Any:
-        value = super().__getitem__(key)
-        self.move_to_end(key)
-        return value
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self._size:
-            self.popitem(last=False)
-
-
-@dataclass
-class _Token:
-    value: str
-    expires_at: float
-
-
-def _epoch(timestamp: str) -> float:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
-
-
-class GitHubApp:
-    """The App: JWTs, installation tokens (cached), and one client per installation."""
-
-    def __init__(
-        self,
-        *,
-        app_id: int,
-        private_key: str,
-        client: httpx.AsyncClient,
-        base_url: str = "https://api.github.com",
-        registry: CollectorRegistry | None = None,
-        policy: RetryPolicy = RetryPolicy(),
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.app_id = app_id
-        self._client = client
-        self._base_url = base_url
-        self._policy = policy
-        self._sleep = sleep
-        self.clock = clock
-        self.metrics = GitHubMetrics(registry or CollectorRegistry())
-        self._app_api = self._api("app", app_id=app_id, private_key=private_key)
-        self._tokens: dict[int, _Token] = {}
-        self._token_locks: dict[int, asyncio.Lock] = {}
-        self._installations: dict[int, InstallationClient] = {}
-
-    @classmethod
-    @asynccontextmanager
-    async def open(
-        cls, *, app_id: int, private_key: str, base_url: str, registry: CollectorRegistry
-    ) -> AsyncIterator[GitHubApp]:
-        """The App with an HTTP client of its own, closed at the end."""
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
-            yield cls(
-                app_id=app_id,
-                private_key=private_key,
-                client=client,
-                base_url=base_url,
-                registry=registry,
-            )
-
-    def _api(self, label: str, **kwargs: Any) -> _API:
-        return _API(
-            self._client,
-            label=label,
-            base_url=self._base_url,
-            policy=self._policy,
-            metrics=self.metrics,
-            sleep=self._sleep,
-            clock=self.clock,
-            **kwargs,
-        )
-
-    async def installation_token(self, installation_id: int) -> str:
-        """A token for the installation, minted once and reused until shortly before expiry."""
-        lock = self._token_locks.setdefault(installation_id, asyncio.Lock())
-        async with lock:
-            token = self._tokens.get(installation_id)
-            if token is None or self.clock() >= token.expires_at - TOKEN_RENEW_MARGIN:
-                answer = await self._app_api.post(
-                    "/app/installations/{installation_id}/access_tokens",
-                    {"installation_id": installation_id},
-                    data=b"",
-                )
-                token = _Token(answer["token"], _epoch(answer["expires_at"]))
-                self._tokens[installation_id] = token
-            return token.value
-
-    def forget_token(self, installation_id: int, value: str) -> None:
-        """Drop a token GitHub refused (revoked, or the clocks disagree), unless already renewed."""
-        token = self._tokens.get(installation_id)
-        if token is not None and token.value == value:
-            del self._tokens[installation_id]
-
-    async def installation_id_for(self, repository: str) -> int:
-        owner, repo = repository.split("/", 1)
-        answer = await self._app_api.getitem(
-            "/repos/{owner}/{repo}/installation", {"owner": owner, "repo": repo}
-        )
-        return int(answer["id"])
-
-    async def installation_ids(self) -> list[int]:
-        return [int(i["id"]) async for i in self._app_api.getiter("/app/installations")]
-
-    def installation(self, installation_id: int) -> InstallationClient:
-        client = self._installations.get(installation_id)
-        if client is None:
-            api = self._api(str(installation_id), cache=_LRU(512))
-            client = InstallationClient(self, installation_id, api)
-            self._installations[installation_id] = client
-        return client
-
-
-@dataclass(frozen=True)
-class Repository:
-    full_name: str
-    default_branch: str
-    clone_url: str
-    private: bool
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    number: int
-    html_url: str
-    head: str
-    head_sha: str
-    base: str
-    title: str
-    body: str
-    state: str
-    author: str
-    #: the repository the head branch lives in ("" when a fork was deleted)
-    head_repository: str = ""
-    merged: bool = False
-    #: the commit merging put on the base branch (GitHub names a test merge while open)
-    merge_commit: str | None = None
-    #: when it was merged (ISO 8601, as GitHub writes it)
-    merged_at: str | None = None
-    outcome: Outcome = "unchanged"
-
-    def from_fork(self, full_name: str) -> bool:
-        return self.head_repository.lower() != full_name.lower()
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], outcome: Outcome = "unchanged") -> PullRequest:
-        return cls(
-            number=int(data["number"]),
-            html_url=data["html_url"],
-            head=data["head"]["ref"],
-            head_sha=data["head"]["sha"],
-            base=data["base"]["ref"],
-            title=data["title"],
-            body=data.get("body") or "",
-            state=data["state"],
-            author=(data.get("user") or {}).get("login", ""),
-            head_repository=(data["head"].get("repo") or {}).get("full_name", ""),
-            # single pull requests say `merged`; lists only `merged_at`
-            merged=bool(data.get("merged") or data.get("merged_at")),
-            merge_commit=data.get("merge_commit_sha"),
-            merged_at=data.get("merged_at"),
-            outcome=outcome,
-        )
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    html_url: str
-    body: str
-    outcome: Outcome = "unchanged"
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """A located message on a check run (GitHub shows it on the file's line)."""
-
-    path: str
-    start_line: int
-    message: str
-    level: Literal["notice", "warning", "failure"] = "failure"
-    end_line: int | None = None
-    title: str | None = None
-    start_column: int | None = None
-    end_column: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "path": self.path,
-            "start_line": self.start_line,
-            "end_line": self.end_line or self.start_line,
-            "annotation_level": self.level,
-            "message": self.message,
-        }
-        # GitHub accepts columns only when the annotation stays on one line.
-        if self.start_column is not None and data["end_line"] == self.start_line:
-            data["start_column"] = self.start_column
-            data["end_column"] = self.end_column or self.start_column
-        if self.title:
-            data["title"] = self.title
-        return data
-
-
-@dataclass(frozen=True)
-class CheckRunOutput:
-    title: str
-    summary: str
-    text: str | None = None
-    annotations: Sequence[Annotation] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class CheckRun:
-    id: int
-    name: str
-    head_sha: str
-    status: str
-    conclusion: str | None
-    outcome: Outcome = "unchanged"
-
-
-@dataclass(frozen=True)
-class DeployKey:
-    id: int
-    title: str
-    read_only: bool
-    outcome: Outcome = "unchanged"
+    def forget_token(self, installation_id: int, value: str) -> None: ...
 
 
 class InstallationClient:
     """REST calls as one installation; every write is an ensure."""
 
-    def __init__(self, app: GitHubApp, installation_id: int, api: _API) -> None:
+    def __init__(self, app: TokenSource, installation_id: int, api: GitHubAPI) -> None:
         self._app = app
         self.installation_id = installation_id
         self._api = api

@@ -32,7 +32,7 @@ import pygit2
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.adapters.github.client import GitHubApp
+from bot.adapters.github.app import GitHubApp
 from tests.peers.github.contract import ContractViolation, Operation, load_contract
 from tests.peers.github.state import (
     ROLE_PERMISSION,

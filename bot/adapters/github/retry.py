@@ -1,0 +1,202 @@
+"""How the bot talks to GitHub's REST API: gidgethub over httpx with one retry policy.
+
+Rate limits wait as GitHub says (`Retry-After`, `X-RateLimit-Reset`); server errors back off
+exponentially where repeating the request is safe (`retry_delay`, pure). A wait longer than a job
+accepts is `RateLimited`; GitHub failing or out of reach is `GitHubUnavailable`: both are
+`Temporary`. GETs are conditional (gidgethub's ETag cache, bounded here), so an unchanged answer
+is a 304 that GitHub does not charge against the rate limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from gidgethub import HTTPException
+from gidgethub import httpx as gh_httpx
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from bot.core.failures import Temporary
+
+log = logging.getLogger(__name__)
+
+
+REQUESTER = "bootstrap-bot"
+
+
+# Requests that are safe to repeat after a 5xx: the server may have done them already.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+
+
+_SAFE_POSTS = ("/access_tokens", "/reactions")
+
+
+class GitHubUnavailable(Temporary):
+    """GitHub failed on its side (5xx), is out of reach, or its rate limit is used up."""
+
+
+class RateLimited(Temporary):
+    """GitHub asked the bot to wait longer than it is willing to wait inside one job."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    backoff: float = 0.5  # first wait after a server error, doubled each time
+    secondary_wait: float = 60.0  # GitHub's advice when a secondary limit gives no header
+    max_wait: float = 900.0
+
+
+def retry_delay(
+    policy: RetryPolicy,
+    *,
+    method: str,
+    url: str,
+    status: int,
+    headers: Mapping[str, str],
+    message: str,
+    attempt: int,
+    now: float,
+) -> float | None:
+    """Seconds to wait before repeating a failed request, or None to give up on it."""
+    if attempt >= policy.attempts:
+        return None
+    retry_after = headers.get("retry-after")
+    remaining = headers.get("x-ratelimit-remaining")
+    rate_limited = status == 429 or (
+        status == 403
+        and (retry_after is not None or remaining == "0" or "rate limit" in message.lower())
+    )
+    if rate_limited:
+        if retry_after is not None and retry_after.strip().isdigit():
+            return float(retry_after)
+        reset = headers.get("x-ratelimit-reset")
+        if remaining == "0" and reset is not None:
+            return max(0.0, float(reset) - now) + 1.0
+        return float(policy.secondary_wait * 2 ** (attempt - 1))
+    repeatable = method in _IDEMPOTENT or url.split("?")[0].endswith(_SAFE_POSTS)
+    if status >= 500 and repeatable:
+        return float(policy.backoff * 2 ** (attempt - 1))
+    return None
+
+
+class GitHubMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "bootstrap_bot_github_requests",
+            "GitHub REST requests by method and status",
+            ["method", "status"],
+            registry=registry,
+        )
+        self.remaining = Gauge(
+            "bootstrap_bot_github_rate_limit_remaining",
+            "Requests left in GitHub's rate limit window",
+            ["installation"],
+            registry=registry,
+        )
+        self.retries = Counter(
+            "bootstrap_bot_github_retries",
+            "GitHub requests repeated after a rate limit or server error",
+            ["reason"],
+            registry=registry,
+        )
+        self.checks_completed = Counter(
+            "bootstrap_bot_check_runs_completed",
+            "Check runs the bot completed with a new result (render, dry run, deploy outcomes)",
+            ["check", "conclusion"],
+            registry=registry,
+        )
+
+
+class GitHubAPI(gh_httpx.GitHubAPI):
+    """gidgethub's httpx backend with the bot's retry policy, clock and metrics."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        label: str,
+        base_url: str,
+        policy: RetryPolicy,
+        metrics: GitHubMetrics,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+        app_id: int | None = None,
+        private_key: str | None = None,
+        cache: ETagCache | None = None,
+    ) -> None:
+        super().__init__(
+            client,
+            REQUESTER,
+            base_url=base_url,
+            cache=cache,
+            app_id=None if app_id is None else str(app_id),
+            private_key=private_key,
+        )
+        self._label = label
+        self._policy = policy
+        self._metrics = metrics
+        self._sleep = sleep
+        self._clock = clock
+
+    async def sleep(self, seconds: float) -> None:
+        await self._sleep(seconds)
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        status, response_headers, content = await super()._request(method, url, headers, body)
+        self._metrics.requests.labels(method, str(status)).inc()
+        remaining = response_headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            self._metrics.remaining.labels(self._label).set(int(remaining))
+        return status, response_headers, content
+
+    async def handle_rate_limit_error(
+        self, *, method: str, url: str, exception: HTTPException, attempt: int
+    ) -> bool:
+        status = int(exception.status_code)
+        delay = retry_delay(
+            self._policy,
+            method=method,
+            url=url,
+            status=status,
+            headers=exception.headers,
+            message=str(exception),
+            attempt=attempt,
+            now=self._clock(),
+        )
+        if delay is None:
+            return False
+        if delay > self._policy.max_wait:
+            raise RateLimited(
+                f"GitHub asks to wait {delay:.0f}s before {method} {url}; giving up for now"
+            ) from exception
+        reason = "server_error" if status >= 500 else "rate_limit"
+        self._metrics.retries.labels(reason).inc()
+        log.warning("%s %s answered %d; retrying in %.1fs", method, url, status, delay)
+        await self.sleep(delay)
+        return True
+
+
+class ETagCache(OrderedDict[str, Any]):
+    """gidgethub's ETag cache, bounded: the least recently used answers are dropped."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._size = size
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self._size:
+            self.popitem(last=False)
