@@ -23,7 +23,7 @@ from bot.core.changes import summary_text, unified_diff
 from bot.core.config import CONFIG_PATH
 from bot.core.failures import Temporary
 from bot.core.fileset import FileSet, PathError, normalize
-from bot.core.render import RenderProblem
+from bot.core.problems import Problem
 from bot.ocm.credentials import CredentialsError
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
@@ -114,7 +114,7 @@ def _open_reader(
     return reader_for(args, repository)
 
 
-def _shown(problem: RenderProblem, root: Path, outside: str | None) -> RenderProblem:
+def _shown(problem: Problem, root: Path, outside: str | None) -> Problem:
     """The problem with its file as the user reaches it from here (DIR/…), not from DIR."""
     if not problem.file or problem.file == outside:
         return problem

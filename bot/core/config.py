@@ -306,7 +306,9 @@ def load_bootstrap_config(text: str, *, file: str = CONFIG_PATH) -> LoadedConfig
     try:
         document = decode_first_document(text)
     except YamlError as err:
-        problem = Problem("error", f"error converting YAML to JSON: {err.message}", file, err.mark)
+        problem = Problem.at(
+            "error", f"error converting YAML to JSON: {err.message}", file, err.mark
+        )
         raise ConfigError([problem], [], "read") from None
     top = document.mark if isinstance(document, YamlMap | YamlList) else Mark(1, 1)
     raw = decoder.decode_struct(document, BOOTSTRAPPER_CONFIG, "", top)
@@ -344,52 +346,3 @@ def read_bot_settings(text: str) -> BotSection | None:
                 item, value_mark, lambda message, _: problems.append(message)
             )
     return None if problems else section
-
-
-def resolved_document(config: BootstrapConfig) -> dict[str, Any]:
-    """The config with defaults applied, in the Go tool's key names (for people to read)."""
-
-    def providers(entries: tuple[Provider, ...]) -> list[dict[str, Any]]:
-        return [
-            {"name": p.name, **({"config": dict(p.config)} if p.config is not None else {})}
-            for p in entries
-        ]
-
-    upgrade = config.bot.upgrade
-    return {
-        "component": {
-            "location": config.component.location,
-            "openmcpOperatorTemplateResourcePath": (
-                config.component.openmcp_operator_template_resource_path
-            ),
-            "fluxcdTemplateResourcePath": config.component.fluxcd_template_resource_path,
-        },
-        "repository": {
-            "url": config.repository.url,
-            "pushBranch": config.repository.push_branch,
-            "pullBranch": config.repository.pull_branch,
-            "provider": config.repository.provider,
-        },
-        "environment": config.environment,
-        "imagePullSecrets": list(config.image_pull_secrets),
-        "providers": {
-            "clusterProviders": providers(config.providers.cluster_providers),
-            "serviceProviders": providers(config.providers.service_providers),
-            "platformServices": providers(config.providers.platform_services),
-        },
-        "openmcpOperator": {"config": config.openmcp_operator_config},
-        "templateInput": config.template_input,
-        "externalSecrets": {
-            "repositorySecretRef": config.external_secrets.repository_secret_ref,
-            "imagePullSecrets": list(config.external_secrets.image_pull_secrets),
-        },
-        "bot": {
-            "cluster": config.bot.cluster,
-            "upgrade": {
-                "enabled": upgrade.enabled,
-                "constraint": upgrade.constraint.text if upgrade.constraint else None,
-                "allowPrereleases": upgrade.allow_prereleases,
-                "ignoredVersions": [str(v) for v in upgrade.ignored_versions],
-            },
-        },
-    }

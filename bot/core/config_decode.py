@@ -117,10 +117,10 @@ class GoDecoder:
     marks: dict[str, Mark] = field(default_factory=dict)
 
     def error(self, message: str, mark: Mark, *, bot_only: bool = False) -> None:
-        self.errors.append(Problem("error", message, self.file, mark, bot_only))
+        self.errors.append(Problem.at("error", message, self.file, mark, bot_only=bot_only))
 
     def warn(self, message: str, mark: Mark) -> None:
-        self.warnings.append(Problem("warning", message, self.file, mark))
+        self.warnings.append(Problem.at("warning", message, self.file, mark))
 
     # JSON-able conversion of free-form values (sigs.k8s.io/yaml convertToJSONableObject).
 

@@ -172,7 +172,9 @@ def rewrite_resources(
     try:
         document = decode_first_document(text)
     except YamlError as err:
-        problem = Problem("error", f"error converting YAML to JSON: {err.message}", file, err.mark)
+        problem = Problem.at(
+            "error", f"error converting YAML to JSON: {err.message}", file, err.mark
+        )
         raise KustomizationError([problem]) from None
     top = document.mark if isinstance(document, YamlMap | YamlList) else Mark(1, 1)
     decoded = decoder.decode_struct(document, KUSTOMIZATION, "", top)

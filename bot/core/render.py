@@ -30,6 +30,7 @@ from bot.core.failures import Failure
 from bot.core.fileset import FileSet, PathError, normalize
 from bot.core.kustomization import KustomizationError, rewrite_resources
 from bot.core.ocm_functions import OcmFunctions
+from bot.core.problems import Problem
 from bot.core.provider_templates import PROVIDER_KINDS, provider_template
 from bot.golang import sigsyaml
 from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
@@ -59,36 +60,16 @@ _NO_VALUE_POSITION = re.compile(r"^line (\d+):(\d+)$", re.MULTILINE)
 # --- results and failures -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RenderProblem:
-    """Why a render failed, located where the user can act: a file, and a line when known."""
-
-    message: str
-    file: str = ""
-    line: int = 0
-    column: int = 0
-    #: more context, e.g. the template source around the failure (never the template input)
-    detail: str = ""
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        where = self.file
-        if where and self.line:
-            where += f":{self.line}" + (f":{self.column}" if self.column else "")
-        text = f"{self.severity}: {self.message}"
-        return f"{where}: {text}" if where else text
-
-
 class RenderError(Failure):
     """The landscape cannot be rendered; `problems` lists every reason found."""
 
-    def __init__(self, problems: Sequence[RenderProblem]) -> None:
+    def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def _failure(message: str, file: str = "") -> RenderError:
-    return RenderError([RenderProblem(message, file=file)])
+    return RenderError([Problem(message, file=file)])
 
 
 class NeedsVersionLists(Exception):
@@ -283,7 +264,7 @@ def _layout(
             ("templates/resources", f"resources/{tree}"),
         ):
             if not content.has_directory(source):
-                problems.append(RenderProblem(f"{resource} has no directory {source}"))
+                problems.append(Problem(f"{resource} has no directory {source}"))
                 continue
             for path, data in content.under(source).items():
                 files[f"{target}/{path}"] = data
@@ -362,7 +343,7 @@ def template_values(
     return _values(config, _plan(config, graph), patches, ocm)
 
 
-def _template_problem(err: TemplateError, file: str, origin: str) -> RenderProblem:
+def _template_problem(err: TemplateError, file: str, origin: str) -> Problem:
     """A template failure, located in the file the user can change when there is one (an extra
     manifest, the patches file), else in the output file with the template it came from."""
     line = column = 0
@@ -375,7 +356,7 @@ def _template_problem(err: TemplateError, file: str, origin: str) -> RenderProbl
         file = origin
     elif origin and origin != file:
         message += f" (from {origin})"
-    return RenderProblem(message, file=file, line=line, column=column, detail=err.excerpt)
+    return Problem(message, file=file, line=line, column=column, detail=err.excerpt)
 
 
 def _user_patches(text: str, values: dict[str, Any], ocm: OcmFunctions) -> list[Any]:
@@ -536,7 +517,7 @@ def render_landscape(
     plan = _plan(config, graph)
     missing = [str(d) for d in (plan.fluxcd, plan.openmcp) if d.key not in directories]
     if missing:
-        raise RenderError([RenderProblem(f"{m} was not provided") for m in missing])
+        raise RenderError([Problem(f"{m} was not provided") for m in missing])
     files, origins = _layout(env, directories[plan.fluxcd.key], directories[plan.openmcp.key], plan)
 
     # 2. The template input.
@@ -573,10 +554,7 @@ def render_landscape(
         )
     except KustomizationError as err:
         raise RenderError(
-            [
-                RenderProblem(p.message, file=p.file, line=p.mark.line, column=p.mark.column)
-                for p in err.problems
-            ]
+            [Problem(p.message, file=p.file, line=p.line, column=p.column) for p in err.problems]
         ) from None
     output[OPENMCP_KUSTOMIZATION] = _encode(text)
     notes = [*ocm.notes, *crd_notes, *(str(w) for w in warnings)]

@@ -13,7 +13,7 @@ from typing import Literal
 
 from bot.core.changes import ChangeSummary, summary_markdown
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
-from bot.core.render import RenderProblem
+from bot.core.problems import Problem
 
 Conclusion = Literal["success", "failure", "neutral"]
 _STAGE_TITLES = {
@@ -46,7 +46,7 @@ class RenderReport:
     findings: tuple[Finding, ...] = ()
 
 
-def _findings(problems: Sequence[RenderProblem]) -> list[Finding]:
+def _findings(problems: Sequence[Problem]) -> list[Finding]:
     return [
         Finding(
             p.file,
@@ -60,7 +60,7 @@ def _findings(problems: Sequence[RenderProblem]) -> list[Finding]:
     ]
 
 
-def _problem_list(heading: str, problems: Sequence[RenderProblem]) -> str:
+def _problem_list(heading: str, problems: Sequence[Problem]) -> str:
     if not problems:
         return ""
     lines = "\n".join(
@@ -69,7 +69,7 @@ def _problem_list(heading: str, problems: Sequence[RenderProblem]) -> str:
     return f"**{heading}**\n\n{lines}\n"
 
 
-def _where(problem: RenderProblem) -> str:
+def _where(problem: Problem) -> str:
     if not problem.file:
         return ""
     if not problem.line:
@@ -79,7 +79,7 @@ def _where(problem: RenderProblem) -> str:
 
 def render_succeeded(
     summary: ChangeSummary,
-    warnings: Sequence[RenderProblem],
+    warnings: Sequence[Problem],
     action: Action,
     *,
     proposal: str = "a pull request",
@@ -115,8 +115,8 @@ def render_succeeded(
 
 def render_failed(
     stage: str,
-    problems: Sequence[RenderProblem],
-    warnings: Sequence[RenderProblem],
+    problems: Sequence[Problem],
+    warnings: Sequence[Problem],
     go_message: str | None = None,
 ) -> RenderReport:
     title = _STAGE_TITLES.get(stage, "The landscape could not be rendered")
@@ -143,7 +143,7 @@ def render_comment(report: RenderReport, *, branch: str, commit: str) -> str:
 
 
 def render_proposal(
-    summary: ChangeSummary, warnings: Sequence[RenderProblem], *, branch: str, commit: str
+    summary: ChangeSummary, warnings: Sequence[Problem], *, branch: str, commit: str
 ) -> tuple[str, str]:
     """Title and body of the pull request that brings a stale landscape branch up to date."""
     title = f"Re-render manifests of {branch}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from bot.core.changes import ChangeSummary, summary_markdown
 from bot.core.impact import Impact, impact_markdown
 from bot.core.names import UPGRADE_RECORD_MARKER, comment_marker
-from bot.core.render import RenderProblem
+from bot.core.problems import Problem
 from bot.core.upgrades import parse_versions
 
 _RECORD = re.compile(r"<!-- bootstrap-bot:" + UPGRADE_RECORD_MARKER + r" (\{.*?\}) -->")
@@ -157,7 +157,7 @@ def upgrade_body(
     environment: str,
     impact: Impact,
     summary: ChangeSummary,
-    warnings: Sequence[RenderProblem] = (),
+    warnings: Sequence[Problem] = (),
 ) -> str:
     verb = "downgrades" if record.downgrade else "upgrades"
     parts = [

@@ -7,7 +7,6 @@ resolved up front for the pure renderer.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import tarfile
@@ -161,33 +160,6 @@ class ComponentReader:
                     versions[key] = self.get(*key)
                     queue.append(versions[key])
         return ComponentGraph(root, versions)
-
-
-class AsyncComponentReader:
-    """The reader for asyncio code: each call runs in a worker thread (oras-py is blocking).
-
-    Calls on one reader are serialised, so its cache is never written from two threads.
-    """
-
-    def __init__(self, reader: ComponentReader) -> None:
-        self.reader = reader
-        self._lock = asyncio.Lock()
-
-    async def list_versions(self, component: str) -> list[str]:
-        async with self._lock:
-            return await asyncio.to_thread(self.reader.list_versions, component)
-
-    async def resolve(self, component: str, version: str) -> ComponentGraph:
-        async with self._lock:
-            return await asyncio.to_thread(self.reader.resolve, component, version)
-
-    async def read_directory(self, cv: ComponentVersion, name: str) -> dict[str, bytes]:
-        async with self._lock:
-            return await asyncio.to_thread(self.reader.read_directory, cv, name)
-
-    async def download_directory(self, cv: ComponentVersion, name: str, target: Path) -> list[str]:
-        async with self._lock:
-            return await asyncio.to_thread(self.reader.download_directory, cv, name, target)
 
 
 def _checked_members(archive: tarfile.TarFile, root: Path) -> list[tarfile.TarInfo]:

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 30.0
 QUEUE = web.AppKey("queue", JobQueue)
-Handler = Callable[..., Awaitable[Any]]
 
 
 class Metrics:

@@ -30,7 +30,6 @@ from bot.core.render import (
     NeedsVersionLists,
     RenderError,
     Rendering,
-    RenderProblem,
     directories_needed,
     landscape_sources,
     render_landscape,
@@ -49,9 +48,9 @@ class LandscapeError(Failure):
     def __init__(
         self,
         stage: Stage,
-        problems: list[RenderProblem],
+        problems: list[Problem],
         *,
-        warnings: list[RenderProblem] | None = None,
+        warnings: list[Problem] | None = None,
         go_message: str | None = None,
     ) -> None:
         self.stage = stage
@@ -72,21 +71,11 @@ class LandscapeRender:
     objects: Objects
     #: the release rendered: the root component version and everything it references
     graph: ComponentGraph
-    warnings: tuple[RenderProblem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def all_objects(self) -> list[dict[str, Any]]:
         return _all(self.objects)
-
-
-def _located(problem: Problem) -> RenderProblem:
-    return RenderProblem(
-        problem.message,
-        problem.file,
-        problem.mark.line,
-        problem.mark.column,
-        severity=problem.severity,
-    )
 
 
 def kustomize_directories(config: BootstrapConfig) -> list[str]:
@@ -100,15 +89,15 @@ def read_config(
     """The config at `config_path` in `tree` (or `config_text`, reported as `config_path`)."""
     if config_text is None:
         if config_path not in tree:
-            raise LandscapeError("config", [RenderProblem("no bootstrap config here", config_path)])
+            raise LandscapeError("config", [Problem("no bootstrap config here", config_path)])
         config_text = tree[config_path].decode("utf-8", errors="replace")
     try:
         loaded = load_bootstrap_config(config_text, file=config_path)
     except ConfigError as err:
         raise LandscapeError(
             "config",
-            [_located(p) for p in err.errors],
-            warnings=[_located(p) for p in err.warnings],
+            list(err.errors),
+            warnings=list(err.warnings),
             go_message=err.go_message,
         ) from None
     return loaded.config, loaded.warnings
@@ -164,21 +153,19 @@ def render_tree(
             except NeedsVersionLists as needs:
                 version_lists.update({c: reader.list_versions(c) for c in needs.components})
         else:  # pragma: no cover - the second attempt has every list the first one asked for
-            raise LandscapeError("render", [RenderProblem("version lists kept changing")])
+            raise LandscapeError("render", [Problem("version lists kept changing")])
     except RenderError as err:
         raise LandscapeError("render", err.problems) from None
     except LandscapeError:
         raise
     except Failure as err:  # the release: its location, components or content
-        raise LandscapeError("ocm", [RenderProblem(str(err), config_path)]) from None
+        raise LandscapeError("ocm", [Problem(str(err), config_path)]) from None
     new_tree = tree.without(rendering.owned) | rendering.files
     try:
         objects = build_files(rendering.files, kustomize_directories(config))
     except KustomizeError as err:
-        raise LandscapeError("kustomize", [RenderProblem(str(err))]) from None
-    return LandscapeRender(
-        config, rendering, new_tree, objects, graph, tuple(map(_located, warnings))
-    )
+        raise LandscapeError("kustomize", [Problem(str(err))]) from None
+    return LandscapeRender(config, rendering, new_tree, objects, graph, tuple(warnings))
 
 
 def _release(
@@ -203,7 +190,7 @@ def release_graph(
         component, version, reader = _release(config, open_reader)
         return reader.resolve(component, version)
     except Failure as err:
-        raise LandscapeError("ocm", [RenderProblem(str(err), config_path)]) from None
+        raise LandscapeError("ocm", [Problem(str(err), config_path)]) from None
 
 
 def current_objects(tree: FileSet, config: BootstrapConfig) -> tuple[Objects | None, str]:

@@ -505,35 +505,3 @@ def test_versions_follow_link_pagination(oci_registry, tmp_path):
         reader = open_reader(parse_repository(f"http://{proxy.host}/paged"))
         assert reader.list_versions("acme.io/paged") == versions
         assert reader.get("acme.io/paged", "1.11.0").version == "1.11.0"
-
-
-async def test_async_reader_runs_in_threads_without_blocking_the_loop(oci_registry, tmp_path):
-    import asyncio
-
-    from bot.ocm.reader import AsyncComponentReader
-
-    repository = registry_repository(oci_registry, "async")
-    build(CASE / "component-constructor.yaml", open_store(parse_repository(repository)),
-          prefix="async")  # fmt: skip
-    reader = AsyncComponentReader(open_reader(parse_repository(repository)))
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    task = asyncio.create_task(ticker())
-    try:
-        graph, versions = await asyncio.gather(
-            reader.resolve(ROOT, "v0.0.1"), reader.list_versions(ROOT)
-        )
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    assert len(graph.versions) == 9 and versions == ["v0.0.1"]
-    assert ticks > 1  # the event loop kept running while the registry was read
-    cv, _ = graph.resource_at("gitops-templates/openmcp")
-    files = await reader.download_directory(cv, "openmcp", tmp_path / "openmcp")
-    assert "templates/resources/deployment.yaml" in files

@@ -38,7 +38,7 @@ def errors_of(text: str) -> ConfigError:
 
 
 def located(problems: list[Problem]) -> list[tuple[int, int, str]]:
-    return [(p.mark.line, p.mark.column, p.message) for p in problems]
+    return [(p.line, p.column, p.message) for p in problems]
 
 
 # --- the Go tool's test case, every field -----------------------------------------------------
@@ -496,14 +496,14 @@ def test_wrong_shapes_are_read_errors_with_go_messages(text, message, where):
 
 def test_every_wrong_shape_is_reported_not_just_the_first():
     err = errors_of("environment: [dev]\ncomponent: 1\nrepository: {url: {}}\n")
-    assert [(p.mark.line, p.mark.column) for p in err.errors] == [(1, 14), (2, 12), (3, 19)]
+    assert [(p.line, p.column) for p in err.errors] == [(1, 14), (2, 12), (3, 19)]
 
 
 def test_yaml_syntax_error_is_located():
     err = errors_of("environment: dev\nrepository: [a\nfoo: bar\n")
     assert err.phase == "read"
     assert len(err.errors) == 1
-    assert (err.errors[0].mark.line, err.errors[0].mark.column) == (3, 4)
+    assert (err.errors[0].line, err.errors[0].column) == (3, 4)
     assert err.errors[0].message.startswith("error converting YAML to JSON: yaml: line 3:")
 
 
@@ -517,7 +517,7 @@ def test_a_null_value_keeps_the_zero_value():
     assert [p.message for p in err.errors] == [
         "environment: Required value: environment is required"
     ]
-    assert (err.errors[0].mark.line, err.errors[0].mark.column) == (3, 13)
+    assert (err.errors[0].line, err.errors[0].column) == (3, 13)
 
 
 # --- the bot: section, strict --------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.changes import summarize_changes
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
-from bot.core.render import RenderProblem
+from bot.core.problems import Problem
 from bot.core.reports import (
     Finding,
     discovery_report,
@@ -17,10 +17,10 @@ from bot.core.reports import (
 
 def test_a_failed_render_locates_what_it_can_and_quotes_the_go_tool():
     problems = [
-        RenderProblem("environment: Required value", ".bootstrap/config.yaml", 3, 1),
-        RenderProblem("registry unreachable"),
+        Problem("environment: Required value", ".bootstrap/config.yaml", 3, 1),
+        Problem("registry unreachable"),
     ]
-    warning = RenderProblem("unknown field", ".bootstrap/config.yaml", 9, 5, severity="warning")
+    warning = Problem("unknown field", ".bootstrap/config.yaml", 9, 5, severity="warning")
     report = render_failed("config", problems, [warning], go_message="invalid config")
     assert (report.conclusion, report.title) == ("failure", "The bootstrap config is invalid")
     assert report.findings == (
