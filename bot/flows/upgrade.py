@@ -54,7 +54,7 @@ from bot.core.upgrade_pr import (
 from bot.core.upgrades import NotAvailable, requested_version, same_version, select_upgrade
 from bot.flows.bot_branch import delete_bot_branch, taken_over, withdraw_proposal
 from bot.flows.scope import LandscapeScope
-from bot.golang.semver import InvalidVersion, Version
+from bot.golang.semver import Version
 from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import Location, LocationError, parse_location
 from bot.services.pipeline import (
@@ -378,7 +378,7 @@ def _pinned(
     that was asked for (not reached, and still a downgrade if it was one)."""
     try:
         kept = requested_version(current, available, Version.parse(record.after))
-    except (NotAvailable, InvalidVersion):
+    except Failure:  # not available any more, or not a version
         return None, False, False
     if same_version(str(kept.version), current) or kept.downgrade != record.downgrade:
         return None, False, False

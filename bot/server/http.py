@@ -26,8 +26,9 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.core.failures import Temporary
 from bot.flows.checks import checks_completed
-from bot.kit.jobs import Draining, JobQueue, QueueFull
+from bot.kit.jobs import JobQueue, QueueFull
 from bot.kit.logs import bound, new_correlation_id
 from bot.server.webhook import (
     MAX_BODY_BYTES,
@@ -136,7 +137,7 @@ def create_app(
                 lambda: dispatch(router, event, context, metrics),
                 name=f"{event.event} {event.delivery_id}",
             )
-        except (QueueFull, Draining) as busy:
+        except Temporary as busy:  # the queue is full, or the process is draining
             deliveries.forget(event.delivery_id)  # GitHub may redeliver it later
             reason = "queue full" if isinstance(busy, QueueFull) else "shutting down"
             return _refuse(metrics, event.event, Rejection(503, reason))

@@ -19,7 +19,7 @@ from tests.peers.github.payloads import delivery_headers
 
 SECRET = "webhook-secret-for-tests"
 EXAMPLES: dict[str, list[dict[str, Any]]] = json.loads(
-    (Path(__file__).parents[1] / "fixtures" / "webhooks" / "examples.json").read_text()
+    (Path(__file__).parents[2] / "fixtures" / "webhooks" / "examples.json").read_text()
 )
 REPLAYED = [
     (event, i) for event, payloads in sorted(EXAMPLES.items()) for i in range(len(payloads))

@@ -8,9 +8,9 @@ import pytest
 
 from bot.core.names import DRY_RUN_CHECK
 from tests.integration.deployment import Deployment, check_run, merged
+from tests.integration.flows.test_flow_commands import reactions
+from tests.integration.flows.test_flow_pull_request import fork_commit, open_fork_pull
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
-from tests.integration.test_flow_commands import reactions
-from tests.integration.test_flow_pull_request import fork_commit, open_fork_pull
 from tests.peers.github.state import CheckRun, PullRequest
 from tests.peers.gitserver import commit_directly
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.landscape_bot import SECRET, LandscapeBot, head_of
 from tests.integration.serve_process import ServeProcess, serve, serve_environment
-from tests.integration.test_flow_pull_request import propose
 from tests.peers.github.payloads import signed
 
 pytestmark = pytest.mark.peers

@@ -31,7 +31,7 @@ from tests.conftest import AppKey
 from tests.integration.kube_models import built, one
 from tests.integration.serve_process import serve, serve_environment
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 PREFIX = "/opt/bootstrap-bot"
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
-from tests.integration.test_flow_pull_request import propose
 
 pytestmark = pytest.mark.peers
 

@@ -26,7 +26,7 @@ from bot.ocm.store import WritableStore
 
 pytestmark = pytest.mark.peers
 
-CASE = Path(__file__).parents[1] / "fixtures" / "bootstrapper" / "manage-deployment-repo-01"
+CASE = Path(__file__).parents[2] / "fixtures" / "bootstrapper" / "manage-deployment-repo-01"
 ROOT = "github.com/openmcp-project/openmcp"
 
 
@@ -444,7 +444,7 @@ def test_missing_things_are_named(ctf):
 
 def test_content_pushed_by_other_code_reads_through_the_cli(oci_registry, capsys, tmp_path):
     """Content in the OCM layout pushed with oras directly (as test_registry_peer does)."""
-    from tests.integration.test_registry_peer import DESCRIPTOR, push_component_version
+    from tests.integration.peers.test_registry_peer import DESCRIPTOR, push_component_version
 
     push_component_version(oci_registry, tmp_path)
     location = f"http://{oci_registry.host}/ocm//github.com/openmcp-project/openmcp"

@@ -17,8 +17,8 @@ from bot.cli.render import read_tree
 from bot.core.upgrade_pr import read_record
 from bot.server.resync import Resync
 from tests.conftest import AppKey
+from tests.integration.flows.test_flow_commands import reply_to
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of, serve_landscape
-from tests.integration.test_flow_commands import reply_to
 from tests.peers.github import FakeGitHub
 from tests.peers.github.state import PullRequest
 from tests.peers.gitserver import commit_directly

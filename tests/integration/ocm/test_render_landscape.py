@@ -25,7 +25,7 @@ from tests.reference_case import (
 
 pytestmark = pytest.mark.peers
 
-ROOT_DIR = Path(__file__).parents[2]
+ROOT_DIR = Path(__file__).parents[3]
 EXAMPLES = ROOT_DIR / "examples"
 CONSTRUCTOR = CASE / "component-constructor.yaml"
 

@@ -26,7 +26,7 @@ from tests.integration.serve_process import serve
 from tests.peers.github.payloads import delivery_headers, example
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 GUIDE_HEADING = "## Running bootstrap-bot: the operator guide"
 WEBHOOK_SECRET = "whsec-from-the-manifest-flow"
 GIT_PASSWORD = "pw-for-flux-only"

@@ -13,7 +13,7 @@ import yaml
 from bot.settings import ENV_PREFIX, LeaderElection, Settings, load_settings
 from tests.integration.kube_models import built, object_problems, one
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 BASE, EXAMPLE = "deploy/base", "deploy/overlays/example"
 
 

@@ -20,8 +20,8 @@ from tests.integration.deployment import (
     everything_told,
     merged,
 )
+from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
-from tests.integration.test_flow_pull_request import propose
 from tests.peers.github.state import CheckRun
 
 pytestmark = pytest.mark.peers

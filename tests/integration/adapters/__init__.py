@@ -1,0 +1,2 @@
+"""The adapters against real peers and the contract-checked fakes: GitHub, git, kustomize,
+the Lease."""

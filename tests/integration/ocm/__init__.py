@@ -1,0 +1,1 @@
+"""OCM content and the renderer over a real registry and real git."""
