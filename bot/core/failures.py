@@ -57,8 +57,3 @@ class Temporary(Exception):
     def __init__(self, *args: object, retry_after: float | None = None) -> None:
         super().__init__(*args)
         self.retry_after = retry_after
-
-
-def is_bug(error: BaseException) -> bool:
-    """Whether `error` is neither the user's nor a peer's: the bot's own."""
-    return not isinstance(error, Failure | Temporary)

@@ -7,7 +7,7 @@ around separately, and the cache repository and its token are looked up once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -65,9 +65,6 @@ class LandscapeScope:
     @property
     def config_path(self) -> str:
         return self.landscape.config_path
-
-    def on(self, landscape: Landscape) -> LandscapeScope:
-        return replace(self, landscape=landscape)
 
 
 async def repository_scope(context: BotContext, gh: GitHubPort, full_name: str) -> RepositoryScope:

@@ -9,7 +9,7 @@ import pkgutil
 
 import bot
 import handlers
-from bot.core.failures import Failure, Location, Temporary, is_bug
+from bot.core.failures import Failure, Location, Temporary
 
 #: exceptions used as control flow inside one module, never seen outside it
 SIGNALS = {
@@ -69,6 +69,6 @@ def test_a_failure_says_where():
     assert str(Location("a.yaml")) == "a.yaml" and str(Location("a.yaml", 2)) == "a.yaml:2"
 
 
-def test_what_is_neither_is_a_bug():
-    assert is_bug(KeyError("x")) and not is_bug(Temporary("503")) and not is_bug(Failure("bad"))
+def test_a_temporary_carries_when_to_try_again():
     assert Temporary("429", retry_after=30.0).retry_after == 30.0
+    assert Temporary("unreachable").retry_after is None

@@ -174,7 +174,8 @@ class GitHubAPI(gh_httpx.GitHubAPI):
             return False
         if delay > self._policy.max_wait:
             raise RateLimited(
-                f"GitHub asks to wait {delay:.0f}s before {method} {url}; giving up for now"
+                f"GitHub asks to wait {delay:.0f}s before {method} {url}; giving up for now",
+                retry_after=delay,
             ) from exception
         reason = "server_error" if status >= 500 else "rate_limit"
         self._metrics.retries.labels(reason).inc()

@@ -249,8 +249,9 @@ async def test_retries_server_errors_and_rate_limits_as_github_asks(setup, fake_
     fake_github.fail_next(
         "GET", path, 403, headers={"Retry-After": "3600"}, message="secondary rate limit"
     )
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited) as limited:
         await gh.read_ref(REPO, "main")
+    assert limited.value.retry_after == 3600.0  # a Temporary, saying when to try again
 
 
 async def test_gives_up_after_the_last_attempt(fake_github, app_key):
