@@ -47,6 +47,10 @@ DRAIN_SECONDS = 30.0
 QUEUE = web.AppKey("queue", JobQueue)
 
 
+#: the event label of a delivery refused before its signature was verified
+UNVERIFIED = "unverified"
+
+
 class Metrics:
     """The server's Prometheus metrics, in a registry of its own (one per app)."""
 
@@ -122,9 +126,9 @@ def create_app(
             body = await request.read()
             event = accept_delivery(request.headers, body, secret=webhook_secret)
         except web.HTTPRequestEntityTooLarge:
-            return _refuse(metrics, event_name, Rejection(413, "payload too large"))
+            return _refuse(metrics, UNVERIFIED, Rejection(413, "payload too large"), event_name)
         except Rejection as rejection:
-            return _refuse(metrics, event_name, rejection)
+            return _refuse(metrics, UNVERIFIED, rejection, event_name)
         if not deliveries.first_time(event.delivery_id):
             metrics.deliveries.labels(event.event, "duplicate").inc()
             return web.Response(status=202, text="duplicate delivery, ignored\n")
@@ -164,9 +168,14 @@ def create_app(
     return app
 
 
-def _refuse(metrics: Metrics, event: str, rejection: Rejection) -> web.Response:
-    metrics.deliveries.labels(event or "unknown", f"rejected_{rejection.status}").inc()
-    log.warning("refused a %s delivery: %s", event or "unknown", rejection.reason)
+def _refuse(
+    metrics: Metrics, label: str, rejection: Rejection, claimed: str | None = None
+) -> web.Response:
+    """Refuse a delivery. Only a verified event name becomes a metrics label: what an unsigned
+    request claims to be is shown, cut short, in the log line alone."""
+    metrics.deliveries.labels(label, f"rejected_{rejection.status}").inc()
+    said = f" (says it is {claimed[:40]!r})" if claimed else ""
+    log.warning("refused a %s delivery%s: %s", label, said, rejection.reason)
     return web.Response(status=rejection.status, text=rejection.reason + "\n")
 
 

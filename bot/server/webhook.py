@@ -13,6 +13,7 @@ import hmac
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Any
 
 from gidgethub.sansio import Event
 
@@ -61,9 +62,34 @@ def accept_delivery(headers: Mapping[str, str], body: bytes, *, secret: str) -> 
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise Rejection(400, "body is not JSON") from None
+    except RecursionError:
+        raise Rejection(400, "body nests too deep") from None
     if not isinstance(data, dict):
         raise Rejection(400, "body is not a JSON object")
+    problem = shape_problem(data)
+    if problem:
+        raise Rejection(400, f"payload does not have GitHub's shape: {problem}")
     return Event(data, event=event, delivery_id=delivery_id)
+
+
+#: the parts of a payload the handlers read, and the JSON type each must have
+_OBJECTS = ("installation", "repository", "sender", "pull_request", "issue", "comment")
+
+
+def shape_problem(data: dict[str, Any]) -> str:
+    """What makes a payload unusable for the handlers ("" when nothing does): signed by GitHub
+    means sent by GitHub, but a bug or a leaked secret must end in a 400, not a traceback."""
+    for key in _OBJECTS:
+        if key in data and data[key] is not None and not isinstance(data[key], dict):
+            return f"`{key}` is not an object"
+    installation = data.get("installation") or {}
+    if "id" in installation and not isinstance(installation["id"], int):
+        return "`installation.id` is not a number"
+    repository = data.get("repository") or {}
+    name = repository.get("full_name")
+    if name is not None and not (isinstance(name, str) and name.count("/") == 1):
+        return "`repository.full_name` is not OWNER/NAME"
+    return ""
 
 
 class RecentDeliveries:

@@ -100,6 +100,26 @@ async def test_a_body_that_is_not_json_is_refused(server):
     assert recorder.seen == []
 
 
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "body nests too deep"),
+        (b'{"action": "opened", "installation": "x"}', "`installation` is not an object"),
+        (b'{"installation": {"id": "1"}}', "`installation.id` is not a number"),
+        (b'{"repository": {"full_name": ["a"]}}', "`repository.full_name` is not OWNER/NAME"),
+    ],
+)
+async def test_a_signed_body_without_githubs_shape_is_a_400_not_a_traceback(
+    server, payload, said, caplog
+):
+    client, recorder, app = server
+    response = await client.post("/webhook", data=payload, headers=headers("push", payload))
+    assert response.status == 400 and said in await response.text()
+    await settle(app)
+    assert recorder.seen == []
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 async def test_an_oversized_body_is_refused(server):
     client, recorder, app = server
     body = b'{"pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
@@ -177,6 +197,20 @@ async def test_health_readiness_and_metrics(server):
     assert (await client.get("/readyz")).status == 503
     refused = await client.post("/webhook", data=body, headers=headers("ping", body))
     assert refused.status == 503 and "shutting down" in await refused.text()
+
+
+async def test_what_an_unsigned_request_claims_never_becomes_a_label(server):
+    client, recorder, _ = server
+    body = json.dumps(EXAMPLES["push"][0]).encode()
+    for n in range(50):
+        sent = {**headers("push", body), "X-GitHub-Event": f"made-up-{n}-" + "x" * 200}
+        sent["X-Hub-Signature-256"] = "sha256=" + "0" * 64
+        assert (await client.post("/webhook", data=body, headers=sent)).status == 401
+    metrics = await (await client.get("/metrics")).text()
+    assert "made-up" not in metrics
+    line = 'bootstrap_bot_webhook_deliveries_total{event="unverified",outcome="rejected_401"} 50.0'
+    assert line in metrics
+    assert recorder.seen == []
 
 
 def test_the_server_needs_a_webhook_secret():
