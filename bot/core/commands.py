@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 _OPTIONS = {"apply": {"--rotate-key"}}
 LANDSCAPE_OPTION = "--landscape="
 _FENCE = re.compile(r"^\s*(```|~~~)")
+#: commands run from one comment; the rest are answered once (a reply stays within GitHub's
+#: 65,536 characters however long the comment)
+MAX_COMMANDS = 10
+#: how much of a command line the reply quotes
+MAX_QUOTED = 200
 
 
 @dataclass(frozen=True)
@@ -85,10 +90,27 @@ def _command_lines(body: str) -> list[str]:
 
 
 def parse_comment(body: str, *, author_type: str) -> list[Parsed]:
-    """The commands in a comment, in order; [] when there are none or a bot wrote it."""
+    """The commands in a comment, in order; [] when there are none or a bot wrote it. Past
+    `MAX_COMMANDS`, one `Reply` says how many were left out."""
     if author_type.lower() == "bot":
         return []
-    return [_parse_line(line) for line in _command_lines(body)]
+    lines = _command_lines(body)
+    parsed = [_parse_line(_quoted(line)) for line in lines[:MAX_COMMANDS]]
+    left = len(lines) - MAX_COMMANDS
+    if left > 0:
+        parsed.append(Reply(too_many_commands(left), f"… and {left} more `{PREFIX}` lines"))
+    return parsed
+
+
+def too_many_commands(left: int) -> str:
+    return (
+        f"A comment runs at most {MAX_COMMANDS} commands; the other {left} were not run. "
+        f"Write them in another comment."
+    )
+
+
+def _quoted(line: str) -> str:
+    return line if len(line) <= MAX_QUOTED else line[:MAX_QUOTED] + "…"
 
 
 def _parse_line(line: str) -> Parsed:

@@ -79,3 +79,19 @@ def test_the_readme_lists_every_command():
     table = "\n".join(line for line in readme.splitlines() if line.startswith("| `/bootstrap"))
     for name in COMMANDS:
         assert re.search(rf"`(/bootstrap )?{name}\b", table), name
+
+
+def test_a_comment_runs_at_most_ten_commands_and_says_so():
+    from bot.core.commands import MAX_COMMANDS, too_many_commands
+    from bot.core.replies import Answer, reply_body
+
+    parsed = parse_comment("/bootstrap status\n" * 1000, author_type="User")
+    assert len(parsed) == MAX_COMMANDS + 1
+    assert all(isinstance(p, Command) for p in parsed[:MAX_COMMANDS])
+    last = parsed[-1]
+    assert isinstance(last, Reply) and last.text == too_many_commands(990)
+    # even if every command failed with the longest usage text, the reply fits in a comment
+    long_lines = "\n".join(f"/bootstrap nope{'x' * 5000}" for _ in range(1000))
+    answers = [Answer(p.line, p.text, False) for p in parse_comment(long_lines, author_type="User")
+               if isinstance(p, Reply)]  # fmt: skip
+    assert len(reply_body("walt", answers)) < 65_536
