@@ -21,7 +21,7 @@ from bot.cli.exits import EXIT_OK, EXIT_REFUSED
 from bot.cli.ocm import add_repository_options, reader_for
 from bot.core.changes import summary_text, unified_diff
 from bot.core.config import CONFIG_PATH
-from bot.core.failures import Temporary
+from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, PathError, normalize
 from bot.core.problems import Problem
 from bot.ocm.credentials import CredentialsError
@@ -76,9 +76,32 @@ def read_tree(root: Path) -> FileSet:
     return FileSet(files)
 
 
+class OutsideTheRepository(Failure):
+    """A path the render would write or remove goes through a symlink (or out of the repo)."""
+
+
+def _inside(root: Path, path: str) -> None:
+    """Refuse `path` unless writing it stays inside `root`: no symlink on the way, the file
+    itself included (a repository may hold links; the render never writes through one)."""
+    current = root
+    for part in Path(path).parts:
+        current = current / part
+        if current.is_symlink():
+            raise OutsideTheRepository(
+                f"{current.relative_to(root).as_posix()} is a symlink; bootstrap-bot render "
+                f"never writes through one (replace it with a directory or a file)"
+            )
+    if not current.resolve().is_relative_to(root.resolve()):
+        raise OutsideTheRepository(f"{path} is outside {root}")
+
+
 def write_changes(root: Path, old: FileSet, new: FileSet) -> None:
     """Bring `root` from `old` to `new`: write what differs, remove what is gone, then remove
-    directories that became empty. Each file is replaced atomically."""
+    directories that became empty. Each file is replaced atomically. Every path is checked
+    before anything is written, so a refusal changes nothing."""
+    changed = [p for p in new if old.get(p) != new[p]] + [p for p in old if p not in new]
+    for path in changed:
+        _inside(root, path)
     for path in new:
         if old.get(path) != new[path]:
             target = root / path
@@ -168,5 +191,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(unified_diff(tree, result.tree))
     if args.check:
         return EXIT_REFUSED if summary.files_differ else EXIT_OK
-    write_changes(root, tree, result.tree)
+    try:
+        write_changes(root, tree, result.tree)
+    except OutsideTheRepository as exc:
+        err.write(f"bootstrap-bot render: {exc}; nothing written, {root} is unchanged\n")
+        return EXIT_REFUSED
     return EXIT_OK

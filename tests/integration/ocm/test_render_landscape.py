@@ -195,3 +195,29 @@ def test_the_bundled_component_archive_is_the_reference_graph(capsys, tmp_path):
             if m.isfile()
         }
     assert bundled == fresh, "run `make example-ctf` and commit examples/openmcp.ctf.tgz"
+
+
+@pytest.mark.parametrize("linked", ["resources", "envs", "envs/dev/kustomization.yaml"])
+def test_render_never_writes_through_a_symlink(capsys, landscape, repository, tmp_path, linked):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = landscape / linked
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if linked.endswith(".yaml"):
+        (outside / "victim.yaml").write_text("mine\n")
+        target.symlink_to(outside / "victim.yaml")
+    else:
+        target.symlink_to(outside, target_is_directory=True)
+    before = read_tree(landscape)
+
+    code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+
+    assert code == 1
+    assert f"{linked.split('/')[0] if not linked.endswith('.yaml') else linked} is a symlink" in err
+    assert "nothing written" in err
+    assert read_tree(landscape) == before
+    assert sorted(p.name for p in outside.iterdir()) == (
+        ["victim.yaml"] if linked.endswith(".yaml") else []
+    )
+    if linked.endswith(".yaml"):
+        assert (outside / "victim.yaml").read_text() == "mine\n"
