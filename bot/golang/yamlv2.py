@@ -115,6 +115,12 @@ class _Resolver(BaseResolver):
         return tag
 
 
+#: how deep collections may nest. yaml.v2 has no limit; Python's composer and decoder recurse,
+#: so a hostile 100,000-level document would crash them instead of being refused. Kubernetes
+#: objects (CRD schemas included) stay far below this.
+MAX_DEPTH = 128
+
+
 class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
     def __init__(self, stream: str) -> None:
         Reader.__init__(self, stream)
@@ -122,6 +128,21 @@ class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
         Parser.__init__(self)
         Composer.__init__(self)
         _Resolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                start = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                where = Mark(start.line + 1, start.column + 1)
+                raise YamlError(
+                    f"yaml: line {where.line}: nested deeper than {MAX_DEPTH} levels", where
+                )
+            node: Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self.depth -= 1
 
 
 # --- yaml.v2 resolve.go -------------------------------------------------------------------------
@@ -304,10 +325,28 @@ class _Decoder:
             self.merging -= 1
 
 
+def utf8_text(data: bytes) -> str:
+    """A YAML file's text. UTF-8 only (with or without a byte order mark): a file in another
+    encoding is refused where its first byte that is not UTF-8 stands."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise YamlError("yaml: the file is UTF-16; save it as UTF-8", Mark(1, 1))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        before = data[: err.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise YamlError(
+            f"yaml: line {line}: invalid UTF-8 at column {column}; save the file as UTF-8",
+            Mark(line, column),
+        ) from None
+
+
 def decode_first_document(text: str) -> Any:
     """Decode the first YAML document of `text` as yaml.v2 would; None for an empty document."""
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters right away
         node = _first_node(loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -317,7 +356,8 @@ def decode_first_document(text: str) -> Any:
     except yaml.YAMLError as err:  # reader errors: invalid characters or encoding
         raise YamlError(f"yaml: {err}", Mark(1, 1)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return None if node is None else _Decoder().decode(node)
 
 

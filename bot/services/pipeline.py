@@ -34,6 +34,7 @@ from bot.core.render import (
     landscape_sources,
     render_landscape,
 )
+from bot.golang.yamlv2 import YamlError, utf8_text
 from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import LocationError, Repository, parse_location
 from bot.ocm.reader import ComponentReader
@@ -90,7 +91,11 @@ def read_config(
     if config_text is None:
         if config_path not in tree:
             raise LandscapeError("config", [Problem("no bootstrap config here", config_path)])
-        config_text = tree[config_path].decode("utf-8", errors="replace")
+        try:
+            config_text = utf8_text(tree[config_path])
+        except YamlError as err:
+            problem = Problem(err.message, config_path, err.mark.line, err.mark.column)
+            raise LandscapeError("config", [problem]) from None
     try:
         loaded = load_bootstrap_config(config_text, file=config_path)
     except ConfigError as err:

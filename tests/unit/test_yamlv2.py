@@ -103,3 +103,16 @@ def test_explicit_tags():
     assert to_plain(
         decode_first_document("a: !!str yes\nb: !!bool on\nc: !!float 2\nd: !x 5\n")
     ) == {"a": "yes", "b": True, "c": 2.0, "d": "5"}
+
+
+def test_nesting_past_the_limit_is_refused_where_it_happens_not_crashed_on():
+    from bot.golang.yamlv2 import MAX_DEPTH
+
+    assert decode_first_document("a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)) is not None
+    for text in (
+        "a: " + "[" * 100_000 + "]" * 100_000,
+        "".join(" " * i + "k:\n" for i in range(3000)),
+    ):
+        with pytest.raises(YamlError, match=f"nested deeper than {MAX_DEPTH} levels") as refused:
+            decode_first_document(text)
+        assert refused.value.mark.line >= 1
