@@ -23,6 +23,21 @@ class FuncError(Failure):
     """An error a template function returns (`error calling NAME: message`)."""
 
 
+#: the most one function call may build: Go's functions have no limit but memory, and a
+#: template comes from whoever opens a pull request, so what would be larger is refused before
+#: it is allocated (a real landscape's templates build kilobytes)
+MAX_BUILT_CHARS = 1 << 20
+MAX_BUILT_ITEMS = 100_000
+
+
+def check_built(size: int, what: str, *, items: bool = False) -> None:
+    """Refuse a call whose result would hold `size` characters (or list items)."""
+    limit = MAX_BUILT_ITEMS if items else MAX_BUILT_CHARS
+    if size > limit:
+        unit = "items" if items else "characters"
+        raise FuncError(f"{what} would build {size} {unit}; a template may build at most {limit}")
+
+
 @dataclass(frozen=True)
 class Func:
     impl: Callable[..., Any]

@@ -84,11 +84,9 @@ def sprintf(fmt: str, args: list[Any]) -> str:
                 flags.minus, width = True, -width
             flags.width = width
         else:
-            start = i
-            while i < len(fmt) and fmt[i].isdigit():
-                i += 1
-            if i > start:
-                flags.width = int(fmt[start:i])
+            width, i = _parse_num(fmt, i)
+            if width is not None:
+                flags.width = width
         if i < len(fmt) and fmt[i] == ".":
             i += 1
             argi, i, reordered_now, ok = _arg_index(fmt, i, argi, len(args))
@@ -102,10 +100,8 @@ def sprintf(fmt: str, args: list[Any]) -> str:
                     precision = None
                 flags.precision = precision
             else:
-                start = i
-                while i < len(fmt) and fmt[i].isdigit():
-                    i += 1
-                flags.precision = int(fmt[start:i]) if i > start else 0
+                precision, i = _parse_num(fmt, i)
+                flags.precision = precision or 0
         argi, i, reordered_now, ok = _arg_index(fmt, i, argi, len(args))
         reordered |= reordered_now
         bad_index |= not ok
@@ -146,6 +142,18 @@ def _arg_index(fmt: str, i: int, argi: int, count: int) -> tuple[int, int, bool,
     if not 0 <= index < count:
         return argi, end + 1, True, False
     return index, end + 1, True, True
+
+
+def _parse_num(fmt: str, i: int) -> tuple[int | None, int]:
+    """fmt's parsenum: the number at `i` and where it ends. A number that grows past 1e6
+    (checked before each digit, as Go does) makes the rest of the format no verb at all."""
+    num, start = 0, i
+    while i < len(fmt) and fmt[i].isdigit():
+        if num > 1_000_000:
+            return None, len(fmt)
+        num = num * 10 + int(fmt[i])
+        i += 1
+    return (num if i > start else None), i
 
 
 def _int_arg(args: list[Any], argi: int) -> tuple[int | None, int, bool]:

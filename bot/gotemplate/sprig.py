@@ -26,7 +26,7 @@ from typing import Any, ClassVar, TypeVar
 from bot.golang.strconv import UnsupportedJSONValue, json_marshal, json_numbers
 from bot.golang.strconv import quote as go_quote
 from bot.gotemplate import sprig_text
-from bot.gotemplate.functions import ANY, Func, FuncError
+from bot.gotemplate.functions import ANY, Func, FuncError, check_built
 from bot.gotemplate.gofmt import sprintf
 from bot.gotemplate.values import (
     NO_VALUE,
@@ -222,18 +222,23 @@ register("adler32sum", params=("string",))(lambda s: str(zlib.adler32(s.encode()
 def _replace(s: str, old: str, new: str) -> str:
     if old == "":
         # strings.Replace with an empty old inserts `new` around every rune.
+        check_built(len(s) + len(new) * (len(s) + 1), "replace")
         return new + new.join(s) + new if s else new
+    check_built(len(s) + s.count(old) * (len(new) - len(old)), "replace")
     return s.replace(old, new)
 
 
 def _repeat(s: str, count: int) -> str:
     if count < 0:
         raise FuncError("strings: negative Repeat count")
+    check_built(len(s) * count, "repeat")
     return s * count
 
 
 def _indent(spaces: int, text: str) -> str:
-    pad = " " * max(spaces, 0)
+    spaces = max(spaces, 0)
+    check_built(len(text) + spaces * (text.count("\n") + 1), "indent")
+    pad = " " * spaces
     return pad + text.replace("\n", "\n" + pad)
 
 
@@ -460,6 +465,8 @@ def until(count: int) -> IntList:
 
 @register("untilStep", params=("int", "int", "int"))
 def until_step(start: int, stop: int, step: int) -> IntList:
+    if step != 0:
+        check_built(len(range(start, stop, step)), "untilStep", items=True)
     if stop < start:
         return IntList(range(start, stop, step)) if step < 0 else IntList()
     return IntList(range(start, stop, step)) if step > 0 else IntList()
@@ -471,7 +478,7 @@ def seq(*params: int) -> str:
         return ""
     if len(params) == 1:
         end = params[0]
-        return " ".join(map(str, range(1, end + 1))) if end >= 1 else _seq_down(1, end, -1)
+        return _seq_down(1, end, 1) if end >= 1 else _seq_down(1, end, -1)
     if len(params) == 2:
         start, end = params
         step = 1 if end >= start else -1
@@ -484,6 +491,7 @@ def seq(*params: int) -> str:
 
 def _seq_down(start: int, end: int, step: int) -> str:
     stop = end + (1 if step > 0 else -1)
+    check_built(len(range(start, stop, step)), "seq", items=True)
     return " ".join(map(str, range(start, stop, step)))
 
 

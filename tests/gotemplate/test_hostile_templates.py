@@ -1,0 +1,52 @@
+"""Template functions a pull request can make build gigabytes are refused before they allocate
+anything; printf's widths and precisions follow Go's own bound."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from bot.gotemplate import TemplateError, render
+from bot.gotemplate.functions import MAX_BUILT_CHARS, MAX_BUILT_ITEMS
+
+HOSTILE = [
+    ('{{ repeat 1000000000 "x" }}', "repeat would build 1000000000 characters"),
+    ('{{ repeat 2000 (repeat 1000 "x") }}', "repeat would build 2000000 characters"),
+    ('{{ indent 1000000000 "a\\nb" }}', "indent would build 2000000003 characters"),
+    ('{{ nindent 2000000 "x" }}', "indent would build 2000001 characters"),
+    ('{{ replace "" (repeat 2000 "y") (repeat 2000 "x") }}', "replace would build"),
+    ('{{ replace "x" (repeat 10000 "y") (repeat 1000 "x") }}', "replace would build"),
+    ("{{ until 1000000000 }}", "untilStep would build 1000000000 items"),
+    ("{{ untilStep 0 1000000000 1 }}", "untilStep would build 1000000000 items"),
+    ("{{ seq 1000000000 }}", "seq would build 1000000000 items"),
+    ("{{ seq 1 2 1000000000 }}", "seq would build 500000000 items"),
+]
+
+
+@pytest.mark.parametrize(("source", "said"), HOSTILE)
+def test_a_huge_result_is_refused_before_it_is_built(source, said):
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError, match=said):
+            render(source, {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * MAX_BUILT_CHARS  # nothing near the size asked for was allocated
+
+
+def test_results_up_to_the_limits_are_built_as_go_builds_them():
+    assert render(f'{{{{ repeat {MAX_BUILT_CHARS} "x" }}}}', {}) == "x" * MAX_BUILT_CHARS
+    assert render(f"{{{{ len (until {MAX_BUILT_ITEMS}) }}}}", {}) == str(MAX_BUILT_ITEMS)
+    assert render('{{ indent 2 "a\\nb" }}', {}) == "  a\n  b"
+    assert render('{{ replace "" "-" "ab" }}', {}) == "-a-b-"
+    assert render("{{ seq 3 }}|{{ seq 3 1 }}|{{ seq 1 2 6 }}", {}) == "1 2 3|3 2 1|1 3 5"
+
+
+def test_printf_widths_past_go_s_bound_are_no_verb():
+    # fmt's parsenum gives up once the number passed 1e6 before its next digit
+    assert render('{{ printf "%100000000d|" 1 }}', {}) == "%!(NOVERB)%!(EXTRA int=1)"
+    assert render('{{ printf "%.100000000f|" 1.5 }}', {}) == "%!(NOVERB)%!(EXTRA float64=1.5)"
+    assert len(render('{{ printf "%1000001d" 1 }}', {})) == 1_000_001
+    assert render('{{ printf "%*d" 1000001 7 }}', {}) == "%!(BADWIDTH)7"
