@@ -71,6 +71,8 @@ OWNERS: dict[str, frozenset[str]] = {
     "aiohttp": frozenset({"bot.server.http"}),
     "pydantic": frozenset({"bot.settings"}),
     "pydantic_settings": frozenset({"bot.settings"}),
+    # pure (no I/O): RE2, the regex engine Go's templates mean
+    "re2": frozenset({"bot.gotemplate.sprig"}),
 }
 #: gidgethub's sans-I/O halves (event parsing, routing): what bedevere-style handlers are made of.
 SANS_IO = {"gidgethub.sansio": frozenset({"handlers", "bot.server"}),

@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, ClassVar, TypeVar
 
+import re2
+
 from bot.golang.strconv import UnsupportedJSONValue, json_marshal, json_numbers
 from bot.golang.strconv import quote as go_quote
 from bot.gotemplate import sprig_text
@@ -842,15 +844,43 @@ def _go_clean(path: str) -> str:
     return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
 
 
-def _go_regex(pattern: str, *, must: bool = True) -> re.Pattern[str]:
-    """Compile a Go (RE2) pattern. sprig's plain functions use MustCompile, which panics."""
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is the template's error, not a log line
+
+
+def _go_regex(pattern: str, *, must: bool = True) -> re2._Regexp:
+    """Compile a Go pattern with RE2, Go's own engine: linear time whatever the pattern and
+    the text (Python's backtracking `re` can be made to run for ever), and Go's syntax. sprig's
+    plain functions use MustCompile, which panics."""
     try:
-        return re.compile(pattern.replace(r"\z", r"\Z"))
-    except re.error as err:
-        message = f"error parsing regexp: {err.msg}: `{pattern}`"
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as err:
+        detail = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)
+        message = f"error parsing regexp: {detail}: `{pattern}`"
         if not must:
             raise FuncError(message) from None
         raise FuncError(f"regexp: Compile({go_quote(pattern)}): {message}") from None
+
+
+def _go_matches(rx: re2._Regexp, text: str) -> list[re2._Match]:
+    """The successive matches Go's FindAll, ReplaceAll and Split see: an empty match right
+    after the previous match is not one."""
+    found: list[re2._Match] = []
+    for match in rx.finditer(text):
+        if found and match.start() == match.end() == found[-1].end():
+            continue
+        found.append(match)
+    return found
+
+
+def _replace_all(rx: re2._Regexp, text: str, replacement: Callable[[re2._Match], str]) -> str:
+    out, last = [], 0
+    for match in _go_matches(rx, text):
+        out += [text[last : match.start()], replacement(match)]
+        last = match.end()
+        check_built(sum(map(len, out)), "regexReplaceAll")
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _regex_match(pattern: str, text: str) -> bool:
@@ -860,7 +890,7 @@ def _regex_match(pattern: str, text: str) -> bool:
         return False  # sprig's regexMatch drops the compile error
 
 
-def _expand(match: re.Match[str], template: str) -> str:
+def _expand(match: re2._Match, template: str) -> str:
     """Go's Regexp.Expand: $1, ${1}, $name, ${name} and $$."""
 
     def group(name: str) -> str:
@@ -911,15 +941,15 @@ register("regexFind", "mustRegexFind", params=("string", "string"))(
 )
 register("regexFindAll", "mustRegexFindAll", params=("string", "string", "int"))(
     lambda rx, s, n: StringList(
-        [m.group() for m in _go_regex(rx).finditer(s)][: (None if n < 0 else n)]
+        [m.group() for m in _go_matches(_go_regex(rx), s)][: (None if n < 0 else n)]
     )
 )
 register("regexReplaceAll", "mustRegexReplaceAll", params=("string", "string", "string"))(
-    lambda rx, s, repl: _go_regex(rx).sub(lambda m: _expand(m, repl), s)
+    lambda rx, s, repl: _replace_all(_go_regex(rx), s, lambda m: _expand(m, repl))
 )
 register(
     "regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", params=("string", "string", "string")
-)(lambda rx, s, repl: _go_regex(rx).sub(lambda m: repl, s))
+)(lambda rx, s, repl: _replace_all(_go_regex(rx), s, lambda m: repl))
 register("regexQuoteMeta", params=("string",))(
     lambda s: re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", s)
 )
@@ -934,7 +964,7 @@ def regex_split(pattern: str, s: str, n: int) -> StringList:
         return StringList([""])
     parts: list[str] = []
     begin = end = 0
-    for match in rx.finditer(s):
+    for match in _go_matches(rx, s):
         if n > 0 and len(parts) == n - 1:
             break
         end = match.start()

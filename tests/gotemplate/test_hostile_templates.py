@@ -50,3 +50,24 @@ def test_printf_widths_past_go_s_bound_are_no_verb():
     assert render('{{ printf "%.100000000f|" 1.5 }}', {}) == "%!(NOVERB)%!(EXTRA float64=1.5)"
     assert len(render('{{ printf "%1000001d" 1 }}', {})) == 1_000_001
     assert render('{{ printf "%*d" 1000001 7 }}', {}) == "%!(BADWIDTH)7"
+
+
+def test_regexes_run_on_go_s_engine():
+    # RE2's `$` is the end of the text, as in Go; Python's `re` also matches before a last "\n"
+    assert render('{{ regexMatch "a$" "a\\n" }}', {}) == "false"
+    # an empty match right after the previous one is none, as in Go's FindAll and ReplaceAll
+    assert render('{{ regexFindAll "a*" "baaa" -1 | toJson }}', {}) == '["","aaa"]'
+    assert render('{{ regexReplaceAll "a*" "baaa" "-" }}', {}) == "-b-"
+    assert render('{{ regexReplaceAll "(?P<x>b)" "abc" "[${x}]" }}', {}) == "a[b]c"
+    assert render('{{ regexMatch "a\\\\z" "a" }}', {}) == "true"
+    # what Go's regexp refuses is refused
+    with pytest.raises(TemplateError, match="error parsing regexp"):
+        render('{{ regexFind "(?<=a)b" "ab" }}', {})
+
+
+def test_a_pattern_that_backtracks_for_ever_in_python_is_linear_here():
+    text = "a" * 20_000 + "b"
+    assert render('{{ regexMatch "(a+)+$" .text }}', {"text": text}) == "false"
+    assert render('{{ regexReplaceAll "(x+x+)+y" .text "z" | len }}', {"text": "x" * 5000}) == (
+        "5000"
+    )
