@@ -20,6 +20,8 @@ from bot.adapters.github.models import (
     Outcome,
     PullRequest,
     Repository,
+    fit,
+    fitted,
 )
 from bot.adapters.github.retry import GitHubAPI, GitHubMetrics, GitHubUnavailable
 from bot.core.names import comment_marker
@@ -181,6 +183,7 @@ class InstallationClient:
 
     async def edit_pull_request_body(self, full_name: str, number: int, body: str) -> None:
         """Set the body of a pull request, open or closed."""
+        body = fit(body)
         await self._send(
             "patch",
             "/repos/{owner}/{repo}/pulls/{number}",
@@ -219,6 +222,7 @@ class InstallationClient:
         self, full_name: str, *, head: str, base: str, title: str, body: str
     ) -> PullRequest:
         """The one open PR from `head` into `base`, with this title and body; never a second."""
+        body = fit(body)
         existing = await self.find_pull_request(full_name, head=head, base=base)
         if existing is None:
             try:
@@ -248,6 +252,7 @@ class InstallationClient:
         return PullRequest.from_json(data, "updated")
 
     async def create_comment(self, full_name: str, number: int, body: str) -> Comment:
+        body = fit(body)
         data = await self._send(
             "post",
             "/repos/{owner}/{repo}/issues/{number}/comments",
@@ -261,7 +266,7 @@ class InstallationClient:
     ) -> Comment:
         """The one bot comment carrying `marker` on the issue or PR, edited in place."""
         hidden = comment_marker(marker)
-        text = f"{hidden}\n{body}"
+        text = fit(f"{hidden}\n{body}")
         comments = await self._list(
             "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
             {**_repo_vars(full_name), "number": number, "per_page": 100},
@@ -330,6 +335,7 @@ class InstallationClient:
         A run still in progress is moved on; a finished run with the same result is left alone;
         a finished run with another result gets a new run, which GitHub then shows.
         """
+        output = fitted(output)
         latest = await self._latest_check_run(full_name, head_sha, name)
         if latest is not None and latest["status"] == "completed":
             if status == "completed" and _shows(latest, conclusion, output):

@@ -123,3 +123,27 @@ class DeployKey:
     title: str
     read_only: bool
     outcome: Outcome = "unchanged"
+
+
+#: GitHub's limits: a body (issue, pull request, comment) and a check run's summary and text
+MAX_BODY = 65_536
+MAX_CHECK_RUN_TEXT = 65_535
+
+
+def fit(text: str, limit: int = MAX_BODY) -> str:
+    """`text` within GitHub's `limit`: a longer one is cut at the end, saying so (GitHub would
+    refuse it whole with a 422)."""
+    if len(text) <= limit:
+        return text
+    note = "\n\n… cut here: {} more characters did not fit GitHub's limit of {}."
+    kept = limit - len(note.format(len(text), limit))
+    return text[:kept] + note.format(len(text) - kept, limit)
+
+
+def fitted(output: CheckRunOutput | None) -> CheckRunOutput | None:
+    """A check run's output within GitHub's limits."""
+    if output is None:
+        return None
+    text = None if output.text is None else fit(output.text, MAX_CHECK_RUN_TEXT)
+    summary = fit(output.summary, MAX_CHECK_RUN_TEXT)
+    return CheckRunOutput(output.title, summary, text, output.annotations)

@@ -331,3 +331,44 @@ async def test_a_branch_pushed_as_the_installation_becomes_a_pull_request(
     fake_github.expire_tokens()
     with pytest.raises(GitFailure):
         cache.fetch("main", await token())
+
+
+async def test_texts_past_githubs_limits_are_cut_not_refused(setup, fake_github):
+    from bot.adapters.github.models import MAX_BODY, MAX_CHECK_RUN_TEXT, CheckRunOutput
+
+    _, gh, repository, _ = setup
+    commit_directly(repository.bare, "feature", {"a.txt": b"a"})
+    pull = await gh.ensure_pull_request(REPO, head="feature", base="main", title="t", body="b")
+    huge = "x" * 200_000
+
+    # GitHub refuses a body past its limit whole; so does the fake
+    with pytest.raises(BadRequest, match=r"body is too long \(maximum is 65536 characters\)"):
+        await gh._send(
+            "post",
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            {"owner": "example-org", "repo": "landscape", "number": pull.number},
+            {"body": huge},
+        )
+
+    first = await gh.upsert_comment(REPO, pull.number, marker="summary", body=huge)
+    again = await gh.upsert_comment(REPO, pull.number, marker="summary", body=huge)
+    assert (first.outcome, again.outcome) == ("created", "unchanged")
+    (stored,) = [c for c in fake_github.comments_on(REPO, pull.number) if "summary" in c.body]
+    assert len(stored.body) <= MAX_BODY
+    assert stored.body.endswith(f"did not fit GitHub's limit of {MAX_BODY}.")
+
+    body = await gh.ensure_pull_request(REPO, head="feature", base="main", title="t", body=huge)
+    assert len(body.body) <= MAX_BODY
+
+    sha = repository.branch_sha("main")
+    assert sha is not None
+    output = CheckRunOutput("A long report", huge, text=huge)
+    done = await gh.ensure_check_run(
+        REPO, head_sha=sha, name="n", status="completed", conclusion="success", output=output
+    )
+    same = await gh.ensure_check_run(
+        REPO, head_sha=sha, name="n", status="completed", conclusion="success", output=output
+    )
+    assert (done.outcome, same.outcome) == ("created", "unchanged")
+    (run,) = fake_github.state.check_runs.values()
+    assert len(run.fields["output"]["summary"]) <= MAX_CHECK_RUN_TEXT

@@ -290,6 +290,7 @@ class Operations:
         repository = call.repository
         assert repository is not None
         data = call.body
+        _body_within_limit(data, "PullRequest")
         head = data["head"].split(":", 1)[-1]
         if repository.branch_sha(head) is None:
             raise Refusal(422, "Validation Failed", [_invalid("PullRequest", "head")])
@@ -336,6 +337,7 @@ class Operations:
 
     def update_pull(self, call: Call) -> tuple[int, Any]:
         pull = self._pull(call)
+        _body_within_limit(call.body, "PullRequest")
         for name in ("title", "body", "state", "base"):
             if name in call.body:
                 setattr(pull, name, call.body[name])
@@ -377,6 +379,7 @@ class Operations:
     def create_comment(self, call: Call) -> tuple[int, Any]:
         assert call.repository is not None
         number = self._issue_exists(call)
+        _body_within_limit(call.body, "IssueComment")
         comment = Comment(
             self.state.next_id(),
             call.repository.full_name.lower(),
@@ -400,6 +403,7 @@ class Operations:
         comment = self._comment(call)
         if comment.user != self.state.bot_login:
             raise Refusal(403, "Resource not accessible by integration")
+        _body_within_limit(call.body, "IssueComment")
         comment.body = call.body["body"]
         return 200, self._comment_json(comment, call.operation.example(200))
 
@@ -457,6 +461,11 @@ class Operations:
             raise Refusal(
                 422, "Only 50 annotations can be sent per request", [_invalid("CheckRun", "output")]
             )
+        output = data.get("output") or {}
+        for name in ("summary", "text"):
+            if len(output.get(name) or "") > MAX_CHECK_RUN_TEXT:
+                message = f"Invalid request.\n\nOnly {MAX_CHECK_RUN_TEXT} characters are allowed; "
+                raise Refusal(422, message + f"{len(output[name])} were supplied.")
         return annotations
 
     def create_check_run(self, call: Call) -> tuple[int, Any]:
@@ -602,6 +611,24 @@ HANDLERS: dict[str, Callable[[Operations, Call], tuple[int, Any]]] = {
     "repos/create-deploy-key": Operations.create_key,
     "repos/delete-deploy-key": Operations.delete_key,
 }
+
+
+#: GitHub's limits on what a body (issue, pull request, comment) and a check run's summary and
+#: text may hold; past them GitHub answers 422
+MAX_BODY = 65_536
+MAX_CHECK_RUN_TEXT = 65_535
+
+
+def _body_within_limit(data: dict[str, Any], resource: str) -> None:
+    body = data.get("body") or ""
+    if len(body) > MAX_BODY:
+        error = {
+            "resource": resource,
+            "code": "custom",
+            "field": "body",
+            "message": f"body is too long (maximum is {MAX_BODY} characters)",
+        }
+        raise Refusal(422, "Validation Failed", [error])
 
 
 def paginate(call: Call, page: Page, base: str) -> tuple[Any, dict[str, str]]:
