@@ -87,7 +87,13 @@ class RegistrySettings(BaseModel):
     #: OCM config file (`.ocmconfig`) with credentials
     ocm_config: Path | None = None
     #: allow plain HTTP to loopback registries even when a location does not say `http://`
+    #: (and connections to loopback addresses at all: a local mirror, the tests)
     plain_http_loopback: bool = False
+    #: the registries a landscape may name (glob patterns, `host` or `host:port`); empty: any
+    allowed: list[str] = Field(default_factory=list)
+    #: registries that may resolve to private addresses (inside the operator's network); every
+    #: other registry must resolve to public addresses only
+    private: list[str] = Field(default_factory=list)
 
 
 _GIT_NEEDS = {

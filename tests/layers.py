@@ -73,6 +73,7 @@ OWNERS: dict[str, frozenset[str]] = {
     "pydantic_settings": frozenset({"bot.settings"}),
     # pure (no I/O): RE2, the regex engine Go's templates mean
     "re2": frozenset({"bot.gotemplate.sprig"}),
+    "urllib3": frozenset({"bot.ocm.registry"}),
 }
 #: gidgethub's sans-I/O halves (event parsing, routing): what bedevere-style handlers are made of.
 SANS_IO = {"gidgethub.sansio": frozenset({"handlers", "bot.server"}),

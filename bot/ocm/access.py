@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.ocm.cache import CachingStore
 from bot.ocm.credentials import CredentialStore
 from bot.ocm.ctf import CTFStore
+from bot.ocm.egress import EgressPolicy
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
 from bot.ocm.registry import RegistryStore
@@ -22,6 +23,7 @@ def open_store(
     plain_http_loopback: bool = False,
     create: bool = False,
     on_request: Callable[[], None] | None = None,
+    egress: EgressPolicy | None = None,
 ) -> WritableStore:
     """The store behind a repository; plain HTTP only if the location said so (or, with the
     setting, for loopback registries). `on_request` counts a registry's HTTP requests."""
@@ -33,7 +35,11 @@ def open_store(
     if credentials is not None:
         lookup = partial(credentials.lookup, repository.host, scheme=scheme)
     return RegistryStore(
-        repository.host, plain_http=plain, credentials=lookup, on_request=on_request
+        repository.host,
+        plain_http=plain,
+        credentials=lookup,
+        on_request=on_request,
+        egress=egress,
     )
 
 
@@ -44,6 +50,7 @@ def open_reader(
     plain_http_loopback: bool = False,
     cache_dir: Path | None = None,
     on_request: Callable[[], None] | None = None,
+    egress: EgressPolicy | None = None,
 ) -> ComponentReader:
     """A reader for a repository; with `cache_dir`, content is kept on disk by digest."""
     store: Store = open_store(
@@ -51,6 +58,7 @@ def open_reader(
         credentials=credentials,
         plain_http_loopback=plain_http_loopback,
         on_request=on_request,
+        egress=egress,
     )
     if cache_dir is not None:
         store = CachingStore(store, cache_dir, namespace=str(repository))

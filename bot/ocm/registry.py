@@ -10,14 +10,20 @@
 
 from __future__ import annotations
 
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import oras.provider
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 
 from bot.ocm.credentials import Credentials
+from bot.ocm.egress import EgressPolicy
 from bot.ocm.layout import ACCEPT, digest_of
 from bot.ocm.store import NotFound, StoreError, StoreUnavailable
 
@@ -30,9 +36,14 @@ class RegistryStore:
         plain_http: bool = False,
         credentials: Callable[[str], Credentials | None] | None = None,
         on_request: Callable[[], None] | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
         """`credentials` maps a repository path to what to log in with (None: anonymous);
-        `on_request` is told of every HTTP request made (metrics)."""
+        `on_request` is told of every HTTP request made (metrics); with `egress`, every
+        connection (redirects included) goes only where the operator's policy allows."""
+        if egress is not None:
+            egress.check_host(host)
+        self.egress = egress
         self.host = host
         self.plain_http = plain_http
         self.scheme = "http" if plain_http else "https"
@@ -57,7 +68,8 @@ class RegistryStore:
         if self._backend is None:
             self._count()
             try:
-                response = requests.get(f"{self.scheme}://{self.host}/v2/", timeout=30)
+                with self._session() as session:
+                    response = session.get(f"{self.scheme}://{self.host}/v2/", timeout=30)
             except requests.RequestException as err:
                 raise StoreUnavailable(
                     f"registry {self.description} is not reachable: {err}"
@@ -73,6 +85,8 @@ class RegistryStore:
                 hostname=self.host, insecure=self.plain_http, auth_backend=self._auth_backend()
             )
             client.session.hooks["response"].append(self._count)
+            if self.egress is not None:
+                _mount_checked(client.session, self.egress)
             creds = self.credentials(repository) if self.credentials else None
             if creds and (creds.username or creds.identity_token):
                 secret = creds.password or creds.identity_token
@@ -85,6 +99,12 @@ class RegistryStore:
                     client.session.auth = (creds.username, secret)
             self._clients[repository] = client
         return client
+
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        if self.egress is not None:
+            _mount_checked(session, self.egress)
+        return session
 
     def _url(self, repository: str, kind: str, reference: str) -> str:
         return f"{self.scheme}://{self.host}/v2/{repository}/{kind}/{reference}"
@@ -168,3 +188,73 @@ def _refresh_on_insufficient_scope(client: oras.provider.Registry) -> None:
         return result
 
     client.auth.authenticate_request = authenticate_request
+
+
+def _mount_checked(session: requests.Session, egress: EgressPolicy) -> None:
+    """Make every connection of `session` go through the egress check (see `bot.ocm.egress`)."""
+    adapter = _CheckedAdapter(egress)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
+def _checked_address(egress: EgressPolicy, host: str, port: int) -> str:
+    """The address to connect to for `host`: its first resolved address, which the policy must
+    allow. The socket then goes to that very address, so the name cannot resolve differently
+    between the check and the connection."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise StoreUnavailable(f"cannot resolve {host}: {err.strerror}") from None
+    address = str(found[0][4][0])
+    egress.check_address(host, port, address)
+    return address
+
+
+class _CheckedHTTPConnection(urllib3.connection.HTTPConnection):
+    egress: EgressPolicy
+
+    def _new_conn(self) -> socket.socket:
+        name = self._dns_host
+        self._dns_host = _checked_address(self.egress, name, self.port)
+        try:
+            return super()._new_conn()
+        finally:
+            self._dns_host = name
+
+
+class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    egress: EgressPolicy
+
+    def _new_conn(self) -> socket.socket:
+        name = self._dns_host
+        self._dns_host = _checked_address(self.egress, name, self.port)
+        try:
+            return super()._new_conn()  # TLS still checks the certificate against the name
+        finally:
+            self._dns_host = name
+
+
+class _CheckedAdapter(requests.adapters.HTTPAdapter):
+    def __init__(self, egress: EgressPolicy) -> None:
+        self._egress = egress
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        egress = self._egress
+
+        class Plain(_CheckedHTTPConnection):
+            pass
+
+        class Secure(_CheckedHTTPSConnection):
+            pass
+
+        Plain.egress = Secure.egress = egress
+
+        class PlainPool(urllib3.HTTPConnectionPool):
+            ConnectionCls = Plain
+
+        class SecurePool(urllib3.HTTPSConnectionPool):
+            ConnectionCls = Secure
+
+        self.poolmanager.pool_classes_by_scheme = {"http": PlainPool, "https": SecurePool}

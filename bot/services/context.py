@@ -20,6 +20,7 @@ from bot.adapters.gitrepo import GitRepository
 from bot.core.failures import Failure
 from bot.core.names import repository_key
 from bot.kit.jobs import Job, JobQueue
+from bot.ocm.egress import EgressPolicy
 from bot.ocm.location import LocationError, Repository
 from bot.ocm.store import Store
 from bot.services.releases import ReleaseMetrics, ReleaseWatch
@@ -122,6 +123,9 @@ def _registry_options(settings: Settings, repository: Repository) -> dict[str, A
     return {
         "credentials": CredentialStore.from_texts(docker, ocm),
         "plain_http_loopback": registry.plain_http_loopback,
+        "egress": EgressPolicy(
+            tuple(registry.allowed), tuple(registry.private), loopback=registry.plain_http_loopback
+        ),
     }
 
 
