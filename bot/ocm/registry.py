@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,20 @@ import requests
 import requests.adapters
 import urllib3
 import urllib3.connection
+import urllib3.exceptions
 
 from bot.ocm.credentials import Credentials
 from bot.ocm.egress import EgressPolicy
 from bot.ocm.layout import ACCEPT, digest_of
 from bot.ocm.store import NotFound, StoreError, StoreUnavailable
+
+
+class _Registry(oras.provider.Registry):  # type: ignore[misc]
+    """oras-py's client without its retry decorator: it repeats any failed request five times,
+    sleeping up to 83 s in between, whatever failed (a refused address, a lying registry). What
+    is worth repeating, and when, is the bot's to decide (a `Temporary`)."""
+
+    do_request = oras.provider.Registry.do_request.__wrapped__
 
 
 class RegistryStore:
@@ -81,12 +91,11 @@ class RegistryStore:
     def _client(self, repository: str) -> oras.provider.Registry:
         client = self._clients.get(repository)
         if client is None:
-            client = oras.provider.Registry(
+            client = _Registry(
                 hostname=self.host, insecure=self.plain_http, auth_backend=self._auth_backend()
             )
             client.session.hooks["response"].append(self._count)
-            if self.egress is not None:
-                _mount_checked(client.session, self.egress)
+            _mount_bounded(client.session, self.egress)
             creds = self.credentials(repository) if self.credentials else None
             if creds and (creds.username or creds.identity_token):
                 secret = creds.password or creds.identity_token
@@ -102,8 +111,7 @@ class RegistryStore:
 
     def _session(self) -> requests.Session:
         session = requests.Session()
-        if self.egress is not None:
-            _mount_checked(session, self.egress)
+        _mount_bounded(session, self.egress)
         return session
 
     def _url(self, repository: str, kind: str, reference: str) -> str:
@@ -190,9 +198,19 @@ def _refresh_on_insufficient_scope(client: oras.provider.Registry) -> None:
     client.auth.authenticate_request = authenticate_request
 
 
-def _mount_checked(session: requests.Session, egress: EgressPolicy) -> None:
-    """Make every connection of `session` go through the egress check (see `bot.ocm.egress`)."""
-    adapter = _CheckedAdapter(egress)
+#: how long to wait for a connection, and for the next bytes of an answer
+TIMEOUT = (10.0, 30.0)
+#: how long one answer may take in all (a registry trickling one byte at a time)
+TOTAL_SECONDS = 300.0
+#: the largest answer read (manifests and descriptors are kilobytes; directory resources
+#: such as the GitOps templates a few megabytes)
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+def _mount_bounded(session: requests.Session, egress: EgressPolicy | None) -> None:
+    """Every request of `session` bounded in time and size, and, with `egress`, every
+    connection checked against the operator's policy (see `bot.ocm.egress`)."""
+    adapter = _BoundedAdapter(egress)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
 
@@ -234,14 +252,25 @@ class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection):
             self._dns_host = name
 
 
-class _CheckedAdapter(requests.adapters.HTTPAdapter):
-    def __init__(self, egress: EgressPolicy) -> None:
+class _BoundedAdapter(requests.adapters.HTTPAdapter):
+    def __init__(self, egress: EgressPolicy | None) -> None:
         self._egress = egress
         super().__init__()
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+        **kwargs: Any,
+    ) -> requests.Response:  # fmt: skip
+        response = super().send(request, stream=True, timeout=timeout or TIMEOUT, **kwargs)
+        if not stream:
+            _read_bounded(response)
+        return response
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         egress = self._egress
+        if egress is None:
+            return
 
         class Plain(_CheckedHTTPConnection):
             pass
@@ -258,3 +287,33 @@ class _CheckedAdapter(requests.adapters.HTTPAdapter):
             ConnectionCls = Secure
 
         self.poolmanager.pool_classes_by_scheme = {"http": PlainPool, "https": SecurePool}
+
+
+def _read_bounded(response: requests.Response) -> None:
+    """Read the answer's body, refusing one past `MAX_RESPONSE_BYTES` before reading it when
+    it says its size, and as soon as it passes it when it does not; and one that takes longer
+    than `TOTAL_SECONDS`, however slowly its bytes come."""
+    url = response.url
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise StoreError(f"{url}: the answer has {declared} bytes; at most {MAX_RESPONSE_BYTES}")
+    started = time.monotonic()
+    body = bytearray()
+    try:
+        # read1: what has arrived, so a trickle cannot hold one read past the total time
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
+            body += chunk
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise StoreError(f"{url}: the answer is larger than {MAX_RESPONSE_BYTES} bytes")
+            if time.monotonic() - started > TOTAL_SECONDS:
+                raise StoreUnavailable(f"{url}: the answer took longer than {TOTAL_SECONDS:.0f} s")
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        response.close()
+        raise StoreUnavailable(f"{url}: the answer broke off: {err}") from None
+    except BaseException:
+        response.close()
+        raise
+    response.raw.release_conn()  # read whole: the connection can serve the next request
+    response._content = bytes(body)
+    response._content_consumed = True
