@@ -232,6 +232,8 @@ class _CheckedHTTPConnection(urllib3.connection.HTTPConnection):
     egress: EgressPolicy
 
     def _new_conn(self) -> socket.socket:
+        # the socket goes to the checked address; TLS (below, for https) still checks the
+        # certificate against the name
         name = self._dns_host
         self._dns_host = _checked_address(self.egress, name, self.port)
         try:
@@ -240,16 +242,8 @@ class _CheckedHTTPConnection(urllib3.connection.HTTPConnection):
             self._dns_host = name
 
 
-class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection):
+class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection, _CheckedHTTPConnection):
     egress: EgressPolicy
-
-    def _new_conn(self) -> socket.socket:
-        name = self._dns_host
-        self._dns_host = _checked_address(self.egress, name, self.port)
-        try:
-            return super()._new_conn()  # TLS still checks the certificate against the name
-        finally:
-            self._dns_host = name
 
 
 class _BoundedAdapter(requests.adapters.HTTPAdapter):
