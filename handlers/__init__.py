@@ -1,6 +1,9 @@
 """Webhook handlers, one module per webhook family, each with its own gidgethub Router.
 
 `router` composes them; the webhook server dispatches every verified delivery through it.
+
+Layer rule: imports flows, services and core; a handler finds its scope
+(`bot.flows.scope`) and calls a flow, nothing more.
 """
 
 from gidgethub import routing

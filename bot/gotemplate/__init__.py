@@ -7,6 +7,8 @@
 is a float64 (so `{{ eq .n 3 }}` fails for a number `n`, as in Go), dicts are
 map[string]interface{}, None is nil. Every parse or execution error raises `TemplateError`,
 whose message is the one Go reports. Nothing here does I/O.
+
+Layer rule: imports golang only (and RE2, in `sprig`, for Go's regexp); pure, no I/O.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Reading (and, for tests and examples, writing) OCM component versions without the ocm CLI.
 
-Pure: `location`, `model`, `layout`, `graph`, `credentials`. I/O: `ctf`, `registry`, `reader`,
-`builder`. `open_reader` turns a location into a reader over the right store.
+Pure: `location`, `model`, `layout`, `graph`, `credentials`, `egress`. I/O: `ctf`, `registry`,
+`reader`, `builder`. `open_reader` turns a location into a reader over the right store.
+
+Layer rule: imports golang only; of the outside libraries, oras, requests and urllib3 are
+imported by `registry` alone.
 """
 
 from __future__ import annotations
