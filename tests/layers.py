@@ -197,8 +197,7 @@ def _outside_problem(where: str, module: str, layer: str, target: str) -> list[s
         if _within(target, prefix) and any(_within(module, s) for s in scopes):
             return []
     if top in KIT_LIBRARIES:
-        ok = layer in KIT_LIBRARIES[top] and not (layer == "bot.ocm" and top != "yaml")
-        return [] if ok else [f"{where}: {layer} may not use {top}"]
+        return [] if layer in KIT_LIBRARIES[top] else [f"{where}: {layer} may not use {top}"]
     owners = OWNERS.get(top)
     if owners is None:
         return [f"{where}: {top} is an outside library no module owns (add it to OWNERS)"]

@@ -56,7 +56,7 @@ async def checks_completed() -> AsyncIterator[None]:
     token = _OPEN.set(opened)
     try:
         yield
-    except BaseException as error:
+    except Exception as error:  # a cancelled job (shutdown) is redone by the next resync
         if opened:
             await _end_open_checks(opened, error)
         raise
@@ -89,10 +89,25 @@ async def _end_open_checks(
             log.exception("could not end the check run %s on %s@%s", name, full_name, sha[:12])
 
 
+async def wait_check(gh: GitHubPort, full_name: str, sha: str, name: str, what: str) -> None:
+    """The check run `name` on the commit queued, saying which peer it waits for: no verdict
+    (for a step that goes on without the peer, such as the dry run)."""
+    await gh.ensure_check_run(
+        full_name,
+        head_sha=sha,
+        name=name,
+        status="queued",
+        output=CheckRunOutput(*waiting_texts(what)),
+    )
+    _finished(full_name, sha, name)
+
+
 async def start_render_check(gh: GitHubPort, full_name: str, sha: str) -> None:
     """Mark the commit's render in progress, unless it was already rendered (a redelivery
-    then leaves the finished run alone when the result is the same)."""
-    if await gh.latest_check_run(full_name, sha, RENDER_CHECK) is None:
+    then leaves the finished run alone when the result is the same); a run left waiting for a
+    peer is started again."""
+    latest = await gh.latest_check_run(full_name, sha, RENDER_CHECK)
+    if latest is None or latest.status != "completed":
         await start_check(gh, full_name, sha, RENDER_CHECK)
 
 

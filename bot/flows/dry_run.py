@@ -19,7 +19,7 @@ from bot.core import deploy
 from bot.core.dry_run import Checked, DryRunReport
 from bot.core.failures import Failure, Temporary
 from bot.core.names import DRY_RUN_CHECK
-from bot.flows.checks import finish_check
+from bot.flows.checks import finish_check, wait_check
 from bot.flows.git_credentials import checked_credentials
 from bot.flows.scope import LandscapeScope
 from bot.flows.target import bound_cluster, not_bound, required_source
@@ -51,8 +51,13 @@ async def dry_run_landscape(
             report = await _dry_run(full_name, name, cluster, render, commit)
         except Failure as err:
             report = DryRunReport(env, name, commit, problem=str(err))
-        except Temporary as err:  # nothing was checked; the next render tries again
-            report = DryRunReport(env, name, commit, problem=str(err))
+        except Temporary as err:
+            # nothing was checked: no verdict on the commit (the reply of `/bootstrap plan`
+            # says the same); the next render of the pull request tries again
+            log.warning("dry run of %s@%s on %s: %s", full_name, commit[:12], name, err)
+            if check_run:
+                await wait_check(scope.gh, full_name, commit, DRY_RUN_CHECK, str(err))
+            return DryRunReport(env, name, commit, problem=str(err))
     log.info("dry run of %s@%s on %s: %s", full_name, commit[:12], name, report.conclusion)
 
     # 4. told

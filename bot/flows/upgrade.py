@@ -30,7 +30,7 @@ from bot.core.bot_section import UpgradePolicy
 from bot.core.config import BootstrapConfig
 from bot.core.config_edit import set_component_version
 from bot.core.discovery import Landscape
-from bot.core.failures import Failure
+from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet
 from bot.core.impact import upgrade_impact
 from bot.core.names import (
@@ -435,6 +435,9 @@ async def check_upgrade(scope: LandscapeScope, *, in_round: bool = False) -> str
     logged rather than stopping the landscapes after this one."""
     try:
         result = await propose_upgrade(scope, in_round=in_round)
+    except Temporary as outage:  # the next poll tries again
+        log.warning("%s: the upgrade check of %s: %s", scope.full_name, scope.branch, outage)
+        return "unavailable"
     except Exception:
         log.exception("%s: the upgrade check of %s failed", scope.full_name, scope.branch)
         return "error"

@@ -26,7 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bot.core.failures import Temporary
+from bot.core.failures import Failure, Temporary
 from bot.flows.checks import checks_completed
 from bot.kit.jobs import JobQueue, QueueFull
 from bot.kit.logs import bound, new_correlation_id
@@ -94,6 +94,9 @@ async def dispatch(router: Router, event: Event, context: Any, metrics: Metrics)
             try:
                 async with checks_completed():
                     await handler(event, context)
+            except (Failure, Temporary) as err:  # told where it belongs; no traceback
+                metrics.handler_runs.labels(name, "error").inc()
+                log.warning("handler %s stopped on delivery %s: %s", name, event.delivery_id, err)
             except Exception:
                 metrics.handler_runs.labels(name, "error").inc()
                 log.exception("handler %s failed on delivery %s", name, event.delivery_id)

@@ -13,7 +13,7 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.core.deploy import refused
-from bot.core.names import DEPLOY_CHECK, RENDER_CHECK
+from bot.core.names import DEPLOY_CHECK, DRY_RUN_CHECK, RENDER_CHECK
 from bot.flows.checks import checks_completed, finish_check, start_check
 from bot.flows.pull_request import render_pull_request
 from bot.kit.jobs import JobQueue
@@ -21,7 +21,9 @@ from bot.kit.logs import JsonFormatter
 from bot.ocm.location import LocationError
 from bot.ocm.store import StoreUnavailable
 from bot.server.http import Metrics, dispatch
+from bot.settings import ClusterSettings
 from tests.flows.conftest import REPO, Landscapes
+from tests.peers.net import free_port
 
 
 class Lines(logging.Handler):
@@ -111,3 +113,51 @@ async def test_a_failure_that_escapes_a_flow_ends_its_check_runs_with_its_text(
     assert (render.run.status, render.run.conclusion) == ("completed", "failure")
     assert render.output is not None
     assert render.output.summary == "component.location: no such repository"
+
+
+async def test_a_cluster_out_of_reach_leaves_the_dry_run_waiting_not_failed(
+    landscapes: Landscapes, tmp_path
+):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
+        f"clusters: [{{name: dev, cluster: {{server: 'https://127.0.0.1:{free_port()}'}}}}]\n"
+        "users: [{name: dev, user: {token: t}}]\n"
+        "contexts: [{name: dev, context: {cluster: dev, user: dev}}]\n"
+    )
+    landscapes.context.settings.clusters["dev"] = ClusterSettings(
+        kubeconfig=kubeconfig, repositories=[REPO], branches=["main"]
+    )
+    gh = landscapes.gh
+    edited = landscapes.config(**{"environment: dev": "environment: qa"}) + "bot:\n  cluster: dev\n"
+    landscapes.push("feature", {".bootstrap/config.yaml": edited.encode()})
+    pull = gh.open_pull(REPO, "feature", "main")
+
+    result = await render_pull_request(await landscapes.scope(), pull)
+
+    assert result is not None and result.report.conclusion == "success"
+    (dry_run,) = landscapes.gh.runs(REPO, DRY_RUN_CHECK)
+    assert (dry_run.run.status, dry_run.run.conclusion) == ("queued", None)
+    assert dry_run.output is not None and "cannot reach the API server" in dry_run.output.summary
+    assert len(gh.comments_on(REPO, pull.number)) == 1  # the render still told its summary
+
+
+async def test_a_render_left_waiting_is_started_again_and_ended_by_what_stops_it(
+    landscapes: Landscapes,
+):
+    await deliver_pull_request(landscapes, StoreUnavailable("registry.test: HTTP 503"))
+    (run,) = landscapes.gh.runs(REPO, RENDER_CHECK)
+    assert run.run.status == "queued"
+
+    # the redo (the resync renders what is not completed) meets a bug this time
+    def buggy_reader(repository: Any) -> Any:
+        raise KeyError("a bug in the bot")
+
+    landscapes.context.open_reader = buggy_reader  # type: ignore[method-assign]
+    (pull,) = await landscapes.gh.open_pull_requests(REPO, base="main")
+    scope = await landscapes.scope()
+    with pytest.raises(KeyError):
+        async with checks_completed():
+            await render_pull_request(scope, pull)
+    assert (run.run.status, run.run.conclusion) == ("completed", "failure")
+    assert run.output is not None and run.output.title == "bootstrap-bot failed: this is a bug"

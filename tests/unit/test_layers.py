@@ -4,6 +4,7 @@ when they actually run."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -140,7 +141,7 @@ def test_the_lease_election_loads_only_what_it_uses():
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    loaded = eval(result.stdout)
+    loaded = ast.literal_eval(result.stdout)
     assert not [
         m for m in loaded if m.startswith(("bot.flows", "bot.server", "bot.services", "handlers"))
     ]
