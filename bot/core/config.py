@@ -15,7 +15,7 @@ reported as warnings; and the `bot:` section, which the Go tool ignores, is vali
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bot.core.bot_section import BotSection, read_bot_section
@@ -75,6 +75,8 @@ class Component:
     location: str
     openmcp_operator_template_resource_path: str
     fluxcd_template_resource_path: str
+    #: where `location` was written: what the release's repository refuses is told there
+    location_mark: Mark = field(default=Mark(1, 1), compare=False)
 
     @property
     def repository(self) -> str:
@@ -226,6 +228,7 @@ def _build(v: _Validator, raw: Mapping[str, Any]) -> BootstrapConfig:
             fluxcd_template_resource_path=(
                 _string(component, "fluxcdTemplateResourcePath") or DEFAULT_FLUXCD_TEMPLATE_PATH
             ),
+            location_mark=v.where("component.location"),
         ),
         repository=Repository(
             url=_string(repository, "url"),

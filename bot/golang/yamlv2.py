@@ -32,7 +32,6 @@ from bot.core.failures import Failure
 
 TAG_PREFIX = "tag:yaml.org,2002:"
 _PLAIN = "!bootstrap-bot/plain"  # marks untagged plain scalars, which yaml.v2 resolves itself
-_MAX_NODES = 1_000_000  # yaml.v2 refuses documents that expand aliases without bound too
 
 
 @dataclass(frozen=True)
@@ -255,15 +254,43 @@ def _resolve_tagged(tag: str, text: str, mark: Mark) -> Any:
 # --- decoding -----------------------------------------------------------------------------------
 
 
+#: values reached through aliases that bootstrap-bot decodes at most; yaml.v2's ratio allows
+#: about 400,000, which costs tens of MB here (a real config expands a few hundred)
+MAX_ALIASED = 10_000
+
+
+def allowed_alias_ratio(decodes: int) -> float:
+    """yaml.v2's `allowedAliasRatio`: the share of decodes that may come from expanding aliases,
+    99% up to 400,000 decodes, falling to 10% at 4,000,000 (a billion laughs stops early)."""
+    low, high = 400_000, 4_000_000
+    if decodes <= low:
+        return 0.99
+    if decodes >= high:
+        return 0.10
+    return 0.99 - 0.89 * (decodes - low) / (high - low)
+
+
 class _Decoder:
     def __init__(self) -> None:
         self.count = 0
+        #: nodes decoded once already: PyYAML resolves an alias to its anchor's node, and an
+        #: alias can only follow its anchor, so a node seen before is reached through an alias
+        self.seen: set[int] = set()
+        self.aliased = 0
         self.active: set[int] = set()
         self.merging = 0
 
     def decode(self, node: Node) -> Any:
         self.count += 1
-        if self.count > _MAX_NODES:
+        if id(node) in self.seen:
+            self.aliased += 1
+        else:
+            self.seen.add(id(node))
+        if self.aliased > MAX_ALIASED or (
+            self.aliased > 100
+            and self.count > 1000
+            and self.aliased / self.count > allowed_alias_ratio(self.count)
+        ):
             raise YamlError("yaml: document contains excessive aliasing", Mark.of(node))
         if id(node) in self.active:
             raise YamlError("yaml: anchor refers to itself", Mark.of(node))

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, TypeVar
 
 import re2
 
-from bot.golang.strconv import UnsupportedJSONValue, json_marshal, json_numbers
+from bot.golang.strconv import UnsupportedJSONValue, json_marshal
 from bot.golang.strconv import quote as go_quote
 from bot.gotemplate import sprig_text
 from bot.gotemplate.functions import ANY, Func, FuncError, check_built
@@ -654,9 +654,41 @@ register("mustToPrettyJson", params=(ANY,))(lambda v: to_json(v, indent="  "))
 register("toRawJson", "mustToRawJson", params=(ANY,))(lambda v: to_json(v, html=False))
 
 
+#: nesting deeper than this is refused (encoding/json allows 10,000; Python's parser recurses)
+MAX_JSON_DEPTH = 128
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_NESTING = re.compile(r"[\[\]{}]")
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    for bracket in _JSON_NESTING.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _json_float(text: str) -> float:
+    """A JSON number as encoding/json reads it into interface{}: a float64, finite."""
+    value = float(text)
+    if math.isinf(value):
+        raise FuncError(f"json: cannot unmarshal number {text[:40]} into Go value of type float64")
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    if name.startswith("-"):
+        raise FuncError("invalid character 'I' in numeric literal")
+    raise FuncError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
 def from_json(text: str) -> Any:
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise FuncError(f"json: nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json_numbers(json.loads(text))
+        return json.loads(
+            text, parse_float=_json_float, parse_int=_json_float, parse_constant=_json_constant
+        )
     except json.JSONDecodeError as err:
         raise FuncError(f"invalid character in JSON: {err.msg}") from None
 

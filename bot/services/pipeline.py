@@ -40,6 +40,8 @@ from bot.ocm.location import LocationError, Repository, parse_location
 from bot.ocm.reader import ComponentReader
 
 Stage = Literal["config", "ocm", "render", "kustomize"]
+#: a bootstrap config is a few kB; reading one costs about 40 times its size in memory
+MAX_CONFIG_BYTES = 256 * 1024
 Objects = dict[str, list[dict[str, Any]]]
 
 
@@ -91,6 +93,9 @@ def read_config(
     if config_text is None:
         if config_path not in tree:
             raise LandscapeError("config", [Problem("no bootstrap config here", config_path)])
+        if len(tree[config_path]) > MAX_CONFIG_BYTES:
+            said = f"the config is {len(tree[config_path]):,} bytes; at most {MAX_CONFIG_BYTES:,}"
+            raise LandscapeError("config", [Problem(said + " are read", config_path)])
         try:
             config_text = utf8_text(tree[config_path])
         except YamlError as err:
@@ -164,7 +169,7 @@ def render_tree(
     except LandscapeError:
         raise
     except Failure as err:  # the release: its location, components or content
-        raise LandscapeError("ocm", [Problem(str(err), config_path)]) from None
+        raise LandscapeError("ocm", [_at_location(config, config_path, err)]) from None
     new_tree = tree.without(rendering.owned) | rendering.files
     try:
         objects = build_files(rendering.files, kustomize_directories(config))
@@ -195,7 +200,12 @@ def release_graph(
         component, version, reader = _release(config, open_reader)
         return reader.resolve(component, version)
     except Failure as err:
-        raise LandscapeError("ocm", [Problem(str(err), config_path)]) from None
+        raise LandscapeError("ocm", [_at_location(config, config_path, err)]) from None
+
+
+def _at_location(config: BootstrapConfig, config_path: str, err: Failure) -> Problem:
+    """What the release named by `component.location` refused, told where it is written."""
+    return Problem.at("error", str(err), config_path, config.component.location_mark)
 
 
 def current_objects(tree: FileSet, config: BootstrapConfig) -> tuple[Objects | None, str]:

@@ -6,16 +6,19 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
+from bot.core.config import CONFIG_PATH
 from bot.ocm.egress import EgressPolicy, EgressRefused
 from bot.ocm.location import Repository
 from bot.ocm.registry import RegistryStore
 from bot.services.context import open_landscape_reader
+from bot.services.pipeline import LandscapeError, render_tree
 from bot.settings import RegistrySettings, Settings
 from tests.peers.net import LOOPBACK, free_port
-from tests.reference_case import ROOT_COMPONENT
+from tests.reference_case import ROOT_COMPONENT, config_text, landscape_tree
 
 pytestmark = pytest.mark.peers
 
@@ -92,3 +95,15 @@ def test_the_bot_reads_a_landscape_s_registry_under_the_operator_s_policy(oci_re
     reader = open_landscape_reader(settings, repository)
     with pytest.raises(EgressRefused, match=r"registry\.private"):
         reader.list_versions(ROOT_COMPONENT)
+
+
+def test_a_refused_registry_is_told_where_component_location_is_written(tmp_path):
+    settings = Settings(cache_dir=tmp_path, registry=RegistrySettings(allowed=["ghcr.io"]))
+    text = config_text(f"evil.test/landscape//{ROOT_COMPONENT}:v0.0.1")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "location:" in t)
+    column = text.splitlines()[line - 1].index("evil.test") + 1
+    with pytest.raises(LandscapeError) as caught:
+        render_tree(landscape_tree(text), partial(open_landscape_reader, settings))
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.column) == (CONFIG_PATH, line, column)
+    assert "registry.allowed" in problem.message
