@@ -668,34 +668,46 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
-def _json_float(text: str) -> float:
-    """A JSON number as encoding/json reads it into interface{}: a float64, finite."""
-    value = float(text)
-    if math.isinf(value):
-        raise FuncError(f"json: cannot unmarshal number {text[:40]} into Go value of type float64")
-    return value
-
-
 def _json_constant(name: str) -> Any:
     if name.startswith("-"):
         raise FuncError("invalid character 'I' in numeric literal")
     raise FuncError(f"invalid character {name[0]!r} looking for beginning of value")
 
 
-def from_json(text: str) -> Any:
+def _decode_json(text: str) -> tuple[Any, FuncError | None]:
+    """encoding/json's Unmarshal into interface{}: every number a float64; one past float64 is
+    left null and the first such error returned with the rest of the value, as Go does."""
     if _json_depth(text) > MAX_JSON_DEPTH:
         raise FuncError(f"json: nested deeper than {MAX_JSON_DEPTH} levels")
+    overflow: list[FuncError] = []
+
+    def number(literal: str) -> float | None:
+        value = float(literal)
+        if not math.isinf(value):
+            return value
+        said = f"json: cannot unmarshal number {literal[:40]} into Go value of type float64"
+        overflow.append(FuncError(said))
+        return None
+
     try:
-        return json.loads(
-            text, parse_float=_json_float, parse_int=_json_float, parse_constant=_json_constant
+        value = json.loads(
+            text, parse_float=number, parse_int=number, parse_constant=_json_constant
         )
     except json.JSONDecodeError as err:
         raise FuncError(f"invalid character in JSON: {err.msg}") from None
+    return value, overflow[0] if overflow else None
+
+
+def from_json(text: str) -> Any:
+    value, error = _decode_json(text)
+    if error is not None:
+        raise error
+    return value
 
 
 def _from_json_lenient(text: str) -> Any:
     try:
-        return from_json(text)
+        return _decode_json(text)[0]
     except FuncError:
         return None
 

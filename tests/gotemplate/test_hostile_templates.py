@@ -3,6 +3,7 @@ anything; printf's widths and precisions follow Go's own bound."""
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 
 import pytest
@@ -71,3 +72,29 @@ def test_a_pattern_that_backtracks_for_ever_in_python_is_linear_here():
     assert render('{{ regexReplaceAll "(x+x+)+y" .text "z" | len }}', {"text": "x" * 5000}) == (
         "5000"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "lenient"),
+    [
+        ("NaN", "invalid character 'N' looking for beginning of value", "null"),
+        ('{"a": Infinity}', "invalid character 'I' looking for beginning of value", "null"),
+        ("[-Infinity]", "invalid character 'I' in numeric literal", "null"),
+        # Go leaves the number null and decodes the rest
+        ("[1e999, 2]", "cannot unmarshal number 1e999 into Go value of type float64", "[null,2]"),
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than 128 levels", "null"),
+    ],
+)
+def test_from_json_refuses_what_encoding_json_refuses_and_nesting_without_end(text, said, lenient):
+    with pytest.raises(TemplateError, match=re.escape(said)):
+        render("{{ mustFromJson .text }}", {"text": text})
+    assert render("{{ fromJson .text | toJson }}", {"text": text}) == lenient
+
+
+def test_from_json_reads_nested_documents_and_brackets_in_strings():
+    text = '{"a": [1, {"b": "[[[[{{"}], "c": "\\"]"}'
+    assert render("{{ fromJson .text | toJson }}", {"text": text}) == (
+        '{"a":[1,{"b":"[[[[{{"}],"c":"\\"]"}'
+    )
+    deep = "[" * 128 + "]" * 128
+    assert render("{{ mustFromJson .text | toJson }}", {"text": deep}) == deep
