@@ -38,7 +38,11 @@ class ComponentGraph:
     ) -> list[ComponentVersion]:
         """GetReferencedComponentVersionsRecursive."""
         start = parent or self.root
-        found = self._by_reference(start, reference, set())
+
+        def direct(cv: ComponentVersion) -> list[ComponentVersion]:
+            return [self.get(r.component_name, r.version) for r in cv.references_named(reference)]
+
+        found = self._depth_first(start, direct)
         if not found:
             raise GraphError(
                 f"component reference {reference} not found in component version "
@@ -46,51 +50,51 @@ class ComponentGraph:
             )
         return found
 
-    def _by_reference(
-        self, parent: ComponentVersion, reference: str, seen: set[tuple[str, str]]
-    ) -> list[ComponentVersion]:
-        def direct(cv: ComponentVersion) -> list[ComponentVersion]:
-            return [self.get(r.component_name, r.version) for r in cv.references_named(reference)]
-
-        return self._depth_first(parent, direct, seen)
-
     def for_resource(
         self, resource: str, parent: ComponentVersion | None = None
     ) -> list[ComponentVersion]:
         """GetComponentVersionsForResourceRecursive."""
         start = parent or self.root
-        found = self._for_resource(start, resource, set())
+
+        def holds(cv: ComponentVersion) -> list[ComponentVersion]:
+            return [cv] if cv.resource(resource) is not None else []
+
+        found = self._depth_first(start, holds)
         if not found:
             raise GraphError(
                 f"resource {resource} not found in component version {start.name} or its references"
             )
         return found
 
-    def _for_resource(
-        self, parent: ComponentVersion, resource: str, seen: set[tuple[str, str]]
-    ) -> list[ComponentVersion]:
-        def holds(cv: ComponentVersion) -> list[ComponentVersion]:
-            return [cv] if cv.resource(resource) is not None else []
-
-        return self._depth_first(parent, holds, seen)
-
     def _depth_first(
-        self,
-        parent: ComponentVersion,
-        hits: Callable[[ComponentVersion], list[ComponentVersion]],
-        seen: set[tuple[str, str]],
+        self, start: ComponentVersion, hits: Callable[[ComponentVersion], list[ComponentVersion]]
     ) -> list[ComponentVersion]:
-        """The Go tool's search: the parent's own hits, else the first child's, depth-first."""
-        found = hits(parent)
+        """The Go tool's search: the start's own hits, else the first child's, depth-first.
+
+        Iterative, so a deep chain needs no recursion. A component version whose references
+        were searched in vain is not searched again (shared references would otherwise be
+        searched once per path to them), and one on the current path is skipped: a cycle, where
+        the Go tool would search for ever.
+        """
+        found = hits(start)
         if found:
             return found
-        seen = seen | {parent.key}
-        for child in self.referenced(parent):
-            if child.key in seen:
-                continue  # a cycle: the Go tool would loop forever here
-            found = self._depth_first(child, hits, seen)
-            if found:
-                return found
+        searched: set[tuple[str, str]] = set()
+        on_path = {start.key}
+        stack = [(start, iter(self.referenced(start)))]
+        while stack:
+            parent, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                on_path.discard(parent.key)
+                searched.add(parent.key)
+            elif child.key not in on_path and child.key not in searched:
+                found = hits(child)
+                if found:
+                    return found
+                on_path.add(child.key)
+                stack.append((child, iter(self.referenced(child))))
         return []
 
     def resource_at(self, path: str) -> tuple[ComponentVersion, Resource]:

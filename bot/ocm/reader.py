@@ -23,6 +23,9 @@ from bot.ocm.store import NotFound, Store
 
 MAX_RESOURCE_BYTES = 512 * 1024 * 1024
 MAX_ARCHIVE_MEMBERS = 100_000
+#: an openMCP release references a few dozen component versions, two or three levels deep
+MAX_COMPONENT_VERSIONS = 1000
+MAX_REFERENCE_DEPTH = 32
 
 
 class ComponentError(Failure, LookupError):
@@ -149,16 +152,29 @@ class ComponentReader:
     # --- graphs -----------------------------------------------------------------------------------
 
     def resolve(self, component: str, version: str) -> ComponentGraph:
-        """The root and every component version it references, transitively."""
+        """The root and every component version it references, transitively: at most
+        MAX_COMPONENT_VERSIONS, none further than MAX_REFERENCE_DEPTH references from the root."""
         root = self.get(component, version)
         versions = {root.key: root}
-        queue = deque([root])
+        queue = deque([(root, 0)])
         while queue:
-            for reference in queue.popleft().references:
+            parent, depth = queue.popleft()
+            for reference in parent.references:
                 key = (reference.component_name, reference.version)
-                if key not in versions:
-                    versions[key] = self.get(*key)
-                    queue.append(versions[key])
+                if key in versions:
+                    continue
+                where = f"{self.location}//{component}:{version}"
+                if depth + 1 > MAX_REFERENCE_DEPTH:
+                    raise ComponentError(
+                        f"{where}: references go deeper than {MAX_REFERENCE_DEPTH} levels "
+                        f"({parent.name}:{parent.version} references {key[0]}:{key[1]})"
+                    )
+                if len(versions) >= MAX_COMPONENT_VERSIONS:
+                    raise ComponentError(
+                        f"{where}: references more than {MAX_COMPONENT_VERSIONS} component versions"
+                    )
+                versions[key] = self.get(*key)
+                queue.append((versions[key], depth + 1))
         return ComponentGraph(root, versions)
 
 

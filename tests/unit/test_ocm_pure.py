@@ -264,3 +264,25 @@ def test_read_tar_gives_the_files_by_clean_path():
 def test_read_tar_refuses_escapes_and_links(member):
     with pytest.raises(UnsafeArchive):
         read_tar(tar_of(member))
+
+
+def test_a_reference_chain_deeper_than_the_recursion_limit_is_searched_without_recursion():
+    chain = [_cv(f"a.io/c{i}", "1", ((f"r{i + 1}", f"a.io/c{i + 1}", "1"),)) for i in range(1200)]
+    last = _cv("a.io/c1200", "1", resources=("deep",))
+    graph = ComponentGraph(chain[0], {cv.key: cv for cv in [*chain, last]})
+    assert graph.for_resource("deep") == [last]
+    assert graph.by_reference("r1200") == [last]
+    with pytest.raises(GraphError, match="resource nope not found"):
+        graph.for_resource("nope")
+
+
+def test_shared_references_are_searched_once_not_once_per_path():
+    # 60 levels of two references each to the next level: 2**60 paths, 61 component versions
+    levels = [
+        _cv(f"a.io/l{i}", "1", ((f"x{i}", f"a.io/l{i + 1}", "1"), (f"y{i}", f"a.io/l{i + 1}", "1")))
+        for i in range(60)
+    ]
+    graph = ComponentGraph(levels[0], {cv.key: cv for cv in [*levels, _cv("a.io/l60", "1")]})
+    with pytest.raises(GraphError, match="component reference nope not found"):
+        graph.by_reference("nope")
+    assert [cv.name for cv in graph.by_reference("y59")] == ["a.io/l60"]
