@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,19 @@ from bot.core.fileset import FileSet
 from bot.core.names import STAGING_REFS
 
 PushOutcome = Literal["created", "updated", "unchanged", "deleted"]
+
+# libgit2's own timeouts (process-wide, in milliseconds): to connect, and for each read or write,
+# so a remote that stalls ends the call instead of holding a thread.
+pygit2.settings.server_connect_timeout = 10_000
+pygit2.settings.server_timeout = 30_000
+#: a fetch (a pull request's head included) may bring this much, for this long
+MAX_FETCH_BYTES = 512 * 1024 * 1024
+FETCH_SECONDS = 300.0
+#: a branch read as a file set: sizes come from the object headers, before anything is read
+MAX_TREE_FILES = 10_000
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_TREE_BYTES = 128 * 1024 * 1024
+MAX_TREE_DEPTH = 64
 
 
 class GitFailure(Failure):
@@ -68,10 +82,21 @@ class BranchUpdate:
     attempts: int
 
 
+class TooLarge(GitFailure):
+    """A fetch or a branch larger than the bot reads."""
+
+
 class _Callbacks(pygit2.RemoteCallbacks):
     def __init__(self, token: str, expected: dict[str, pygit2.Oid] | None = None) -> None:
         super().__init__(credentials=pygit2.UserPass("x-access-token", token))
         self._expected = expected or {}
+        self._deadline = time.monotonic() + FETCH_SECONDS
+
+    def transfer_progress(self, stats: pygit2.remotes.TransferProgress) -> None:
+        if stats.received_bytes > MAX_FETCH_BYTES:
+            raise TooLarge(f"the fetch brings more than {MAX_FETCH_BYTES // 2**20} MiB")
+        if time.monotonic() > self._deadline:
+            raise GitUnavailable(f"the fetch took longer than {FETCH_SECONDS:.0f} s")
 
     def push_negotiation(self, updates: list[pygit2.remotes.PushUpdate]) -> None:
         # `src` is the remote's current value, as it advertised it on this very connection.
@@ -143,6 +168,8 @@ class GitRepository:
             try:
                 remote.fetch([f"+{remote_ref}:{tracking}"], callbacks=_Callbacks(token))
                 heads = remote.list_heads(connect=False)
+            except (TooLarge, GitUnavailable) as exc:
+                raise type(exc)(f"cannot fetch {branch} from {self.url}: {exc}") from None
             except pygit2.GitError as exc:
                 kind = GitFailure if _refused_credentials(str(exc)) else GitUnavailable
                 raise kind(f"cannot fetch {branch} from {self.url}: {exc}") from None
@@ -154,20 +181,44 @@ class GitRepository:
             return str(found.oid)
 
     def read_tree(self, commit: str) -> FileSet:
-        """The files of a commit (symbolic links as their target, submodules left out)."""
-        with self._lock:
-            tree = self._repo[pygit2.Oid(hex=commit)].peel(pygit2.Tree)
-            files: dict[str, bytes] = {}
-            self._collect(tree, "", files)
-            return FileSet(files)
+        """The files of a commit (symbolic links as their target, submodules left out).
 
-    def _collect(self, tree: pygit2.Tree, prefix: str, files: dict[str, bytes]) -> None:
-        for entry in tree:
-            path = prefix + str(entry.name)
-            if entry.type == ObjectType.TREE:
-                self._collect(self._repo[entry.id].peel(pygit2.Tree), path + "/", files)
-            elif entry.type == ObjectType.BLOB:
-                files[path] = self._repo[entry.id].peel(pygit2.Blob).data
+        Raises TooLarge, having read no file, for more than MAX_TREE_FILES files, a file over
+        MAX_FILE_BYTES, more than MAX_TREE_BYTES in all or folders deeper than MAX_TREE_DEPTH.
+        """
+        with self._lock:
+            blobs = self._blobs(self._repo[pygit2.Oid(hex=commit)].peel(pygit2.Tree), commit)
+            return FileSet((path, self._repo[oid].peel(pygit2.Blob).data) for path, oid in blobs)
+
+    def _blobs(self, root: pygit2.Tree, commit: str) -> list[tuple[str, pygit2.Oid]]:
+        """The commit's files and their blobs, checked against the limits from the headers."""
+        blobs: list[tuple[str, pygit2.Oid]] = []
+        total = 0
+        folders: list[tuple[pygit2.Tree, str, int]] = [(root, "", 0)]
+        while folders:
+            tree, prefix, depth = folders.pop()
+            if depth > MAX_TREE_DEPTH:
+                raise TooLarge(f"{commit[:12]}: {prefix} is deeper than {MAX_TREE_DEPTH} folders")
+            for entry in tree:
+                path = prefix + str(entry.name)
+                if entry.type == ObjectType.TREE:
+                    folders.append((self._repo[entry.id].peel(pygit2.Tree), path + "/", depth + 1))
+                elif entry.type == ObjectType.BLOB:
+                    size = self._repo.odb.read_header(entry.id)[1]
+                    if size > MAX_FILE_BYTES:
+                        raise TooLarge(
+                            f"{commit[:12]}: {path} is {size:,} bytes; the bot reads files of "
+                            f"at most {MAX_FILE_BYTES // 2**20} MiB"
+                        )
+                    total += size
+                    blobs.append((path, entry.id))
+            if len(blobs) > MAX_TREE_FILES:
+                raise TooLarge(f"{commit[:12]}: the branch holds more than {MAX_TREE_FILES:,} "
+                               "files; the bot reads no more")  # fmt: skip
+            if total > MAX_TREE_BYTES:
+                raise TooLarge(f"{commit[:12]}: the branch's files hold more than "
+                               f"{MAX_TREE_BYTES // 2**20} MiB; the bot reads no more")  # fmt: skip
+        return blobs
 
     def commit(
         self,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import socket
 import subprocess
 from pathlib import Path
 
@@ -13,12 +15,15 @@ from bot.adapters.gitrepo import (
     ForeignCommits,
     GitFailure,
     GitRepository,
+    GitUnavailable,
     StaleBranch,
+    TooLarge,
     delete_branch,
     update_branch,
 )
 from bot.core.fileset import FileSet
 from tests.peers.gitserver import GitServer, commit_directly
+from tests.peers.net import LOOPBACK
 
 pytestmark = pytest.mark.peers
 
@@ -232,3 +237,69 @@ def test_a_refused_token_is_a_failure_that_does_not_quote_it(remote):
         cache.fetch("main", wrong)
     assert wrong not in str(failed.value)
     assert not isinstance(failed.value, StaleBranch)
+
+
+# --- limits: a branch or a remote larger or slower than the bot reads ---------------------------
+
+
+class _CountingRepository:
+    """A pygit2 repository that notes every blob looked up (which reads its content)."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._repo = repo
+        self.blobs_read: list[str] = []
+
+    def __getitem__(self, oid: pygit2.Oid) -> pygit2.Object:
+        found = self._repo[oid]
+        if found.type == pygit2.enums.ObjectType.BLOB:
+            self.blobs_read.append(str(oid))
+        return found
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._repo, name)
+
+
+MiB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "files", "said"),
+    [
+        ("MAX_FILE_BYTES", 100, {"big.bin": b"x" * 101}, "big.bin is 101 bytes"),
+        ("MAX_TREE_FILES", 3, {f"f{i}": b"" for i in range(4)}, "more than 3 files"),
+        ("MAX_TREE_BYTES", MiB, {"a": b"x" * (MiB // 2), "b": b"y" * MiB}, "more than 1 MiB"),
+        ("MAX_TREE_DEPTH", 2, {"a/b/c/d": b""}, "a/b/c/ is deeper than 2 folders"),
+    ],
+)
+def test_a_branch_past_a_limit_is_refused_before_its_files_are_read(
+    remote, git_server, monkeypatch, limit, value, files, said
+):
+    bare, cache = remote
+    commit_directly(bare, "big", files)
+    head = cache.fetch("big", git_server.token)
+    assert head is not None
+    monkeypatch.setattr(f"bot.adapters.gitrepo.{limit}", value)
+    counting = _CountingRepository(cache._repo)
+    monkeypatch.setattr(cache, "_repo", counting)
+    with pytest.raises(TooLarge, match=re.escape(said)):
+        cache.read_tree(head)
+    assert counting.blobs_read == []
+    monkeypatch.undo()
+    assert set(cache.read_tree(head)) >= set(files)  # within the limits the same branch reads
+
+
+def test_a_fetch_that_brings_more_than_the_limit_is_stopped(remote, git_server, monkeypatch):
+    bare, cache = remote
+    commit_directly(bare, "big", {"noise.bin": secrets.token_bytes(200_000)})
+    monkeypatch.setattr("bot.adapters.gitrepo.MAX_FETCH_BYTES", 50_000)
+    with pytest.raises(TooLarge, match="cannot fetch big from .*: the fetch brings more than"):
+        cache.fetch("big", git_server.token)
+
+
+def test_a_remote_that_never_answers_is_given_up_on(tmp_path, monkeypatch):
+    with socket.create_server((LOOPBACK, 0)) as silent:  # accepts, then says nothing
+        port = silent.getsockname()[1]
+        monkeypatch.setattr(pygit2.settings, "server_timeout", 300)
+        cache = GitRepository(tmp_path / "cache.git", f"http://{LOOPBACK}:{port}/x.git")
+        with pytest.raises(GitUnavailable, match="cannot fetch main"):
+            cache.fetch("main", "token")
