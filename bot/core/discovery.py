@@ -21,8 +21,12 @@ import yaml
 from bot.core.config import CONFIG_PATH
 from bot.core.fileset import PathError, normalize
 from bot.core.problems import did_you_mean
+from bot.golang.yamlv2 import DepthLimited, YamlError
 
 DISCOVERY_PATH = ".github/bootstrap-bot.yml"
+#: landscapes one repository may list, and the size of the file listing them
+MAX_LANDSCAPES = 500
+MAX_DISCOVERY_CHARS = 256 * 1024
 _ENTRY_FIELDS = ("branch", "config")
 # git check-ref-format's rules, in short: no spaces, ~^:?*[\, "..", "@{", or a leading "-".
 _BAD_BRANCH = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|^-|^/|/$|\.lock$|^$")
@@ -68,6 +72,10 @@ def discover(default_branch: str, discovery_file: bytes | None, has_config: bool
     return Discovery((Landscape(default_branch),) if has_config else ())
 
 
+class _Loader(DepthLimited, yaml.SafeLoader):
+    """PyYAML's safe loader, refusing nesting without end (its composer recurses)."""
+
+
 def read_discovery(text: str) -> Discovery:
     problems: list[DiscoveryProblem] = []
 
@@ -75,8 +83,13 @@ def read_discovery(text: str) -> Discovery:
         mark = node.start_mark if isinstance(node, yaml.Node) else node
         problems.append(DiscoveryProblem(message, mark.line + 1, mark.column + 1))
 
+    if len(text) > MAX_DISCOVERY_CHARS:
+        said = f"is {len(text):,} characters; at most {MAX_DISCOVERY_CHARS:,} are read"
+        return Discovery((), (DiscoveryProblem(said, 1, 1),))
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
+    except YamlError as err:
+        return Discovery((), (DiscoveryProblem(err.message, err.mark.line, err.mark.column),))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -96,6 +109,9 @@ def read_discovery(text: str) -> Discovery:
         return Discovery((), tuple(problems))
     landscapes: list[Landscape] = []
     for index, entry in enumerate(entries.value):
+        if index == MAX_LANDSCAPES:
+            report(f"landscapes: at most {MAX_LANDSCAPES} are read; the rest are left out", entry)
+            break
         found = _landscape(entry, f"landscapes[{index}]", report)
         if found is None:
             continue

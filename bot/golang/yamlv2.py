@@ -120,20 +120,17 @@ class _Resolver(BaseResolver):
 MAX_DEPTH = 128
 
 
-class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
-    def __init__(self, stream: str) -> None:
-        Reader.__init__(self, stream)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Composer.__init__(self)
-        _Resolver.__init__(self)
-        self.depth = 0
+class DepthLimited(Composer):
+    """A composer that refuses collections nested deeper than MAX_DEPTH (a YamlError at the
+    line where it goes deeper), for any PyYAML loader."""
+
+    depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                start = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                start = self.peek_event().start_mark  # type: ignore[attr-defined]
                 where = Mark(start.line + 1, start.column + 1)
                 raise YamlError(
                     f"yaml: line {where.line}: nested deeper than {MAX_DEPTH} levels", where
@@ -142,6 +139,15 @@ class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
             return node
         finally:
             self.depth -= 1
+
+
+class _Loader(Reader, Scanner, Parser, DepthLimited, _Resolver):
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _Resolver.__init__(self)
 
 
 # --- yaml.v2 resolve.go -------------------------------------------------------------------------

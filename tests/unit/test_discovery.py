@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bot.core.discovery import Discovery, Landscape, discover, read_discovery
+from bot.core.discovery import (
+    DISCOVERY_PATH,
+    MAX_DISCOVERY_CHARS,
+    MAX_LANDSCAPES,
+    Discovery,
+    Landscape,
+    discover,
+    read_discovery,
+)
+from bot.golang.yamlv2 import MAX_DEPTH
 
 
 def test_without_a_discovery_file_the_default_branch_config_decides():
@@ -64,4 +73,32 @@ def test_broken_yaml_and_wrong_shapes():
     ]
     assert [str(p) for p in read_discovery("landscapes: incoming\n").problems] == [
         ".github/bootstrap-bot.yml:1:13: error: landscapes: must be a list of {branch, config}"
+    ]
+
+
+def test_a_discovery_file_nested_without_end_is_refused_at_its_line():
+    found = read_discovery("landscapes:\n  - branch: main\n    config: " + "[" * 50_000 + "\n")
+    assert found.landscapes == ()
+    assert [str(p) for p in found.problems] == [
+        f"{DISCOVERY_PATH}:3:{12 + MAX_DEPTH - 2}: error: yaml: line 3: nested deeper than "
+        f"{MAX_DEPTH} levels"
+    ]
+
+
+def test_landscapes_past_the_limit_are_left_out_and_said_so():
+    entries = "".join(f"  - branch: b{i}\n" for i in range(MAX_LANDSCAPES + 5))
+    found = read_discovery("landscapes:\n" + entries)
+    assert len(found.landscapes) == MAX_LANDSCAPES
+    assert [str(p) for p in found.problems] == [
+        f"{DISCOVERY_PATH}:{MAX_LANDSCAPES + 2}:5: error: landscapes: at most {MAX_LANDSCAPES} "
+        "are read; the rest are left out"
+    ]
+
+
+def test_a_discovery_file_past_the_size_limit_is_not_read():
+    text = "landscapes:\n  - branch: main\n" + "#" * MAX_DISCOVERY_CHARS
+    found = read_discovery(text)
+    assert found.landscapes == ()
+    assert [p.message for p in found.problems] == [
+        f"is {len(text):,} characters; at most {MAX_DISCOVERY_CHARS:,} are read"
     ]

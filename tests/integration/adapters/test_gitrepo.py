@@ -292,7 +292,7 @@ def test_a_fetch_that_brings_more_than_the_limit_is_stopped(remote, git_server, 
     bare, cache = remote
     commit_directly(bare, "big", {"noise.bin": secrets.token_bytes(200_000)})
     monkeypatch.setattr("bot.adapters.gitrepo.MAX_FETCH_BYTES", 50_000)
-    with pytest.raises(TooLarge, match="cannot fetch big from .*: the fetch brings more than"):
+    with pytest.raises(TooLarge, match=r"cannot fetch big from .*: the fetch brings more than"):
         cache.fetch("big", git_server.token)
 
 

@@ -11,6 +11,7 @@ import yaml
 from bot.ocm.builder import build
 from bot.ocm.ctf import CTFStore
 from bot.ocm.location import Repository
+from bot.ocm.model import ComponentVersion
 from bot.ocm.reader import MAX_REFERENCE_DEPTH, ComponentError, ComponentReader
 
 
@@ -64,9 +65,12 @@ def test_more_component_versions_than_the_limit_are_refused_before_they_are_read
     )
     read: list[str] = []
     get = reader.get
-    monkeypatch.setattr(
-        reader, "get", lambda name, version: read.append(name) or get(name, version)
-    )
+
+    def counted(name: str, version: str) -> ComponentVersion:
+        read.append(name)
+        return get(name, version)
+
+    monkeypatch.setattr(reader, "get", counted)
     with pytest.raises(ComponentError, match="references more than 5 component versions"):
         reader.resolve("acme.io/c0", "v1.0.0")
     assert len(read) == 5  # the root and four references; the sixth was never fetched
