@@ -24,7 +24,7 @@ import pygit2
 from pygit2.enums import FileMode, ObjectType
 
 from bot.core.failures import Failure, Temporary
-from bot.core.fileset import FileSet
+from bot.core.fileset import FileSet, SizeTally
 from bot.core.names import STAGING_REFS
 
 PushOutcome = Literal["created", "updated", "unchanged", "deleted"]
@@ -36,10 +36,7 @@ pygit2.settings.server_timeout = 30_000
 #: a fetch (a pull request's head included) may bring this much, for this long
 MAX_FETCH_BYTES = 512 * 1024 * 1024
 FETCH_SECONDS = 300.0
-#: a branch read as a file set: sizes come from the object headers, before anything is read
-MAX_TREE_FILES = 10_000
-MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_TREE_BYTES = 128 * 1024 * 1024
+#: folders nested deeper are not read (the limits on files are the file set's)
 MAX_TREE_DEPTH = 64
 
 
@@ -183,17 +180,18 @@ class GitRepository:
     def read_tree(self, commit: str) -> FileSet:
         """The files of a commit (symbolic links as their target, submodules left out).
 
-        Raises TooLarge, having read no file, for more than MAX_TREE_FILES files, a file over
-        MAX_FILE_BYTES, more than MAX_TREE_BYTES in all or folders deeper than MAX_TREE_DEPTH.
+        Raises TooLarge, having read no file, for more files or bytes than a file set may
+        hold (`bot.core.fileset.beyond_limits`, on the sizes in the object headers) or folders
+        deeper than MAX_TREE_DEPTH.
         """
         with self._lock:
             blobs = self._blobs(self._repo[pygit2.Oid(hex=commit)].peel(pygit2.Tree), commit)
-            return FileSet((path, self._repo[oid].peel(pygit2.Blob).data) for path, oid in blobs)
+            return FileSet((path, self._repo[oid].peel(pygit2.Blob).data) for path, oid, _ in blobs)
 
-    def _blobs(self, root: pygit2.Tree, commit: str) -> list[tuple[str, pygit2.Oid]]:
-        """The commit's files and their blobs, checked against the limits from the headers."""
-        blobs: list[tuple[str, pygit2.Oid]] = []
-        total = 0
+    def _blobs(self, root: pygit2.Tree, commit: str) -> list[tuple[str, pygit2.Oid, int]]:
+        """The commit's files, their blobs and sizes, checked against the limits."""
+        blobs: list[tuple[str, pygit2.Oid, int]] = []
+        tally = SizeTally()
         folders: list[tuple[pygit2.Tree, str, int]] = [(root, "", 0)]
         while folders:
             tree, prefix, depth = folders.pop()
@@ -205,19 +203,10 @@ class GitRepository:
                     folders.append((self._repo[entry.id].peel(pygit2.Tree), path + "/", depth + 1))
                 elif entry.type == ObjectType.BLOB:
                     size = self._repo.odb.read_header(entry.id)[1]
-                    if size > MAX_FILE_BYTES:
-                        raise TooLarge(
-                            f"{commit[:12]}: {path} is {size:,} bytes; the bot reads files of "
-                            f"at most {MAX_FILE_BYTES // 2**20} MiB"
-                        )
-                    total += size
-                    blobs.append((path, entry.id))
-            if len(blobs) > MAX_TREE_FILES:
-                raise TooLarge(f"{commit[:12]}: the branch holds more than {MAX_TREE_FILES:,} "
-                               "files; the bot reads no more")  # fmt: skip
-            if total > MAX_TREE_BYTES:
-                raise TooLarge(f"{commit[:12]}: the branch's files hold more than "
-                               f"{MAX_TREE_BYTES // 2**20} MiB; the bot reads no more")  # fmt: skip
+                    problem = tally.add(path, size)
+                    if problem is not None:
+                        raise TooLarge(f"{commit[:12]}: {problem}")
+                    blobs.append((path, entry.id, size))
         return blobs
 
     def commit(

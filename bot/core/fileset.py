@@ -16,6 +16,45 @@ class PathError(Failure, ValueError):
     """A path that is absolute, empty or leaves its root (`..`)."""
 
 
+#: the most a branch may hold for the bot to read or write it: files, bytes in one file, bytes
+#: in all (a landscape is a few hundred files and megabytes; CRDs are the largest)
+MAX_FILES = 10_000
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 128 * 1024 * 1024
+
+
+class SizeTally:
+    """Files counted one at a time against the limits, so a reader can stop at the first one
+    past them without reading the rest."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0
+
+    def add(self, path: str, size: int) -> str | None:
+        """What this file puts past a limit, or None."""
+        self.count += 1
+        self.total += size
+        if size > MAX_FILE_BYTES:
+            return f"{path} is {size:,} bytes; files of at most {_size(MAX_FILE_BYTES)} are read"
+        if self.count > MAX_FILES:
+            return f"more than {MAX_FILES:,} files; at most that many are read"
+        if self.total > MAX_TOTAL_BYTES:
+            return f"more than {_size(MAX_TOTAL_BYTES)} in all; at most that much is read"
+        return None
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit:,} bytes"
+
+
+def beyond_limits(files: Mapping[str, bytes]) -> str | None:
+    """What makes these files too many or too large to write (and read back); None when
+    they are within the limits."""
+    tally = SizeTally()
+    return next((p for p in (tally.add(k, len(v)) for k, v in files.items()) if p), None)
+
+
 def normalize(path: str) -> str:
     """A clean relative POSIX path, refusing anything that could leave the repository."""
     parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]

@@ -34,7 +34,7 @@ from bot.core.problems import Problem
 from bot.core.provider_templates import PROVIDER_KINDS, provider_template
 from bot.golang import sigsyaml
 from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
-from bot.gotemplate import TemplateError, render, render_bootstrapper_file
+from bot.gotemplate import Limits, TemplateError, render, render_bootstrapper_file
 from bot.gotemplate.bootstrapper import from_yaml, parse_image
 from bot.gotemplate.functions import FuncError
 from bot.ocm.graph import ComponentGraph, GraphError
@@ -326,12 +326,16 @@ def _template_input(config: BootstrapConfig, plan: _Plan) -> dict[str, Any]:
 
 
 def _values(
-    config: BootstrapConfig, plan: _Plan, patches: str | None, ocm: OcmFunctions
+    config: BootstrapConfig,
+    plan: _Plan,
+    patches: str | None,
+    ocm: OcmFunctions,
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
     """The whole `.Values`; the user patches see it before the flux images are added."""
     values = _template_input(config, plan)
     if patches is not None:
-        values["userKustomizationPatches"] = _user_patches(patches, values, ocm)
+        values["userKustomizationPatches"] = _user_patches(patches, values, ocm, limits)
     values["images"] = {key: _image(plan.flux_images, name) for key, name in FLUX_IMAGES.items()}
     return values
 
@@ -359,10 +363,12 @@ def _template_problem(err: TemplateError, file: str, origin: str) -> Problem:
     return Problem(message, file=file, line=line, column=column, detail=err.excerpt)
 
 
-def _user_patches(text: str, values: dict[str, Any], ocm: OcmFunctions) -> list[Any]:
+def _user_patches(
+    text: str, values: dict[str, Any], ocm: OcmFunctions, limits: Limits | None
+) -> list[Any]:
     try:
         rendered = render_bootstrapper_file(
-            text, {"Values": values}, name=PATCHES_FILE, funcs=ocm.table()
+            text, {"Values": values}, name=PATCHES_FILE, funcs=ocm.table(), limits=limits
         )
         document = from_yaml(rendered)
     except TemplateError as err:
@@ -389,6 +395,7 @@ def _template_all(
     origins: Mapping[str, str],
     values: dict[str, Any],
     ocm: OcmFunctions,
+    limits: Limits,
 ) -> dict[str, bytes]:
     """TemplateDir: every file, in lexical order; all failures are collected, not just one."""
     out: dict[str, bytes] = {}
@@ -400,7 +407,7 @@ def _template_all(
         name = origin if origin.startswith(".bootstrap/") else path
         try:
             text = render_bootstrapper_file(
-                _decode(files[path]), {"Values": values}, name=name, funcs=funcs
+                _decode(files[path]), {"Values": values}, name=name, funcs=funcs, limits=limits
             )
         except TemplateError as err:
             problems.append(_template_problem(err, path, origin))
@@ -522,14 +529,15 @@ def render_landscape(
 
     # 2. The template input.
     ocm = OcmFunctions(graph, config.component.repository, version_lists)
-    values = _values(config, plan, patches, ocm)
+    limits = Limits.shared()  # every template of the render spends one budget of steps
+    values = _values(config, plan, patches, ocm, limits)
     extras = extra_manifests or FileSet()
     for path, data in extras.items():
         files[f"resources/openmcp/extra/{path}"] = data
         origins[f"resources/openmcp/extra/{path}"] = f"{EXTRA_MANIFESTS_DIR}/{path}"
 
     # 3. Template every file.
-    templated = _template_all(files, origins, values, ocm)
+    templated = _template_all(files, origins, values, ocm, limits)
     if ocm.missing_version_lists:
         raise NeedsVersionLists(ocm.missing_version_lists)
 

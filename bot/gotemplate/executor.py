@@ -26,8 +26,11 @@ from bot.gotemplate.values import (
 )
 
 MAX_DEPTH = 1000
-MAX_OUTPUT = 64 * 1024 * 1024
-MAX_STEPS = 20_000_000
+#: characters and evaluation steps one execution may use; executions that share a `Budget` use
+#: them together. A real landscape's templates take under a thousand steps and 1 MB of output;
+#: a million steps take about a second and a half.
+MAX_OUTPUT = 16 * 1024 * 1024
+MAX_STEPS = 2_000_000
 
 
 class ExecError(Failure):
@@ -50,10 +53,26 @@ _MISSING = object()  # "no final value" in a pipeline (Go's missingVal)
 
 
 @dataclass
+class Budget:
+    """What executions have used so far: one execution's and the templates it calls, or every
+    file of a render when they share it."""
+
+    steps: int = 0
+    output: int = 0
+
+
+@dataclass
 class Limits:
     max_depth: int = MAX_DEPTH
     max_output: int = MAX_OUTPUT
     max_steps: int = MAX_STEPS
+    #: shared by every execution under these limits; None: each execution has its own
+    budget: Budget | None = None
+
+    @classmethod
+    def shared(cls) -> Limits:
+        """Limits that every execution under them spends together (one render's files)."""
+        return cls(budget=Budget())
 
 
 @dataclass
@@ -68,16 +87,8 @@ class Template:
     limits: Limits = field(default_factory=Limits)
 
 
-@dataclass
-class _Budget:
-    """What one execution has used so far, shared by the templates it calls."""
-
-    steps: int = 0
-    output: int = 0
-
-
 class _State:
-    def __init__(self, template: Template, name: str, out: list[str], budget: _Budget) -> None:
+    def __init__(self, template: Template, name: str, out: list[str], budget: Budget) -> None:
         self.template = template
         self.name = name
         self.out = out
@@ -575,6 +586,6 @@ def execute(template: Template, name: str, data: Any) -> str:
     if tree is None:
         raise ExecError(f"template: {name}: {quote(name)} is an incomplete or empty template")
     out: list[str] = []
-    state = _State(template, name, out, _Budget())
+    state = _State(template, name, out, template.limits.budget or Budget())
     state.execute(data, tree)
     return "".join(out)

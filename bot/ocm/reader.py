@@ -21,7 +21,9 @@ from bot.ocm.location import Repository
 from bot.ocm.model import ComponentVersion, DescriptorError, Resource, parse_descriptor
 from bot.ocm.store import NotFound, Store
 
-MAX_RESOURCE_BYTES = 512 * 1024 * 1024
+#: a directory resource (templates, CRDs) unpacked: it is held in memory, and becomes files of
+#: a branch that holds 128 MiB at most
+MAX_DIRECTORY_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_MEMBERS = 100_000
 #: an openMCP release references a few dozen component versions, two or three levels deep
 MAX_COMPONENT_VERSIONS = 1000
@@ -147,7 +149,7 @@ class ComponentReader:
         media_type = str(resource.access.get("mediaType", "application/x-tar"))
         if media_type not in layout.TAR_TYPES:
             raise ComponentError(f"resource {name} has media type {media_type}, not a directory")
-        return layout.maybe_gunzip(self.local_blob(cv, resource), limit=MAX_RESOURCE_BYTES)
+        return layout.maybe_gunzip(self.local_blob(cv, resource), limit=MAX_DIRECTORY_BYTES)
 
     # --- graphs -----------------------------------------------------------------------------------
 
@@ -196,8 +198,8 @@ def _checked_members(archive: tarfile.TarFile, root: Path) -> list[tarfile.TarIn
         elif not (member.isfile() or member.isdir()):
             raise UnsafeArchive(f"archive entry {name!r} is not a file or directory")
         total += member.size
-        if total > MAX_RESOURCE_BYTES:
-            raise UnsafeArchive(f"archive expands beyond {MAX_RESOURCE_BYTES} bytes")
+        if total > MAX_DIRECTORY_BYTES:
+            raise UnsafeArchive(f"archive expands beyond {MAX_DIRECTORY_BYTES} bytes")
     return members
 
 

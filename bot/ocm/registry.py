@@ -117,20 +117,30 @@ class RegistryStore:
     def _url(self, repository: str, kind: str, reference: str) -> str:
         return f"{self.scheme}://{self.host}/v2/{repository}/{kind}/{reference}"
 
-    def _get(self, repository: str, url: str, headers: dict[str, str] | None = None) -> bytes:
+    def _get(
+        self,
+        repository: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> bytes:
         client = self._client(repository)
         try:
-            response = client.do_request(url, "GET", headers=headers or {})
+            response = client.do_request(url, "GET", headers=headers or {}, stream=True)
         except requests.RequestException as err:
             raise StoreUnavailable(f"{url}: {err}") from None
         except ValueError as err:
             raise StoreError(f"{url}: {err}") from None
+        if response.status_code >= 400:
+            response.close()
         if response.status_code == 404:
             raise NotFound(f"{url} not found")
         if response.status_code >= 500 or response.status_code == 429:
             raise StoreUnavailable(f"{url}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise StoreError(f"{url}: HTTP {response.status_code}")
+        _read_bounded(response, limit)
         self.last_content_type = response.headers.get("Content-Type", "")
         return bytes(response.content)
 
@@ -149,7 +159,7 @@ class RegistryStore:
 
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         url = self._url(repository, "manifests", reference)
-        data = self._get(repository, url, {"Accept": ACCEPT})
+        data = self._get(repository, url, {"Accept": ACCEPT}, limit=MAX_MANIFEST_BYTES)
         return data, self.last_content_type.split(";")[0].strip()
 
     def get_blob(self, repository: str, digest: str) -> bytes:
@@ -205,6 +215,8 @@ TOTAL_SECONDS = 300.0
 #: the largest answer read (manifests and descriptors are kilobytes; directory resources
 #: such as the GitOps templates a few megabytes)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: a manifest or index: containerd refuses larger ones too
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
 def _mount_bounded(session: requests.Session, egress: EgressPolicy | None) -> None:
@@ -283,23 +295,26 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": PlainPool, "https": SecurePool}
 
 
-def _read_bounded(response: requests.Response) -> None:
-    """Read the answer's body, refusing one past `MAX_RESPONSE_BYTES` before reading it when
-    it says its size, and as soon as it passes it when it does not; and one that takes longer
-    than `TOTAL_SECONDS`, however slowly its bytes come."""
+def _read_bounded(response: requests.Response, limit: int | None = None) -> None:
+    """Read the answer's body, refusing one past `limit` bytes (MAX_RESPONSE_BYTES) before
+    reading it when it says its size, and as soon as it passes it when it does not; and one
+    that takes longer than `TOTAL_SECONDS`, however slowly its bytes come."""
+    if response._content_consumed:
+        return
+    limit = MAX_RESPONSE_BYTES if limit is None else limit
     url = response.url
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    if declared.isdigit() and int(declared) > limit:
         response.close()
-        raise StoreError(f"{url}: the answer has {declared} bytes; at most {MAX_RESPONSE_BYTES}")
+        raise StoreError(f"{url}: the answer has {declared} bytes; at most {limit}")
     started = time.monotonic()
     body = bytearray()
     try:
         # read1: what has arrived, so a trickle cannot hold one read past the total time
         while chunk := response.raw.read1(64 * 1024, decode_content=True):
             body += chunk
-            if len(body) > MAX_RESPONSE_BYTES:
-                raise StoreError(f"{url}: the answer is larger than {MAX_RESPONSE_BYTES} bytes")
+            if len(body) > limit:
+                raise StoreError(f"{url}: the answer is larger than {limit} bytes")
             if time.monotonic() - started > TOTAL_SECONDS:
                 raise StoreUnavailable(f"{url}: the answer took longer than {TOTAL_SECONDS:.0f} s")
     except (urllib3.exceptions.HTTPError, OSError) as err:

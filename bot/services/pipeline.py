@@ -24,7 +24,7 @@ from bot.adapters.kustomize import KustomizeError, build_files
 from bot.core.changes import ChangeSummary, summarize_changes
 from bot.core.config import CONFIG_PATH, BootstrapConfig, ConfigError, load_bootstrap_config
 from bot.core.failures import Failure
-from bot.core.fileset import FileSet
+from bot.core.fileset import FileSet, beyond_limits
 from bot.core.problems import Problem
 from bot.core.render import (
     NeedsVersionLists,
@@ -171,6 +171,9 @@ def render_tree(
     except Failure as err:  # the release: its location, components or content
         raise LandscapeError("ocm", [_at_location(config, config_path, err)]) from None
     new_tree = tree.without(rendering.owned) | rendering.files
+    too_large = beyond_limits(new_tree)
+    if too_large is not None:  # it could be neither pushed nor read back
+        raise LandscapeError("render", [Problem(f"the rendered branch: {too_large}")])
     try:
         objects = build_files(rendering.files, kustomize_directories(config))
     except KustomizeError as err:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 import yaml
 
+from bot import gotemplate
 from bot.core.config import BootstrapConfig, load_bootstrap_config
 from bot.core.fileset import FileSet
 from bot.core.provider_templates import PROVIDER_KINDS, provider_template
@@ -18,6 +19,8 @@ from bot.core.render import (
     landscape_sources,
     render_landscape,
 )
+from bot.gotemplate import TemplateError
+from bot.gotemplate.executor import Budget, Limits
 from tests.reference_case import (
     CASE,
     ROOT_COMPONENT,
@@ -236,3 +239,24 @@ def test_non_utf8_bytes_pass_through_templating(graph_and_directories):
     assert files["resources/openmcp/extra/blob.bin"] == b"\xff\xfe1\x00"
     resources = yaml.safe_load(files["resources/openmcp/kustomization.yaml"])["resources"]
     assert "extra/blob.bin" not in resources  # only top-level YAML files are listed
+
+
+def test_the_templates_of_one_render_spend_one_budget_of_steps(graph_and_directories, monkeypatch):
+    small = classmethod(lambda cls: cls(max_steps=5000, budget=Budget()))
+    monkeypatch.setattr(Limits, "shared", small)
+    loop = b"{{ range until 1500 }}{{ end }}x: 1\n"  # about 1,500 steps; the real files 760
+    tree = landscape_tree("") | {".bootstrap/extra-manifests/a.yaml": loop}
+    render(load(config_text(LOCATION)), graph_and_directories, tree)  # within the budget
+    tree |= {f".bootstrap/extra-manifests/{name}.yaml": loop for name in ("b", "c", "d")}
+    with pytest.raises(RenderError) as caught:
+        render(load(config_text(LOCATION)), graph_and_directories, tree)
+    assert {p.file for p in caught.value.problems} >= {".bootstrap/extra-manifests/d.yaml"}
+    assert all("exceeded 5000 steps" in p.message for p in caught.value.problems)
+
+
+def test_a_budget_is_spent_across_executions():
+    limits = Limits(max_steps=100, budget=Budget())
+    gotemplate.render("{{ range until 30 }}{{ end }}", {}, limits=limits)
+    with pytest.raises(TemplateError, match="exceeded 100 steps"):
+        gotemplate.render("{{ range until 80 }}{{ end }}", {}, limits=limits)
+    assert gotemplate.render("{{ range until 80 }}{{ end }}", {}) == ""  # its own budget

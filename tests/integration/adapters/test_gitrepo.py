@@ -265,10 +265,10 @@ MiB = 1024 * 1024
 @pytest.mark.parametrize(
     ("limit", "value", "files", "said"),
     [
-        ("MAX_FILE_BYTES", 100, {"big.bin": b"x" * 101}, "big.bin is 101 bytes"),
-        ("MAX_TREE_FILES", 3, {f"f{i}": b"" for i in range(4)}, "more than 3 files"),
-        ("MAX_TREE_BYTES", MiB, {"a": b"x" * (MiB // 2), "b": b"y" * MiB}, "more than 1 MiB"),
-        ("MAX_TREE_DEPTH", 2, {"a/b/c/d": b""}, "a/b/c/ is deeper than 2 folders"),
+        ("core.fileset.MAX_FILE_BYTES", 100, {"big.bin": b"x" * 101}, "big.bin is 101 bytes"),
+        ("core.fileset.MAX_FILES", 3, {f"f{i}": b"" for i in range(4)}, "more than 3 files"),
+        ("core.fileset.MAX_TOTAL_BYTES", MiB, {"a": b"x" * MiB, "b": b"y"}, "more than 1 MiB"),
+        ("adapters.gitrepo.MAX_TREE_DEPTH", 2, {"a/b/c/d": b""}, "a/b/c/ is deeper than 2"),
     ],
 )
 def test_a_branch_past_a_limit_is_refused_before_its_files_are_read(
@@ -278,7 +278,7 @@ def test_a_branch_past_a_limit_is_refused_before_its_files_are_read(
     commit_directly(bare, "big", files)
     head = cache.fetch("big", git_server.token)
     assert head is not None
-    monkeypatch.setattr(f"bot.adapters.gitrepo.{limit}", value)
+    monkeypatch.setattr(f"bot.{limit}", value)
     counting = _CountingRepository(cache._repo)
     monkeypatch.setattr(cache, "_repo", counting)
     with pytest.raises(TooLarge, match=re.escape(said)):

@@ -3,6 +3,7 @@ is bounded in bytes and in time, and the failure says which."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 import time
@@ -114,3 +115,19 @@ def test_a_stalled_answer_times_out_as_a_temporary_failure(serve, monkeypatch):
             blob_of(serve(stall))
     finally:
         release.set()
+
+
+def test_a_manifest_is_held_to_its_own_smaller_limit(serve):
+    size = registry.MAX_MANIFEST_BYTES + 1
+
+    def large(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(size))
+        handler.end_headers()
+        with contextlib.suppress(OSError):
+            handler.wfile.write(b"x" * size)
+
+    host = serve(large)
+    with pytest.raises(StoreError, match=f"the answer has {size} bytes; at most {size - 1}"):
+        RegistryStore(host, plain_http=True).get_manifest("a/b", "v1")
+    assert len(blob_of(host)) == size  # a blob of that size is read

@@ -221,3 +221,16 @@ def test_render_never_writes_through_a_symlink(capsys, landscape, repository, tm
     )
     if linked.endswith(".yaml"):
         assert (outside / "victim.yaml").read_text() == "mine\n"
+
+
+def test_a_render_larger_than_a_branch_may_hold_writes_nothing(
+    capsys, landscape, repository, monkeypatch
+):
+    extra = landscape / ".bootstrap/extra-manifests/big.yaml"
+    extra.write_text("kind: ConfigMap\ndata:\n  x: " + "y" * 1_200_000 + "\n")
+    monkeypatch.setattr("bot.core.fileset.MAX_TOTAL_BYTES", 2 * 1024 * 1024)
+    before = snapshot(landscape)
+    code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 1
+    assert "error: the rendered branch: more than 2 MiB in all; at most that much is read" in err
+    assert snapshot(landscape) == before
