@@ -69,7 +69,7 @@ class GitHubApp:
         cls, *, app_id: int, private_key: str, base_url: str, registry: CollectorRegistry
     ) -> AsyncIterator[GitHubApp]:
         """The App with an HTTP client of its own, closed at the end."""
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
             yield cls(
                 app_id=app_id,
                 private_key=private_key,

@@ -9,9 +9,11 @@ is a 304 that GitHub does not charge against the rate limit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,10 @@ log = logging.getLogger(__name__)
 
 
 REQUESTER = "bootstrap-bot"
+#: one answer in all: its time and its size (GitHub's run to kilobytes; contents come at most
+#: 1 MB a file through the contents API)
+TOTAL_SECONDS = 120.0
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 # Requests that are safe to repeat after a 5xx: the server may have done them already.
@@ -149,12 +155,39 @@ class GitHubAPI(gh_httpx.GitHubAPI):
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
-        status, response_headers, content = await super()._request(method, url, headers, body)
+        """One request, streamed: httpx's timeouts hold each read, this the whole answer, in
+        time (TOTAL_SECONDS) and in size (MAX_RESPONSE_BYTES)."""
+        try:
+            async with asyncio.timeout(TOTAL_SECONDS):
+                status, response_headers, content = await self._bounded(method, url, headers, body)
+        except TimeoutError:
+            said = f"{method} {url} took longer than {TOTAL_SECONDS:.0f} s"
+            raise httpx.ReadTimeout(said) from None
         self._metrics.requests.labels(method, str(status)).inc()
         remaining = response_headers.get("x-ratelimit-remaining")
         if remaining is not None and remaining.isdigit():
             self._metrics.remaining.labels(self._label).set(int(remaining))
         return status, response_headers, content
+
+    async def _bounded(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, httpx.Headers, bytes]:
+        request = self._client.build_request(method, url, headers=dict(headers), content=body)
+        response = await self._client.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+                raise httpx.RemoteProtocolError(f"{method} {url}: the answer has {declared} bytes")
+            content = bytearray()
+            # decoded, so a gzip bomb counts whole; closed here, not by the garbage collector
+            async with aclosing(response.aiter_bytes()) as chunks:
+                async for chunk in chunks:
+                    content += chunk
+                    if len(content) > MAX_RESPONSE_BYTES:
+                        raise httpx.RemoteProtocolError(f"{method} {url}: the answer is too large")
+        finally:
+            await response.aclose()
+        return response.status_code, response.headers, bytes(content)
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int
