@@ -44,6 +44,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 30.0
+#: a connection must send a whole request's headers within this time, and its body within
+#: BODY_SECONDS more (GitHub sends a delivery at once; a trickle holds a connection for nothing)
+HEADER_SECONDS = 15.0
+BODY_SECONDS = 30.0
+#: how long the rest of a body refused unread is taken in before the connection is closed
+LINGER_SECONDS = 2.0
 QUEUE = web.AppKey("queue", JobQueue)
 
 
@@ -126,8 +132,13 @@ def create_app(
     async def webhook(request: web.Request) -> web.Response:
         event_name = request.headers.get("X-GitHub-Event", "")
         try:
-            body = await request.read()
+            async with asyncio.timeout(BODY_SECONDS):
+                body = await request.read()
             event = accept_delivery(request.headers, body, secret=webhook_secret)
+        except TimeoutError:
+            slow = _refuse(metrics, UNVERIFIED, Rejection(408, "body too slow"), event_name)
+            slow.force_close()  # the rest of the body is not waited for either
+            return slow
         except web.HTTPRequestEntityTooLarge:
             return _refuse(metrics, UNVERIFIED, Rejection(413, "payload too large"), event_name)
         except Rejection as rejection:
@@ -182,9 +193,16 @@ def _refuse(
     return web.Response(status=rejection.status, text=rejection.reason + "\n")
 
 
+def app_runner(app: web.Application) -> web.AppRunner:
+    """The app served with a deadline for each request's headers (aiohttp closes a connection
+    still waiting for a whole request after its keep-alive timeout, from the moment it opens),
+    and a short linger after a refusal."""
+    return web.AppRunner(app, keepalive_timeout=HEADER_SECONDS, lingering_time=LINGER_SECONDS)
+
+
 async def run_server(app: web.Application, host: str, port: int) -> None:
     """Serve until SIGTERM or SIGINT, then stop taking deliveries and drain the queue."""
-    runner = web.AppRunner(app)
+    runner = app_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession, web
 from gidgethub import routing
 from gidgethub.sansio import Event
 
 from bot.kit.jobs import JobQueue
+from bot.server import http
 from bot.server.http import QUEUE, create_app
 from bot.server.webhook import MAX_BODY_BYTES
 from tests.peers.github.payloads import delivery_headers
+from tests.peers.net import LOOPBACK, free_port
 
 SECRET = "webhook-secret-for-tests"
 EXAMPLES: dict[str, list[dict[str, Any]]] = json.loads(
@@ -216,3 +219,43 @@ async def test_what_an_unsigned_request_claims_never_becomes_a_label(server):
 def test_the_server_needs_a_webhook_secret():
     with pytest.raises(ValueError, match="webhook secret is required"):
         create_app(webhook_secret="", router=routing.Router())
+
+
+@pytest.fixture
+async def served(monkeypatch):
+    """The app behind the runner `run_server` uses, on a free loopback port."""
+    monkeypatch.setattr(http, "HEADER_SECONDS", 0.3)
+    monkeypatch.setattr(http, "BODY_SECONDS", 0.3)
+    monkeypatch.setattr(http, "LINGER_SECONDS", 0.3)
+    recorder = Recorder()
+    app = create_app(webhook_secret=SECRET, router=recorder.router)
+    runner = http.app_runner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, LOOPBACK, port).start()
+    yield port
+    await runner.cleanup()
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> bytes:
+    """What the server sends before it hangs up (the read would wait for ever otherwise)."""
+    return await asyncio.wait_for(reader.read(), timeout=10)
+
+
+async def test_a_connection_that_does_not_finish_its_headers_is_dropped(served):
+    reader, writer = await asyncio.open_connection(LOOPBACK, served)
+    writer.write(b"POST /webhook HTTP/1.1\r\nHost: bot\r\nX-GitHub-Event: pu")
+    await writer.drain()
+    assert await closed_by_server(reader) == b""  # hung up, nothing answered
+    writer.close()
+    async with ClientSession() as session, session.get(f"http://{LOOPBACK}:{served}/healthz") as r:
+        assert r.status == 200  # and still serving
+
+
+async def test_a_body_that_trickles_is_refused_with_408(served):
+    reader, writer = await asyncio.open_connection(LOOPBACK, served)
+    writer.write(b"POST /webhook HTTP/1.1\r\nHost: bot\r\nContent-Length: 1000\r\n\r\n{")
+    await writer.drain()
+    answer = await closed_by_server(reader)
+    assert answer.startswith(b"HTTP/1.1 408 ") and answer.endswith(b"body too slow\n")
+    writer.close()
