@@ -231,6 +231,9 @@ class Settings(BaseSettings):
     #: whether this process runs the resync loop (every `poll_interval`, and at start)
     resync: bool = True
     leader_election: LeaderElection = Field(default_factory=LeaderElection)
+    #: pull requests from forks: `render` (within the limits, never pushed to, never dry-run
+    #: against a cluster) or `ignore` (no check run, no comment; commands say why)
+    fork_pull_requests: Literal["render", "ignore"] = "render"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: `json`: one object per line with the delivery, repository and landscape; `text`: plain
     log_format: Literal["json", "text"] = "json"

@@ -130,6 +130,12 @@ def ref_missing(ref: str) -> str:
     return f"`{ref}` does not exist."
 
 
+FORKS_IGNORED = (
+    "Pull requests from forks are not rendered here: the bot's operator set "
+    "`fork_pull_requests` to `ignore`."
+)
+
+
 def rendered_pull(rendered: str, head: str, committed: bool, title: str) -> str:
     """`/bootstrap render` on a pull request."""
     done = (

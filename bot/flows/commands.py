@@ -42,7 +42,7 @@ from bot.core.upgrades import is_newer
 from bot.flows.deploy import cluster_rows, deploy_landscape
 from bot.flows.dry_run import dry_run_landscape
 from bot.flows.landscape_branch import proposal_branch, sync_landscape_branch
-from bot.flows.pull_request import pull_head_ref, render_pull_request
+from bot.flows.pull_request import fork_ignored, pull_head_ref, render_pull_request
 from bot.flows.scope import LandscapeScope, RepositoryScope, repository_scope
 from bot.flows.upgrade import Asked, propose_upgrade, upgrade_history, upgrade_pulls
 from bot.kit.logs import bind, correlation_id
@@ -188,6 +188,8 @@ async def _help(place: Place) -> str:
 
 async def _render(place: Place, scope: LandscapeScope, _: Command) -> tuple[str, bool]:
     if place.pull is not None:
+        if fork_ignored(scope, place.pull):
+            return replies.FORKS_IGNORED, False
         result = await render_pull_request(scope, place.pull, always=True)
         assert result is not None
         text = replies.rendered_pull(
@@ -210,6 +212,8 @@ async def _render(place: Place, scope: LandscapeScope, _: Command) -> tuple[str,
 
 async def _plan(place: Place, scope: LandscapeScope, _: Command) -> tuple[str, bool]:
     target: FileSet
+    if place.pull is not None and fork_ignored(scope, place.pull):
+        return replies.FORKS_IGNORED, False
     ref = pull_head_ref(place.pull) if place.pull is not None else scope.branch
     try:
         rendered = await render_commit(

@@ -1,7 +1,8 @@
 """A pull request into a landscape branch: re-render its head and report on it.
 
 1. (the caller found the landscape the PR targets)
-2. skip PRs that leave `.bootstrap/` as the base has it, unless asked to render anyway;
+2. skip PRs that leave `.bootstrap/` as the base has it, unless asked to render anyway, and
+   PRs from forks when the operator has the bot ignore them;
 3. mark the head commit's `bootstrap-bot/render` check run in progress;
 4. re-render the head; commit the result onto it when the PR comes from this repository
    (a fork is never pushed to: its check run says what to do);
@@ -19,6 +20,7 @@ head gets a green check run and nothing is pushed again.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from bot.adapters.github.models import PullRequest
 from bot.core.names import BOT_BRANCHES, SUMMARY_MARKER
@@ -29,19 +31,32 @@ from bot.flows.scope import LandscapeScope
 from bot.kit.logs import bind
 from bot.services.rerender import Rerender, rerender_branch
 
+log = logging.getLogger(__name__)
+
 
 def pull_head_ref(pull: PullRequest) -> str:
     """Where GitHub keeps a pull request's head in the base repository, forks' included."""
     return f"refs/pull/{pull.number}/head"
 
 
+def fork_ignored(scope: LandscapeScope, pull: PullRequest) -> bool:
+    """Whether the operator has the bot leave this pull request alone: it comes from a fork
+    and `fork_pull_requests` is `ignore`."""
+    ignoring = scope.context.settings.fork_pull_requests == "ignore"
+    return ignoring and pull.from_fork(scope.full_name)
+
+
 async def render_pull_request(
     scope: LandscapeScope, pull: PullRequest, *, always: bool = False
 ) -> Rerender | None:
-    """Render, commit and report; None when the PR does not touch the bootstrap inputs."""
+    """Render, commit and report; None when the PR does not touch the bootstrap inputs or
+    comes from a fork the operator has the bot ignore."""
     context, gh, full_name, landscape = scope.context, scope.gh, scope.full_name, scope.landscape
     bind(landscape=landscape.branch, pull=pull.number)
     fork = pull.from_fork(full_name)
+    if fork_ignored(scope, pull):
+        log.info("pull request %d comes from a fork; fork_pull_requests is ignore", pull.number)
+        return None
 
     # 2. only PRs that change the bootstrap inputs
     if not (always or fork) and not await touches_bootstrap(scope, pull.head, pull.base):

@@ -35,6 +35,7 @@ TEXTS: dict[str, Callable[[], str]] = {
     "peer-unavailable": lambda: replies.peer_unavailable("GitHub answered 502"),
     "branch-missing": lambda: replies.branch_missing("dev"),
     "ref-missing": lambda: replies.ref_missing("refs/pull/7/head"),
+    "forks-ignored": lambda: replies.FORKS_IGNORED,
     "rendered-pull": lambda: replies.rendered_pull(COMMIT, "fedcba9876543210", True, "Up to date"),
     "branch-stale": lambda: replies.branch_stale("dev", COMMIT, URL),
     "proposal-taken-over": lambda: replies.proposal_taken_over("bootstrap-bot/render/dev"),

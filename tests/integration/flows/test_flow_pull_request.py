@@ -7,6 +7,7 @@ import pygit2
 import pytest
 
 from bot.core.names import RENDER_CHECK
+from bot.core.replies import FORKS_IGNORED
 from bot.server.resync import Resync
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
 from tests.peers.github.state import PullRequest
@@ -173,3 +174,22 @@ async def test_a_fork_pull_request_is_rendered_but_never_pushed_to(landscape_bot
     assert "service-providers/test.yaml" in runs[0].fields["output"]["summary"]
     (comment,) = bot.bot_comments(pull.number)
     assert "fork" in comment.body
+
+
+async def test_an_operator_can_have_fork_pull_requests_left_alone(landscape_bot: LandscapeBot):
+    bot = landscape_bot
+    bot.context.settings = bot.context.settings.model_copy(update={"fork_pull_requests": "ignore"})
+    bot.repository.roles.update(walt="write")
+    fork = fork_commit(bot, {".bootstrap/config.yaml": bot.config.encode()})
+    pull = open_fork_pull(bot, fork, title="Enable it")
+    await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
+    await Resync(bot.context).run_once()
+    assert runs_on(bot, fork) == []
+    assert bot.bot_comments(pull.number) == []
+
+    for command in ("render", "plan"):  # asked for, it is said why not
+        asked = bot.fake.add_comment(REPO, pull.number, f"/bootstrap {command}", user="walt")
+        await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=True))
+        (reply,) = [c for c in bot.bot_comments(pull.number) if f"reply-to-{asked.id}" in c.body]
+        assert FORKS_IGNORED in reply.body
+    assert runs_on(bot, fork) == []
