@@ -234,6 +234,9 @@ class Settings(BaseSettings):
     #: pull requests from forks: `render` (within the limits, never pushed to, never dry-run
     #: against a cluster) or `ignore` (no check run, no comment; commands say why)
     fork_pull_requests: Literal["render", "ignore"] = "render"
+    #: the longest one job (a delivery's handler, a repository's resync) may run; past it the
+    #: job is stopped and its check runs fail saying so
+    job_timeout: timedelta = timedelta(minutes=30)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: `json`: one object per line with the delivery, repository and landscape; `text`: plain
     log_format: Literal["json", "text"] = "json"
@@ -253,7 +256,7 @@ class Settings(BaseSettings):
             raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:8080")
         return value
 
-    @field_validator("poll_interval", mode="before")
+    @field_validator("poll_interval", "job_timeout", mode="before")
     @classmethod
     def _seconds_from_text(cls, value: Any) -> Any:
         # Environment variables are text: "600" means seconds there too, as 600 does in YAML.
@@ -304,6 +307,17 @@ class Settings(BaseSettings):
     def _one_private_key(self) -> Settings:
         if self.private_key is not None and self.private_key_file is not None:
             raise ValueError("set either private_key or private_key_file, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _jobs_outlast_deploys(self) -> Settings:
+        # A deploy job waits up to the cluster's ready_timeout for Flux; it must be let finish.
+        for name, cluster in self.clusters.items():
+            if cluster.ready_timeout + timedelta(minutes=5) > self.job_timeout:
+                raise ValueError(
+                    f"job_timeout ({self.job_timeout}) must be at least 5 minutes longer than "
+                    f"clusters.{name}.ready_timeout ({cluster.ready_timeout})"
+                )
         return self
 
     @property

@@ -8,5 +8,5 @@
 
 Layer rule: imports core values, settings and kit; each outside library is imported by exactly one
 adapter; adapters do not import each other (leader -> cluster excepted). Synchronous libraries go
-behind `asyncio.to_thread` here, so nothing above calls it.
+behind `bot.kit.jobs.in_thread` here (the job's own threads), so nothing above calls it.
 """

@@ -12,7 +12,6 @@ person's commit; `update_branch` then starts over from a fresh fetch.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from pygit2.enums import FileMode, ObjectType
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, SizeTally
 from bot.core.names import STAGING_REFS
+from bot.kit.jobs import in_thread
 
 PushOutcome = Literal["created", "updated", "unchanged", "deleted"]
 
@@ -318,27 +318,25 @@ async def update_branch(
     """
     for attempt in range(1, attempts + 1):
         secret = await token()
-        current = await asyncio.to_thread(repository.fetch, branch, secret)
+        current = await in_thread(repository.fetch, branch, secret)
         base = current
         if start_from is not None and start_from != branch:
-            base = await asyncio.to_thread(repository.fetch, start_from, secret)
+            base = await in_thread(repository.fetch, start_from, secret)
             if base is None:
                 raise GitFailure(f"cannot start {branch} from {start_from}: no such branch")
             if current is not None:
-                foreign = await asyncio.to_thread(
-                    repository.foreign_commits, current, base, identity
-                )
+                foreign = await in_thread(repository.foreign_commits, current, base, identity)
                 if foreign:
                     raise ForeignCommits(branch, foreign)
-        files = FileSet() if base is None else await asyncio.to_thread(repository.read_tree, base)
-        changed = await asyncio.to_thread(change, files)  # may be slow (a render): off the loop
-        new = await asyncio.to_thread(repository.commit, base, changed, message, identity)
+        files = FileSet() if base is None else await in_thread(repository.read_tree, base)
+        changed = await in_thread(change, files)  # may be slow (a render): off the loop
+        new = await in_thread(repository.commit, base, changed, message, identity)
         if new is None:  # the change leaves the base as it is: nothing to propose
             return BranchUpdate("unchanged", current, attempt)
-        if current is not None and await asyncio.to_thread(repository.equivalent, current, new):
+        if current is not None and await in_thread(repository.equivalent, current, new):
             return BranchUpdate("unchanged", current, attempt)
         try:
-            await asyncio.to_thread(repository.push, branch, new, current, secret)
+            await in_thread(repository.push, branch, new, current, secret)
         except StaleBranch:
             if attempt == attempts:
                 raise
@@ -356,12 +354,12 @@ async def delete_branch(
 ) -> BranchUpdate:
     """Delete a bot branch, if it still is at `expected` (when given)."""
     secret = await token()
-    current = await asyncio.to_thread(repository.fetch, branch, secret)
+    current = await in_thread(repository.fetch, branch, secret)
     if current is None:
         return BranchUpdate("unchanged", None, 1)
     if expected is not None and current != expected:
         raise StaleBranch(f"{branch} is at {current}, not at {expected}: left alone")
-    await asyncio.to_thread(repository.push, branch, None, current, secret)
+    await in_thread(repository.push, branch, None, current, secret)
     return BranchUpdate("deleted", None, 1)
 
 
@@ -378,10 +376,10 @@ class Git:
 
     async def fetch(self, ref: str) -> str | None:
         """The commit `ref` (a branch or a full ref) is at, fetched; None when it does not exist."""
-        return await asyncio.to_thread(self.repository.fetch, ref, await self.token())
+        return await in_thread(self.repository.fetch, ref, await self.token())
 
     async def read_tree(self, commit: str) -> FileSet:
-        return await asyncio.to_thread(self.repository.read_tree, commit)
+        return await in_thread(self.repository.read_tree, commit)
 
     async def fetch_tree(self, ref: str) -> tuple[str, FileSet] | None:
         """The commit `ref` is at and its files; None when it does not exist."""
@@ -391,7 +389,7 @@ class Git:
     async def foreign_commits(
         self, head: str, base: str | None, identity: Identity = BOT_IDENTITY
     ) -> list[str]:
-        return await asyncio.to_thread(self.repository.foreign_commits, head, base, identity)
+        return await in_thread(self.repository.foreign_commits, head, base, identity)
 
     async def update_branch(
         self,

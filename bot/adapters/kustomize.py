@@ -8,7 +8,6 @@ kustomization root, no plugins, no helm, no network access needed for local reso
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from typing import Any
 import yaml
 
 from bot.core.failures import Failure
+from bot.kit.jobs import in_thread
 
 TIMEOUT_SECONDS = 120
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -96,4 +96,4 @@ async def build_tree(
     files: Mapping[str, bytes], directories: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """`build_files` off the event loop."""
-    return await asyncio.to_thread(build_files, files, directories)
+    return await in_thread(build_files, files, directories)

@@ -28,7 +28,7 @@ from prometheus_client import (
 
 from bot.core.failures import Failure, Temporary
 from bot.flows.checks import checks_completed
-from bot.kit.jobs import JobQueue, QueueFull
+from bot.kit.jobs import JobQueue, QueueFull, time_budget
 from bot.kit.logs import bound, new_correlation_id
 from bot.server.webhook import (
     MAX_BODY_BYTES,
@@ -83,8 +83,11 @@ class Metrics:
         depth.set_function(lambda: queue.depth)
 
 
-async def dispatch(router: Router, event: Event, context: Any, metrics: Metrics) -> None:
-    """Run every handler the event matches; a failing one is logged and the rest still run."""
+async def dispatch(
+    router: Router, event: Event, context: Any, metrics: Metrics, budget: float | None = None
+) -> None:
+    """Run every handler the event matches, each within `budget` seconds; a failing one is
+    logged and the rest still run."""
     handlers = sorted(router.fetch(event), key=lambda h: (h.__module__, h.__qualname__))
     started = time.perf_counter()
     data = event.data if isinstance(event.data, dict) else {}
@@ -98,7 +101,7 @@ async def dispatch(router: Router, event: Event, context: Any, metrics: Metrics)
         name = f"{handler.__module__}.{handler.__qualname__}"
         with bound(**about, correlation=new_correlation_id()):
             try:
-                async with checks_completed():
+                async with checks_completed(), time_budget(budget):
                     await handler(event, context)
             except (Failure, Temporary) as err:  # told where it belongs; no traceback
                 metrics.handler_runs.labels(name, "error").inc()
@@ -118,9 +121,11 @@ def create_app(
     context: Any = None,
     queue: JobQueue | None = None,
     registry: CollectorRegistry | None = None,
+    job_seconds: float | None = None,
 ) -> web.Application:
-    """The web application. `context` is handed to every handler after the event; `/metrics`
-    shows `registry` (where adapters such as the GitHub client put theirs too)."""
+    """The web application. `context` is handed to every handler after the event, which has
+    `job_seconds` to run; `/metrics` shows `registry` (where adapters such as the GitHub
+    client put theirs too)."""
     if not webhook_secret:
         raise ValueError("a webhook secret is required: unsigned deliveries are never accepted")
     app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -152,7 +157,7 @@ def create_app(
         try:
             jobs.submit(
                 serialisation_key(event),
-                lambda: dispatch(router, event, context, metrics),
+                lambda: dispatch(router, event, context, metrics, job_seconds),
                 name=f"{event.event} {event.delivery_id}",
             )
         except Temporary as busy:  # the queue is full, or the process is draining
@@ -230,4 +235,5 @@ def bot_application(context: BotContext, webhook_secret: str) -> web.Application
         context=context,
         queue=context.jobs,
         registry=context.metrics,
+        job_seconds=context.settings.job_timeout.total_seconds(),
     )

@@ -20,7 +20,7 @@ from bot.adapters.github.client import InstallationClient
 from bot.adapters.leader import Leadership, SoleProcess
 from bot.flows.checks import checks_completed
 from bot.flows.repository import refresh_repository
-from bot.kit.jobs import Draining, Job, QueueFull
+from bot.kit.jobs import Draining, Job, QueueFull, time_budget
 from bot.kit.logs import bound, new_correlation_id
 from bot.services.context import BotContext
 
@@ -72,7 +72,8 @@ class Resync:
             with bound(
                 repository=full_name, round=self.rounds + 1, correlation=new_correlation_id()
             ):
-                async with checks_completed():
+                budget = self.context.settings.job_timeout.total_seconds()
+                async with checks_completed(), time_budget(budget):
                     await refresh_repository(self.context, gh, full_name, resync=True)
 
         return resync

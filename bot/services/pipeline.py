@@ -14,7 +14,6 @@ kustomize binary). It takes the branch as a file set and returns the new file se
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +34,7 @@ from bot.core.render import (
     render_landscape,
 )
 from bot.golang.yamlv2 import YamlError, utf8_text
+from bot.kit.jobs import in_thread
 from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import LocationError, Repository, parse_location
 from bot.ocm.reader import ComponentReader
@@ -258,6 +258,4 @@ async def summarise(
     objects_before: tuple[Objects | None, str] | None = None,
 ) -> ChangeSummary:
     """`change_summary` off the event loop (it may run kustomize on the old tree)."""
-    return await asyncio.to_thread(
-        partial(change_summary, objects_before=objects_before), old_tree, result
-    )
+    return await in_thread(partial(change_summary, objects_before=objects_before), old_tree, result)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from bot.core.failures import Failure, Temporary
+from bot.kit.jobs import in_thread
 from bot.ocm import layout
 from bot.ocm.location import Repository
 from bot.ocm.store import NotFound, Store, StoreError, StoreUnavailable
@@ -110,9 +111,7 @@ class ReleaseWatch:
         store, lock = self._store(repository)
         try:
             async with lock:  # one client per store: not shared between threads
-                tags = await asyncio.to_thread(
-                    store.list_tags, repository.component_path(component)
-                )
+                tags = await in_thread(store.list_tags, repository.component_path(component))
         except NotFound:
             self._backoff.pop(host, None)
             self.metrics.polls.labels("listed").inc()

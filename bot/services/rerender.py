@@ -12,7 +12,6 @@ A render that fails changes nothing; the report says where the problems are.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from bot.core.changes import ChangeSummary
 from bot.core.config import CONFIG_PATH
 from bot.core.fileset import FileSet
 from bot.core.reports import RenderReport, render_failed, render_succeeded
+from bot.kit.jobs import in_thread
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
 from bot.services.pipeline import LandscapeError, LandscapeRender, render_tree, summarise
@@ -70,7 +70,7 @@ async def render_commit(
         raise MissingRef(ref)
     commit, tree = fetched
     try:
-        result = await asyncio.to_thread(render_tree, tree, open_reader, config_path=config_path)
+        result = await in_thread(render_tree, tree, open_reader, config_path=config_path)
     except LandscapeError as failed:
         return RenderedCommit(commit, tree, failure=_failed(failed))
     summary = await summarise(tree, result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,8 +50,11 @@ def logged() -> Iterator[Lines]:
         root.removeHandler(lines)
 
 
-async def deliver_pull_request(landscapes: Landscapes, reader_fails_with: Exception) -> None:
-    """A pull request event whose handler renders while the release cannot be read."""
+async def deliver_pull_request(
+    landscapes: Landscapes, reader_fails_with: Exception, budget: float | None = None
+) -> None:
+    """A pull request event whose handler renders while the release cannot be read (or, with
+    `budget`, takes longer than the job may)."""
     gh = landscapes.gh
     edited = landscapes.config(**{"environment: dev": "environment: qa"})
     landscapes.push("feature", {".bootstrap/config.yaml": edited.encode()})
@@ -58,6 +62,8 @@ async def deliver_pull_request(landscapes: Landscapes, reader_fails_with: Except
     scope = await landscapes.scope()
 
     def failing_reader(repository: Any) -> Any:
+        if budget is not None:
+            time.sleep(budget * 5)  # a peer that answers, but too slowly
         raise reader_fails_with
 
     landscapes.context.open_reader = failing_reader  # type: ignore[method-assign]
@@ -68,7 +74,7 @@ async def deliver_pull_request(landscapes: Landscapes, reader_fails_with: Except
         await render_pull_request(scope, pull)
 
     event = Event({"action": "opened"}, event="pull_request", delivery_id="delivery-1")
-    await dispatch(router, event, landscapes.context, Metrics(JobQueue()))
+    await dispatch(router, event, landscapes.context, Metrics(JobQueue()), budget)
 
 
 async def test_a_bug_ends_the_check_run_with_the_id_the_log_carries(
@@ -161,3 +167,12 @@ async def test_a_render_left_waiting_is_started_again_and_ended_by_what_stops_it
             await render_pull_request(scope, pull)
     assert (run.run.status, run.run.conclusion) == ("completed", "failure")
     assert run.output is not None and run.output.title == "bootstrap-bot failed: this is a bug"
+
+
+async def test_a_job_past_its_time_budget_fails_its_check_run_saying_so(landscapes: Landscapes):
+    await deliver_pull_request(landscapes, StoreUnavailable("never reached"), budget=0.2)
+
+    (run,) = landscapes.gh.runs(REPO, RENDER_CHECK)
+    assert (run.run.status, run.run.conclusion) == ("completed", "failure")
+    assert run.output is not None
+    assert run.output.summary.startswith("stopped after 0.2 s, the longest a job may run")

@@ -240,3 +240,30 @@ def test_a_webhook_secret_loses_the_newline_a_secret_file_ends_in(monkeypatch):
     monkeypatch.setenv("BOOTSTRAP_BOT_WEBHOOK_SECRET", WEBHOOK_SECRET + "\n")
     s = load_settings()
     assert s.webhook_secret is not None and s.webhook_secret.get_secret_value() == WEBHOOK_SECRET
+
+
+def test_a_job_timeout_a_deploy_could_not_finish_in_is_refused(monkeypatch, tmp_path):
+    settings_file(
+        tmp_path,
+        monkeypatch,
+        """\
+        job_timeout: 600
+        fork_pull_requests: ignore
+        clusters:
+          dev:
+            kubeconfig: /k
+            repositories: [example-org/landscape]
+            branches: [main]
+            ready_timeout: 400
+    """,
+    )
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "job_timeout (0:10:00) must be at least 5 minutes longer than " in str(info.value)
+    assert "clusters.dev.ready_timeout (0:06:40)" in str(info.value)
+
+
+def test_job_timeout_and_forks_default_to_what_a_deploy_and_a_public_repository_need(tmp_path):
+    s = load_settings()
+    assert s.job_timeout == timedelta(minutes=30)
+    assert s.fork_pull_requests == "render"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
-from bot.kit.jobs import Draining, JobQueue, QueueFull
+from bot.kit.jobs import Draining, Job, JobQueue, OverBudget, QueueFull, in_thread, time_budget
 
 
 async def test_jobs_for_one_key_run_in_order_one_at_a_time_and_other_keys_overlap():
@@ -84,3 +85,42 @@ async def test_settle_waits_for_every_job_and_keeps_taking_new_ones():
     queue.submit("k", second)  # still taking jobs
     await queue.settle()
     assert done == ["first", "second", "second"]
+
+
+async def test_a_key_whose_threads_are_all_blocked_does_not_hold_another_key_s():
+    queue = JobQueue()
+    release = threading.Event()
+    done: list[str] = []
+
+    def blocked_job() -> Job:
+        async def run() -> None:
+            # more blocked calls than the loop's own pool has threads
+            await asyncio.gather(*(in_thread(release.wait, 10) for _ in range(40)))
+
+        return run
+
+    async def other() -> None:
+        done.append(await in_thread(lambda: threading.current_thread().name))
+
+    queue.submit("repo:stuck", blocked_job())
+    await asyncio.sleep(0.05)
+    try:
+        await asyncio.wait_for(queue.submit("repo:other", other), timeout=10)
+    finally:
+        release.set()
+    assert done and done[0].startswith("job repo:other")
+    assert await queue.drain(10)
+
+
+async def test_a_job_past_its_budget_is_stopped_with_a_failure_that_says_so():
+    with pytest.raises(OverBudget, match=r"stopped after 0.05 s, the longest a job may run"):
+        async with time_budget(0.05):
+            await asyncio.sleep(10)
+    async with time_budget(None):  # no limit
+        await asyncio.sleep(0)
+
+
+async def test_a_timeout_of_the_job_s_own_is_not_taken_for_the_budget():
+    with pytest.raises(TimeoutError):
+        async with time_budget(10):
+            await asyncio.wait_for(asyncio.sleep(10), timeout=0.01)
