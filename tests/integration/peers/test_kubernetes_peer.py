@@ -13,9 +13,10 @@ import pytest
 import yaml
 from kubernetes_asyncio import client, config
 
-from bot.adapters.cluster import Cluster, ClusterError, ObjectRef
+from bot.adapters.cluster import Cluster, ClusterError, ClusterUnavailable, ObjectRef
 from bot.adapters.kustomize import kubectl
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
+from tests.peers.net import LOOPBACK
 from tests.reference_case import CASE
 
 pytestmark = pytest.mark.peers
@@ -252,3 +253,33 @@ async def test_the_fake_keeps_the_api_server_s_contract(tmp_path: Path):
         with pytest.raises(ApiError) as gone:
             store.get(kind, "flux-system", "apps")
         assert gone.value.status()["reason"] == "NotFound" and gone.value.code == 404
+
+
+async def test_an_api_server_that_never_answers_is_out_of_reach_not_a_hang(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.setattr("bot.adapters.cluster.REQUEST_TIMEOUT", 0.3)
+
+    connections: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)  # takes the request in, says nothing
+
+    server = await asyncio.start_server(silent, LOOPBACK, 0)
+    port = server.sockets[0].getsockname()[1]
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
+        f"clusters: [{{name: dev, cluster: {{server: 'http://{LOOPBACK}:{port}'}}}}]\n"
+        "users: [{name: dev, user: {token: t}}]\n"
+        "contexts: [{name: dev, context: {cluster: dev, user: dev}}]\n"
+    )
+    try:
+        async with Cluster.connect(kubeconfig) as api:
+            with pytest.raises(ClusterUnavailable, match="cannot reach the API server"):
+                await api.get(ObjectRef("v1", "Namespace", "", "flux-system"))
+    finally:
+        for writer in connections:
+            writer.close()
+        server.close()
+        await server.wait_closed()
