@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.ocm.layout import INDEX, MANIFEST, digest_of
-from bot.ocm.store import NotFound, StoreError
+from bot.ocm.store import MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, NotFound, StoreError
 
 INDEX_FILE = "artifact-index.json"
 BLOBS = "blobs"
+#: entries of an archive looked at (an openMCP release has a few hundred blobs)
+MAX_ENTRIES = 100_000
 
 
 def _blob_name(digest: str) -> str:
@@ -28,7 +30,8 @@ class CTFStore:
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = Path(path).expanduser()
         self.description = str(path)
-        self._files: dict[str, bytes] | None = None
+        #: a tar's entries by name; only what is asked for is ever read
+        self._files: dict[str, tarfile.TarInfo] | None = None
         if create:
             (self.path / BLOBS).mkdir(parents=True, exist_ok=True)
             if not (self.path / INDEX_FILE).exists():
@@ -40,29 +43,47 @@ class CTFStore:
 
     # --- reading -----------------------------------------------------------------------------
 
-    def _read_archive(self) -> dict[str, bytes]:
-        files: dict[str, bytes] = {}
+    def _read_archive(self) -> dict[str, tarfile.TarInfo]:
+        """The archive's index and blob entries (headers only, at most MAX_ENTRIES)."""
+        files: dict[str, tarfile.TarInfo] = {}
         try:
             with tarfile.open(self.path, mode="r:*") as archive:
-                for member in archive.getmembers():
+                for count, member in enumerate(archive, 1):
+                    if count > MAX_ENTRIES:
+                        raise StoreError(
+                            f"CTF archive {self.description} has more than {MAX_ENTRIES} entries"
+                        )
                     name = member.name.lstrip("./")
                     if member.isfile() and (name == INDEX_FILE or name.startswith(BLOBS + "/")):
-                        handle = archive.extractfile(member)
-                        if handle is not None:
-                            files[name] = handle.read()
+                        files[name] = member
         except (tarfile.TarError, OSError) as err:
             raise StoreError(f"CTF archive {self.description} cannot be read: {err}") from None
         return files
 
     def _read(self, name: str) -> bytes:
+        limit = MAX_BLOB_BYTES if name != INDEX_FILE else MAX_MANIFEST_BYTES
         if self._files is not None:
-            if name not in self._files:
+            member = self._files.get(name)
+            if member is None:
                 raise NotFound(f"{name} not in CTF archive {self.description}")
-            return self._files[name]
+            self._check_size(name, member.size, limit)
+            try:
+                with tarfile.open(self.path, mode="r:*") as archive:
+                    handle = archive.extractfile(member)
+                    return handle.read() if handle is not None else b""
+            except (tarfile.TarError, OSError) as err:
+                raise StoreError(f"CTF archive {self.description} cannot be read: {err}") from None
         try:
+            self._check_size(name, (self.path / name).stat().st_size, limit)
             return (self.path / name).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"{name} not in CTF archive {self.description}") from None
+
+    def _check_size(self, name: str, size: int, limit: int) -> None:
+        if size > limit:
+            raise StoreError(
+                f"{name} in CTF archive {self.description} is {size:,} bytes; at most {limit:,}"
+            )
 
     def _artifacts(self) -> list[dict[str, Any]]:
         try:

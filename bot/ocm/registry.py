@@ -24,10 +24,11 @@ import urllib3
 import urllib3.connection
 import urllib3.exceptions
 
+from bot.ocm import store
 from bot.ocm.credentials import Credentials
 from bot.ocm.egress import EgressPolicy
 from bot.ocm.layout import ACCEPT, digest_of
-from bot.ocm.store import NotFound, StoreError, StoreUnavailable
+from bot.ocm.store import MAX_BLOB_BYTES, NotFound, StoreError, StoreUnavailable
 
 
 class _Registry(oras.provider.Registry):  # type: ignore[misc]
@@ -212,11 +213,9 @@ def _refresh_on_insufficient_scope(client: oras.provider.Registry) -> None:
 TIMEOUT = (10.0, 30.0)
 #: how long one answer may take in all (a registry trickling one byte at a time)
 TOTAL_SECONDS = 300.0
-#: the largest answer read (manifests and descriptors are kilobytes; directory resources
-#: such as the GitOps templates a few megabytes)
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-#: a manifest or index: containerd refuses larger ones too
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+#: the largest answer read, and the largest manifest
+MAX_RESPONSE_BYTES = MAX_BLOB_BYTES
+MAX_MANIFEST_BYTES = store.MAX_MANIFEST_BYTES
 
 
 def _mount_bounded(session: requests.Session, egress: EgressPolicy | None) -> None:

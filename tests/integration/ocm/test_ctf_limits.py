@@ -1,0 +1,61 @@
+"""A CTF archive is read as needed: its entries' headers when opened, then only the blobs a
+reader asks for, each within the size limit."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from bot.ocm import ctf
+from bot.ocm.ctf import CTFStore
+from bot.ocm.location import Repository
+from bot.ocm.reader import ComponentReader
+from bot.ocm.store import StoreError
+from tests.reference_case import ROOT_COMPONENT, ROOT_VERSION
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "openmcp.ctf.tgz"
+UNUSED = "blobs/sha256." + "f" * 64
+BIG = 32 * 1024 * 1024
+
+
+def with_unused_blob(target: Path) -> Path:
+    """The example archive, as a plain tar, with a 32 MiB blob nothing refers to."""
+    with tarfile.open(EXAMPLE) as source, tarfile.open(target, "w") as out:
+        for member in source:
+            out.addfile(member, source.extractfile(member) if member.isfile() else None)
+        info = tarfile.TarInfo(UNUSED)
+        info.size = BIG
+        out.addfile(info, io.BytesIO(bytes(BIG)))
+    return target
+
+
+def test_a_release_is_read_without_touching_blobs_it_does_not_use(tmp_path):
+    archive = with_unused_blob(tmp_path / "release.ctf.tar")
+    tracemalloc.start()
+    try:
+        store = CTFStore(archive)
+        reader = ComponentReader(store, Repository("ctf", path=str(archive)))
+        graph = reader.resolve(ROOT_COMPONENT, ROOT_VERSION)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(graph.versions) > 1
+    assert peak < BIG // 4  # the unused blob was never read
+
+
+def test_a_blob_past_the_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    archive = with_unused_blob(tmp_path / "release.ctf.tar")
+    monkeypatch.setattr(ctf, "MAX_BLOB_BYTES", BIG - 1)
+    with pytest.raises(StoreError, match=f"{UNUSED} in CTF archive .* is {BIG:,} bytes"):
+        CTFStore(archive).get_blob("any", "sha256:" + "f" * 64)
+
+
+def test_an_archive_with_entries_without_end_is_refused(tmp_path, monkeypatch):
+    archive = with_unused_blob(tmp_path / "release.ctf.tar")
+    monkeypatch.setattr(ctf, "MAX_ENTRIES", 3)
+    with pytest.raises(StoreError, match="has more than 3 entries"):
+        CTFStore(archive)
