@@ -6,6 +6,7 @@ import sys
 
 from bench import (
     config_read,
+    hostile_input,
     ocm_resolve,
     render_landscape,
     template_render,
@@ -22,6 +23,7 @@ if __name__ == "__main__":
         render_landscape,
         webhook_throughput,
         upgrade_latency,
+        hostile_input,
     ):
         failed |= benchmark.main()
         print()

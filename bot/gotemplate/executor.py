@@ -7,7 +7,7 @@ evaluation steps, a maximum template call depth and a maximum output size.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -29,7 +29,7 @@ MAX_DEPTH = 1000
 #: characters and evaluation steps one execution may use; executions that share a `Budget` use
 #: them together. A real landscape's templates take under a thousand steps and 1 MB of output;
 #: a million steps take about a second and a half.
-MAX_OUTPUT = 16 * 1024 * 1024
+MAX_OUTPUT = 3 * 1024 * 1024
 MAX_STEPS = 2_000_000
 
 
@@ -215,16 +215,18 @@ class _State:
         try:
             value = self.eval_pipeline(dot, node.pipe)
             mark = self.mark()
+            # the pairs are made one at a time: a range over 100,000 items holds none of them
+            pairs: Iterable[tuple[Any, Any]]
             if isinstance(value, list | tuple):
-                pairs: list[tuple[Any, Any]] = list(enumerate(value))
+                pairs, empty = enumerate(value), not value
             elif isinstance(value, dict):
-                pairs = sorted_items(value)
+                pairs, empty = sorted_items(value), not value
             elif isinstance(value, int) and not isinstance(value, bool):
                 if len(node.pipe.decl) > 1:
                     self.errorf(f"can't use {value} to iterate over more than one variable")
-                pairs = [(i, i) for i in range(value)]
+                pairs, empty = ((i, i) for i in range(value)), value <= 0
             elif value is NO_VALUE or value is None:
-                pairs = []
+                pairs, empty = (), True
             else:
                 self.errorf(f"range can't iterate over {printable(value)}")
             try:
@@ -233,7 +235,7 @@ class _State:
             except _Break:
                 self.pop(mark)
                 return
-            if not pairs and node.else_list is not None:
+            if empty and node.else_list is not None:
                 self.walk(dot, node.else_list)
         finally:
             self.pop(outer)

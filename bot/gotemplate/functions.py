@@ -27,7 +27,7 @@ class FuncError(Failure):
 #: template comes from whoever opens a pull request, so what would be larger is refused before
 #: it is allocated (a real landscape's templates build kilobytes)
 MAX_BUILT_CHARS = 1 << 20
-MAX_BUILT_ITEMS = 100_000
+MAX_BUILT_ITEMS = 10_000
 
 
 def check_built(size: int, what: str, *, items: bool = False) -> None:

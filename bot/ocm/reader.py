@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import zlib
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from bot.ocm.model import ComponentVersion, DescriptorError, Resource, parse_des
 from bot.ocm.store import NotFound, Store
 
 #: a directory resource (templates, CRDs) unpacked: it is held in memory, and becomes files of
-#: a branch that holds 128 MiB at most
-MAX_DIRECTORY_BYTES = 64 * 1024 * 1024
+#: a branch (the real ones: one to a few megabytes)
+MAX_DIRECTORY_BYTES = 32 * 1024 * 1024
 MAX_ARCHIVE_MEMBERS = 100_000
 #: an openMCP release references a few dozen component versions, two or three levels deep
 MAX_COMPONENT_VERSIONS = 1000
@@ -138,9 +139,14 @@ class ComponentReader:
 
     def read_directory(self, cv: ComponentVersion, name: str) -> dict[str, bytes]:
         """A directory (tar or tgz) resource's regular files, in memory, by relative path."""
-        return read_tar(self._directory_tar(cv, name))
+        return read_tar(self._directory_blob(cv, name))
 
     def _directory_tar(self, cv: ComponentVersion, name: str) -> bytes:
+        blob = self._directory_blob(cv, name)
+        return layout.maybe_gunzip(blob, limit=MAX_DIRECTORY_BYTES)
+
+    def _directory_blob(self, cv: ComponentVersion, name: str) -> bytes:
+        """A directory resource's blob as stored (a tar, maybe gzipped)."""
         resource = cv.resource(name)
         if resource is None:
             raise ComponentError(
@@ -149,7 +155,7 @@ class ComponentReader:
         media_type = str(resource.access.get("mediaType", "application/x-tar"))
         if media_type not in layout.TAR_TYPES:
             raise ComponentError(f"resource {name} has media type {media_type}, not a directory")
-        return layout.maybe_gunzip(self.local_blob(cv, resource), limit=MAX_DIRECTORY_BYTES)
+        return self.local_blob(cv, resource)
 
     # --- graphs -----------------------------------------------------------------------------------
 
@@ -180,36 +186,54 @@ class ComponentReader:
         return ComponentGraph(root, versions)
 
 
-def _checked_members(archive: tarfile.TarFile, root: Path) -> list[tarfile.TarInfo]:
-    """The archive's entries, refusing any that would land outside `root` or are too many or
-    too large in total."""
-    members = archive.getmembers()
-    if len(members) > MAX_ARCHIVE_MEMBERS:
-        raise UnsafeArchive(f"archive has more than {MAX_ARCHIVE_MEMBERS} entries")
-    total = 0
-    for member in members:
+class _Tally:
+    """An archive's entries, checked one at a time as they are read: where each lands, what
+    it is, and how many there are and how large, in all."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.entries = 0
+        self.total = 0
+
+    def check(self, member: tarfile.TarInfo) -> None:
         name = member.name
+        self.entries += 1
+        if self.entries > MAX_ARCHIVE_MEMBERS:
+            raise UnsafeArchive(f"archive has more than {MAX_ARCHIVE_MEMBERS} entries")
         if name.startswith("/") or ".." in Path(name).parts:
             raise UnsafeArchive(f"archive entry {name!r} points outside the target")
         if member.issym() or member.islnk():
-            link = (root / Path(name).parent / member.linkname).resolve()
-            if member.linkname.startswith("/") or not link.is_relative_to(root):
+            link = (self.root / Path(name).parent / member.linkname).resolve()
+            if member.linkname.startswith("/") or not link.is_relative_to(self.root):
                 raise UnsafeArchive(f"archive link {name!r} points outside the target")
         elif not (member.isfile() or member.isdir()):
             raise UnsafeArchive(f"archive entry {name!r} is not a file or directory")
-        total += member.size
-        if total > MAX_DIRECTORY_BYTES:
+        self.total += member.size
+        if self.total > MAX_DIRECTORY_BYTES:
             raise UnsafeArchive(f"archive expands beyond {MAX_DIRECTORY_BYTES} bytes")
+
+
+def _checked_members(archive: tarfile.TarFile, root: Path) -> list[tarfile.TarInfo]:
+    """The archive's entries, refusing any that would land outside `root` or are too many or
+    too large in total."""
+    tally = _Tally(root)
+    members = []
+    for member in archive:
+        tally.check(member)
+        members.append(member)
     return members
 
 
 def read_tar(data: bytes) -> dict[str, bytes]:
-    """A tar's regular files by normalised relative path; links are refused (a file set has
-    none)."""
+    """A tar's (or tgz's) regular files by normalised relative path; links are refused (a file
+    set has none). Read as a stream, each entry checked on its header before its content is
+    read: a bomb is refused at the entry that passes the limits, never unpacked whole."""
     files: dict[str, bytes] = {}
+    tally = _Tally(Path("/nonexistent-root"))
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            for member in _checked_members(archive, Path("/nonexistent-root")):
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r|*") as archive:
+            for member in archive:
+                tally.check(member)
                 if member.issym() or member.islnk():
                     raise UnsafeArchive(f"archive entry {member.name!r} is a link")
                 if member.isfile():
@@ -217,7 +241,7 @@ def read_tar(data: bytes) -> dict[str, bytes]:
                     assert extracted is not None
                     path = "/".join(p for p in member.name.split("/") if p not in ("", "."))
                     files[path] = extracted.read()
-    except tarfile.TarError as err:
+    except (tarfile.TarError, EOFError, zlib.error) as err:
         raise UnsafeArchive(f"not a tar archive: {err}") from None
     return files
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import tempfile
 import time
@@ -125,6 +126,7 @@ class RegistryStore:
         headers: dict[str, str] | None = None,
         *,
         limit: int | None = None,
+        digest: str | None = None,
     ) -> bytes:
         client = self._client(repository)
         try:
@@ -141,7 +143,7 @@ class RegistryStore:
             raise StoreUnavailable(f"{url}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise StoreError(f"{url}: HTTP {response.status_code}")
-        _read_bounded(response, limit)
+        _read_bounded(response, limit, digest)
         self.last_content_type = response.headers.get("Content-Type", "")
         return bytes(response.content)
 
@@ -164,7 +166,7 @@ class RegistryStore:
         return data, self.last_content_type.split(";")[0].strip()
 
     def get_blob(self, repository: str, digest: str) -> bytes:
-        return self._get(repository, self._url(repository, "blobs", digest))
+        return self._get(repository, self._url(repository, "blobs", digest), digest=digest)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -216,6 +218,8 @@ TOTAL_SECONDS = 300.0
 #: the largest answer read, and the largest manifest
 MAX_RESPONSE_BYTES = MAX_BLOB_BYTES
 MAX_MANIFEST_BYTES = store.MAX_MANIFEST_BYTES
+#: an answer larger than this is taken in on disk while it comes
+SPOOL_BYTES = 1024 * 1024
 
 
 def _mount_bounded(session: requests.Session, egress: EgressPolicy | None) -> None:
@@ -294,10 +298,14 @@ class _BoundedAdapter(requests.adapters.HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": PlainPool, "https": SecurePool}
 
 
-def _read_bounded(response: requests.Response, limit: int | None = None) -> None:
+def _read_bounded(
+    response: requests.Response, limit: int | None = None, digest: str | None = None
+) -> None:
     """Read the answer's body, refusing one past `limit` bytes (MAX_RESPONSE_BYTES) before
-    reading it when it says its size, and as soon as it passes it when it does not; and one
-    that takes longer than `TOTAL_SECONDS`, however slowly its bytes come."""
+    reading it when it says its size, and as soon as it passes it when it does not; one that
+    takes longer than `TOTAL_SECONDS`, however slowly its bytes come; and, with `digest`, one
+    whose bytes are not that digest's. The body goes to disk past SPOOL_BYTES, so an answer
+    that is refused is never held in memory whole."""
     if response._content_consumed:
         return
     limit = MAX_RESPONSE_BYTES if limit is None else limit
@@ -307,21 +315,29 @@ def _read_bounded(response: requests.Response, limit: int | None = None) -> None
         response.close()
         raise StoreError(f"{url}: the answer has {declared} bytes; at most {limit}")
     started = time.monotonic()
-    body = bytearray()
-    try:
-        # read1: what has arrived, so a trickle cannot hold one read past the total time
-        while chunk := response.raw.read1(64 * 1024, decode_content=True):
-            body += chunk
-            if len(body) > limit:
-                raise StoreError(f"{url}: the answer is larger than {limit} bytes")
-            if time.monotonic() - started > TOTAL_SECONDS:
-                raise StoreUnavailable(f"{url}: the answer took longer than {TOTAL_SECONDS:.0f} s")
-    except (urllib3.exceptions.HTTPError, OSError) as err:
-        response.close()
-        raise StoreUnavailable(f"{url}: the answer broke off: {err}") from None
-    except BaseException:
-        response.close()
-        raise
-    response.raw.release_conn()  # read whole: the connection can serve the next request
-    response._content = bytes(body)
+    hashed = hashlib.sha256() if digest is not None and digest.startswith("sha256:") else None
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+        try:
+            # read1: what has arrived, so a trickle cannot hold one read past the total time
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                body.write(chunk)
+                if hashed is not None:
+                    hashed.update(chunk)
+                if body.tell() > limit:
+                    raise StoreError(f"{url}: the answer is larger than {limit} bytes")
+                if time.monotonic() - started > TOTAL_SECONDS:
+                    raise StoreUnavailable(
+                        f"{url}: the answer took longer than {TOTAL_SECONDS:.0f} s"
+                    )
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            response.close()
+            raise StoreUnavailable(f"{url}: the answer broke off: {err}") from None
+        except BaseException:
+            response.close()
+            raise
+        response.raw.release_conn()  # read whole: the connection can serve the next request
+        if hashed is not None and digest != f"sha256:{hashed.hexdigest()}":
+            raise StoreError(f"{url}: the answer is not the blob {digest} (its digest differs)")
+        body.seek(0)
+        response._content = body.read()
     response._content_consumed = True

@@ -10,10 +10,10 @@ from typing import Protocol
 
 from bot.core.failures import Failure, Temporary
 
-#: the largest manifest and blob a store reads (manifests and descriptors are kilobytes,
-#: directory resources such as the GitOps templates a few megabytes)
+#: the largest manifest and blob a store reads into memory (manifests and descriptors are
+#: kilobytes; directory resources such as the GitOps templates, gzipped, hundreds of kilobytes)
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # containerd refuses larger manifests too
-MAX_BLOB_BYTES = 64 * 1024 * 1024
+MAX_BLOB_BYTES = 16 * 1024 * 1024
 
 
 class NotFound(Failure, LookupError):

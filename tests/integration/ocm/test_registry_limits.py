@@ -4,6 +4,7 @@ is bounded in bytes and in time, and the failure says which."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.server
 import threading
 import time
@@ -62,7 +63,7 @@ def test_an_answer_that_says_it_is_too_large_is_not_read(serve):
         handler.end_headers()
         handler.wfile.write(b"x" * 1024)
 
-    with pytest.raises(StoreError, match="the answer has 671088640 bytes"):
+    with pytest.raises(StoreError, match=f"the answer has {10 * registry.MAX_RESPONSE_BYTES} bytes"):
         blob_of(serve(huge))
 
 
@@ -128,6 +129,19 @@ def test_a_manifest_is_held_to_its_own_smaller_limit(serve):
             handler.wfile.write(b"x" * size)
 
     host = serve(large)
+    store = RegistryStore(host, plain_http=True)
     with pytest.raises(StoreError, match=f"the answer has {size} bytes; at most {size - 1}"):
-        RegistryStore(host, plain_http=True).get_manifest("a/b", "v1")
-    assert len(blob_of(host)) == size  # a blob of that size is read
+        store.get_manifest("a/b", "v1")
+    digest = "sha256:" + hashlib.sha256(b"x" * size).hexdigest()
+    assert len(store.get_blob("a/b", digest)) == size  # a blob of that size is read
+
+
+def test_a_blob_that_is_not_its_digest_is_refused_while_it_comes(serve):
+    def other(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "5")
+        handler.end_headers()
+        handler.wfile.write(b"other")
+
+    with pytest.raises(StoreError, match="is not the blob sha256:0+ \\(its digest differs\\)"):
+        blob_of(serve(other))
