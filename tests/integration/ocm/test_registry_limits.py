@@ -63,7 +63,8 @@ def test_an_answer_that_says_it_is_too_large_is_not_read(serve):
         handler.end_headers()
         handler.wfile.write(b"x" * 1024)
 
-    with pytest.raises(StoreError, match=f"the answer has {10 * registry.MAX_RESPONSE_BYTES} bytes"):
+    said = f"the answer has {10 * registry.MAX_RESPONSE_BYTES} bytes"
+    with pytest.raises(StoreError, match=said):
         blob_of(serve(huge))
 
 
@@ -143,5 +144,5 @@ def test_a_blob_that_is_not_its_digest_is_refused_while_it_comes(serve):
         handler.end_headers()
         handler.wfile.write(b"other")
 
-    with pytest.raises(StoreError, match="is not the blob sha256:0+ \\(its digest differs\\)"):
+    with pytest.raises(StoreError, match=r"is not the blob sha256:0+ \(its digest differs\)"):
         blob_of(serve(other))
