@@ -40,10 +40,11 @@ async def in_thread(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwar
     """`asyncio.to_thread` on the current job's threads (outside a job: the loop's own)."""
     loop = asyncio.get_running_loop()
     call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
-    try:
-        return await loop.run_in_executor(_THREADS.get(), call)
+    try:  # the submission alone: a RuntimeError of `function` itself is not run again
+        running = loop.run_in_executor(_THREADS.get(), call)
     except RuntimeError:  # a task that outlived its job: its key's threads are shut down
-        return await loop.run_in_executor(None, call)
+        running = loop.run_in_executor(None, call)
+    return await running
 
 
 class OverBudget(Failure):

@@ -124,3 +124,32 @@ async def test_a_timeout_of_the_job_s_own_is_not_taken_for_the_budget():
     with pytest.raises(TimeoutError):
         async with time_budget(10):
             await asyncio.wait_for(asyncio.sleep(10), timeout=0.01)
+
+
+async def test_a_function_that_raises_runtime_error_runs_once():
+    calls: list[int] = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise RuntimeError("its own")
+
+    with pytest.raises(RuntimeError, match="its own"):
+        await in_thread(failing)
+    assert calls == [1]
+
+
+async def test_a_task_that_outlives_its_job_still_runs_its_blocking_work():
+    queue = JobQueue()
+    later = asyncio.Event()
+    spawned: list[asyncio.Task[int]] = []
+
+    async def job() -> None:
+        async def after() -> int:
+            await later.wait()
+            return await in_thread(lambda: 42)
+
+        spawned.append(asyncio.create_task(after()))
+
+    await queue.submit("repo:a", job)  # the job ends; its key's threads are shut down
+    later.set()
+    assert await spawned[0] == 42
