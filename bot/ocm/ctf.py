@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from bot.ocm.layout import INDEX, MANIFEST, digest_of
+from bot.ocm.layout import INDEX, MANIFEST, digest_of, is_digest
 from bot.ocm.store import MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, NotFound, StoreError
 
 INDEX_FILE = "artifact-index.json"
@@ -118,6 +118,8 @@ class CTFStore:
         return data, media_type
 
     def get_blob(self, repository: str, digest: str) -> bytes:
+        if not is_digest(digest):  # it names a file: no path may hide in it
+            raise StoreError(f"{digest!r} in {self.description} is not a digest")
         return self._read(f"{BLOBS}/{_blob_name(digest)}")
 
     # --- writing (directories only) ------------------------------------------------------------

@@ -137,6 +137,14 @@ def parse_json(data: bytes, what: str) -> dict[str, Any]:
     return value
 
 
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+
+
+def is_digest(text: str) -> bool:
+    """Whether `text` has the OCI digest grammar (`algorithm:encoded`, nothing else)."""
+    return _DIGEST.fullmatch(text) is not None
+
+
 def maybe_gunzip(data: bytes, *, limit: int) -> bytes:
     """Gzip is sniffed by its magic bytes, whatever the media type says."""
     if data[:2] != b"\x1f\x8b":

@@ -28,7 +28,7 @@ import urllib3.exceptions
 from bot.ocm import store
 from bot.ocm.credentials import Credentials
 from bot.ocm.egress import EgressPolicy
-from bot.ocm.layout import ACCEPT, digest_of
+from bot.ocm.layout import ACCEPT, digest_of, is_digest
 from bot.ocm.store import MAX_BLOB_BYTES, NotFound, StoreError, StoreUnavailable
 
 
@@ -166,6 +166,8 @@ class RegistryStore:
         return data, self.last_content_type.split(";")[0].strip()
 
     def get_blob(self, repository: str, digest: str) -> bytes:
+        if not is_digest(digest):  # it goes into the URL's path
+            raise StoreError(f"{digest!r} is not a digest")
         return self._get(repository, self._url(repository, "blobs", digest), digest=digest)
 
     # --- writing -------------------------------------------------------------------------------

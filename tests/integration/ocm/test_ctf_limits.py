@@ -59,3 +59,10 @@ def test_an_archive_with_entries_without_end_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(ctf, "MAX_ENTRIES", 3)
     with pytest.raises(StoreError, match="has more than 3 entries"):
         CTFStore(archive)
+
+
+@pytest.mark.parametrize("digest", ["sha256:../../../etc/passwd", "sha256:a/b", "nothing"])
+def test_a_digest_with_a_path_in_it_is_refused(tmp_path, digest):
+    store = CTFStore(tmp_path / "ctf", create=True)
+    with pytest.raises(StoreError, match="is not a digest"):
+        store.get_blob("any", digest)
