@@ -320,6 +320,36 @@ class Settings(BaseSettings):
                 )
         return self
 
+    def startup_problems(self) -> list[str]:
+        """What keeps `serve` from starting with these settings, all at once: what it needs
+        and is not set, and the files named that cannot be read (checked again when used)."""
+        problems = []
+        if self.webhook_secret is None:
+            problems.append(
+                "webhook_secret (BOOTSTRAP_BOT_WEBHOOK_SECRET): not set; unsigned deliveries "
+                "are never accepted"
+            )
+        if self.app_id is None:
+            problems.append("app_id (BOOTSTRAP_BOT_APP_ID): not set")
+        if self.private_key is None and self.private_key_file is None:
+            problems.append(
+                "private_key (BOOTSTRAP_BOT_PRIVATE_KEY or BOOTSTRAP_BOT_PRIVATE_KEY_FILE): not set"
+            )
+        files: list[tuple[str, Path | None]] = [
+            ("registry.docker_config", self.registry.docker_config),
+            ("registry.ocm_config", self.registry.ocm_config),
+            ("leader_election.kubeconfig", self.leader_election.kubeconfig),
+        ]
+        for name, cluster in self.clusters.items():
+            files.append((f"clusters.{name}.kubeconfig", cluster.kubeconfig))
+            for field in ("password_file", "token_file", "identity_file", "known_hosts_file",
+                          "ca_file"):  # fmt: skip
+                files.append((f"clusters.{name}.git.{field}", getattr(cluster.git, field)))
+        for name, path in files:
+            if path is not None and not path.is_file():
+                problems.append(f"{name}: {path} is not a file this process can read")
+        return problems
+
     @property
     def listen_host(self) -> str:
         return self.listen.rpartition(":")[0].strip("[]")

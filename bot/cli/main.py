@@ -153,23 +153,17 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except SettingsError as exc:
         err.write(f"{exc}\n")
         return EXIT_REFUSED
+    problems = settings.startup_problems()
+    if problems:  # --check refuses whatever serve would
+        err.write("bootstrap-bot serve: refusing to start:\n")
+        err.writelines(f"  {problem}\n" for problem in problems)
+        return EXIT_REFUSED
     summary: dict[str, Any] = settings.redacted()
     out.write(yaml.safe_dump(summary, sort_keys=False))
     if args.check:
         return EXIT_OK
-    if settings.webhook_secret is None:
-        err.write(
-            "bootstrap-bot serve: refusing to start without a webhook secret "
-            "(BOOTSTRAP_BOT_WEBHOOK_SECRET): unsigned deliveries are never accepted\n"
-        )
-        return EXIT_REFUSED
     private_key = settings.private_key_pem()
-    if settings.app_id is None or private_key is None:
-        err.write(
-            "bootstrap-bot serve: refusing to start without the GitHub App id and private key "
-            "(BOOTSTRAP_BOT_APP_ID, BOOTSTRAP_BOT_PRIVATE_KEY or BOOTSTRAP_BOT_PRIVATE_KEY_FILE)\n"
-        )
-        return EXIT_REFUSED
+    assert settings.app_id is not None and private_key is not None  # startup_problems said so
     import asyncio
 
     from bot.kit.logs import configure_logging

@@ -102,9 +102,10 @@ def test_render_a_missing_config_file(capsys, tmp_path):
     assert code == 1 and "No such file" in err
 
 
-def test_serve_check_prints_settings_without_secrets(capsys, monkeypatch):
+def test_serve_check_prints_settings_without_secrets(capsys, monkeypatch, app_key):
     monkeypatch.setenv("BOOTSTRAP_BOT_WEBHOOK_SECRET", "s3cr3t-value")
     monkeypatch.setenv("BOOTSTRAP_BOT_APP_ID", "99")
+    monkeypatch.setenv("BOOTSTRAP_BOT_PRIVATE_KEY", app_key.private_pem)
     code, out, _ = run(capsys, "serve", "--check")
     assert code == 0
     summary = yaml.safe_load(out)
@@ -122,7 +123,7 @@ def test_serve_refuses_bad_settings(capsys, monkeypatch):
 def test_serve_refuses_to_start_without_a_webhook_secret(capsys, monkeypatch):
     monkeypatch.delenv("BOOTSTRAP_BOT_WEBHOOK_SECRET", raising=False)
     code, _, err = run(capsys, "serve")
-    assert code == 1 and "refusing to start without a webhook secret" in err
+    assert code == 1 and "webhook_secret (BOOTSTRAP_BOT_WEBHOOK_SECRET): not set" in err
 
 
 def test_ocm_needs_a_subcommand(capsys):
@@ -135,5 +136,29 @@ def test_serve_refuses_to_start_without_the_app_credentials(capsys, monkeypatch)
     for name in ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE", "SETTINGS_FILE"):
         monkeypatch.delenv(f"BOOTSTRAP_BOT_{name}", raising=False)
     code, _, err = run(capsys, "serve")
-    assert code == 1 and "refusing to start without the GitHub App id and private key" in err
+    assert code == 1 and "  app_id (BOOTSTRAP_BOT_APP_ID): not set\n" in err
+    assert "  private_key (BOOTSTRAP_BOT_PRIVATE_KEY or BOOTSTRAP_BOT_PRIVATE_KEY_FILE)" in err
     assert "s3cr3t-value" not in err
+
+
+def test_serve_check_refuses_what_serve_would_refuse_all_at_once(capsys, monkeypatch, tmp_path):
+    for name in ("WEBHOOK_SECRET", "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(f"BOOTSTRAP_BOT_{name}", raising=False)
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(
+        f"registry: {{docker_config: {tmp_path}/docker.json}}\n"
+        f"clusters:\n  dev:\n    kubeconfig: {tmp_path}/kubeconfig\n"
+        "    repositories: [example-org/landscape]\n    branches: [main]\n"
+    )
+    monkeypatch.setenv("BOOTSTRAP_BOT_SETTINGS_FILE", str(settings))
+    code, out, err = run(capsys, "serve", "--check")
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        "bootstrap-bot serve: refusing to start:",
+        "  webhook_secret (BOOTSTRAP_BOT_WEBHOOK_SECRET): not set; unsigned deliveries are never "
+        "accepted",
+        "  app_id (BOOTSTRAP_BOT_APP_ID): not set",
+        "  private_key (BOOTSTRAP_BOT_PRIVATE_KEY or BOOTSTRAP_BOT_PRIVATE_KEY_FILE): not set",
+        f"  registry.docker_config: {tmp_path}/docker.json is not a file this process can read",
+        f"  clusters.dev.kubeconfig: {tmp_path}/kubeconfig is not a file this process can read",
+    ]
