@@ -27,6 +27,8 @@ from bot.golang.strconv import json_numbers
 from bot.golang.yamlv2 import Mark, YamlError, YamlList, YamlMap, decode_first_document
 
 CONFIG_PATH = ".bootstrap/config.yaml"
+#: a bootstrap config is a few kB; reading one costs about 40 times its size in memory
+MAX_CONFIG_BYTES = 256 * 1024
 DEFAULT_FLUXCD_TEMPLATE_PATH = "gitops-templates/fluxcd"
 DEFAULT_OPENMCP_TEMPLATE_PATH = "gitops-templates/openmcp"
 DEFAULT_PROVIDER = "generic"
@@ -303,8 +305,12 @@ def load_bootstrap_config(text: str, *, file: str = CONFIG_PATH) -> LoadedConfig
     """Read a bootstrap config as openmcp-bootstrapper does, then SetDefaults and Validate.
 
     Raises ConfigError listing every error (each located in `file`) when the Go tool would
-    refuse the file, or when bootstrap-bot could not use it.
+    refuse the file, or when bootstrap-bot could not use it (one over MAX_CONFIG_BYTES
+    characters is not read at all).
     """
+    if len(text) > MAX_CONFIG_BYTES:
+        said = f"the config is {len(text):,} characters; at most {MAX_CONFIG_BYTES:,} are read"
+        raise ConfigError([Problem(said, file, bot_only=True)], [], "read")
     decoder = GoDecoder(file)
     try:
         document = decode_first_document(text)
@@ -334,7 +340,9 @@ def load_bootstrap_config(text: str, *, file: str = CONFIG_PATH) -> LoadedConfig
 
 def read_bot_settings(text: str) -> BotSection | None:
     """Only the `bot:` section of a config (defaults when it has none); None when the file is
-    not YAML or the section has errors, so callers can fail closed."""
+    not YAML, too large or the section has errors, so callers can fail closed."""
+    if len(text) > MAX_CONFIG_BYTES:
+        return None
     try:
         document = decode_first_document(text)
     except YamlError:

@@ -21,7 +21,13 @@ from typing import Any, Literal
 
 from bot.adapters.kustomize import KustomizeError, build_files
 from bot.core.changes import ChangeSummary, summarize_changes
-from bot.core.config import CONFIG_PATH, BootstrapConfig, ConfigError, load_bootstrap_config
+from bot.core.config import (
+    CONFIG_PATH,
+    MAX_CONFIG_BYTES,
+    BootstrapConfig,
+    ConfigError,
+    load_bootstrap_config,
+)
 from bot.core.failures import Failure
 from bot.core.fileset import FileSet, beyond_limits
 from bot.core.problems import Problem
@@ -40,8 +46,6 @@ from bot.ocm.location import LocationError, Repository, parse_location
 from bot.ocm.reader import ComponentReader
 
 Stage = Literal["config", "ocm", "render", "kustomize"]
-#: a bootstrap config is a few kB; reading one costs about 40 times its size in memory
-MAX_CONFIG_BYTES = 256 * 1024
 Objects = dict[str, list[dict[str, Any]]]
 
 
@@ -93,7 +97,7 @@ def read_config(
     if config_text is None:
         if config_path not in tree:
             raise LandscapeError("config", [Problem("no bootstrap config here", config_path)])
-        if len(tree[config_path]) > MAX_CONFIG_BYTES:
+        if len(tree[config_path]) > MAX_CONFIG_BYTES:  # refused before it is even decoded
             said = f"the config is {len(tree[config_path]):,} bytes; at most {MAX_CONFIG_BYTES:,}"
             raise LandscapeError("config", [Problem(said + " are read", config_path)])
         try:

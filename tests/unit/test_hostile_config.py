@@ -8,9 +8,15 @@ import tracemalloc
 
 import pytest
 
+from bot.core.config import (
+    MAX_CONFIG_BYTES,
+    ConfigError,
+    load_bootstrap_config,
+    read_bot_settings,
+)
 from bot.core.fileset import FileSet
 from bot.golang.yamlv2 import allowed_alias_ratio, decode_first_document, to_plain
-from bot.services.pipeline import MAX_CONFIG_BYTES, LandscapeError, read_config
+from bot.services.pipeline import LandscapeError, read_config
 from tests.reference_case import config_text
 
 PATH = ".bootstrap/config.yaml"
@@ -100,3 +106,16 @@ def test_a_config_past_the_size_limit_is_refused_before_it_is_read():
     assert refused(data) == (
         f"{PATH}: error: the config is {len(data):,} bytes; at most {MAX_CONFIG_BYTES:,} are read"
     )
+
+
+def test_a_config_text_past_the_size_limit_is_not_parsed_wherever_it_comes_from():
+    text = TEXT + "#" * MAX_CONFIG_BYTES  # as the commands and the deploy read it from GitHub
+    with pytest.raises(ConfigError) as caught:
+        load_bootstrap_config(text)
+    assert str(caught.value) == (
+        f"{PATH}: error: the config is {len(text):,} characters; "
+        f"at most {MAX_CONFIG_BYTES:,} are read"
+    )
+    assert caught.value.go_message is None  # the Go tool would read it
+    assert read_bot_settings(text) is None  # fails closed
+    assert read_bot_settings(TEXT) is not None
