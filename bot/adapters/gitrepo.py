@@ -181,8 +181,8 @@ class GitRepository:
         """The files of a commit (symbolic links as their target, submodules left out).
 
         Raises TooLarge, having read no file, for more files or bytes than a file set may
-        hold (`bot.core.fileset.beyond_limits`, on the sizes in the object headers) or folders
-        deeper than MAX_TREE_DEPTH.
+        hold (`bot.core.fileset.SizeTally`, on the sizes in the object headers) or folders
+        deeper than MAX_TREE_DEPTH. Folders count as files, so empty ones are bounded too.
         """
         with self._lock:
             blobs = self._blobs(self._repo[pygit2.Oid(hex=commit)].peel(pygit2.Tree), commit)
@@ -199,13 +199,16 @@ class GitRepository:
                 raise TooLarge(f"{commit[:12]}: {prefix} is deeper than {MAX_TREE_DEPTH} folders")
             for entry in tree:
                 path = prefix + str(entry.name)
-                if entry.type == ObjectType.TREE:
+                if entry.type not in (ObjectType.TREE, ObjectType.BLOB):
+                    continue  # a submodule
+                folder = entry.type == ObjectType.TREE
+                size = 0 if folder else self._repo.odb.read_header(entry.id)[1]
+                problem = tally.add(path, size)
+                if problem is not None:
+                    raise TooLarge(f"{commit[:12]}: {problem}")
+                if folder:
                     folders.append((self._repo[entry.id].peel(pygit2.Tree), path + "/", depth + 1))
-                elif entry.type == ObjectType.BLOB:
-                    size = self._repo.odb.read_header(entry.id)[1]
-                    problem = tally.add(path, size)
-                    if problem is not None:
-                        raise TooLarge(f"{commit[:12]}: {problem}")
+                else:
                     blobs.append((path, entry.id, size))
         return blobs
 

@@ -303,3 +303,17 @@ def test_a_remote_that_never_answers_is_given_up_on(tmp_path, monkeypatch):
         cache = GitRepository(tmp_path / "cache.git", f"http://{LOOPBACK}:{port}/x.git")
         with pytest.raises(GitUnavailable, match="cannot fetch main"):
             cache.fetch("main", "token")
+
+
+def test_empty_folders_count_against_the_file_limit(remote, monkeypatch):
+    _, cache = remote
+    repo = cache._repo
+    empty = repo.TreeBuilder().write()
+    builder = repo.TreeBuilder()
+    for i in range(4):
+        builder.insert(f"empty{i}", empty, pygit2.enums.FileMode.TREE)
+    who = pygit2.Signature("a", "a@example.com")
+    commit = repo.create_commit(None, who, who, "folders", builder.write(), [])
+    monkeypatch.setattr("bot.core.fileset.MAX_FILES", 3)
+    with pytest.raises(TooLarge, match="more than 3 files"):
+        cache.read_tree(str(commit))
