@@ -18,6 +18,10 @@ INDEX_FILE = "artifact-index.json"
 BLOBS = "blobs"
 #: entries of an archive looked at (an openMCP release has a few hundred blobs)
 MAX_ENTRIES = 100_000
+#: blobs of a tar kept in memory as the archive is opened: each up to SMALL_BLOB, together up
+#: to SMALL_TOTAL (the rest are read when asked for)
+SMALL_BLOB = 64 * 1024
+SMALL_TOTAL = 16 * 1024 * 1024
 
 
 def _blob_name(digest: str) -> str:
@@ -32,6 +36,7 @@ class CTFStore:
         self.description = str(path)
         #: a tar's entries by name; only what is asked for is ever read
         self._files: dict[str, tarfile.TarInfo] | None = None
+        self._kept: dict[str, bytes] = {}
         if create:
             (self.path / BLOBS).mkdir(parents=True, exist_ok=True)
             if not (self.path / INDEX_FILE).exists():
@@ -44,8 +49,11 @@ class CTFStore:
     # --- reading -----------------------------------------------------------------------------
 
     def _read_archive(self) -> dict[str, tarfile.TarInfo]:
-        """The archive's index and blob entries (headers only, at most MAX_ENTRIES)."""
+        """The archive's index and blob entries (headers, at most MAX_ENTRIES). The index and
+        small blobs (manifests, descriptors) are kept as they pass, up to SMALL_TOTAL: reading
+        one later would unpack a compressed archive from its start again."""
         files: dict[str, tarfile.TarInfo] = {}
+        kept = 0
         try:
             with tarfile.open(self.path, mode="r:*") as archive:
                 for count, member in enumerate(archive, 1):
@@ -56,6 +64,13 @@ class CTFStore:
                     name = member.name.lstrip("./")
                     if member.isfile() and (name == INDEX_FILE or name.startswith(BLOBS + "/")):
                         files[name] = member
+                        small = member.size <= (
+                            MAX_MANIFEST_BYTES if name == INDEX_FILE else SMALL_BLOB
+                        )
+                        if small and kept + member.size <= SMALL_TOTAL:
+                            handle = archive.extractfile(member)
+                            self._kept[name] = handle.read() if handle is not None else b""
+                            kept += member.size
         except (tarfile.TarError, OSError) as err:
             raise StoreError(f"CTF archive {self.description} cannot be read: {err}") from None
         return files
@@ -67,6 +82,8 @@ class CTFStore:
             if member is None:
                 raise NotFound(f"{name} not in CTF archive {self.description}")
             self._check_size(name, member.size, limit)
+            if name in self._kept:
+                return self._kept[name]
             try:
                 with tarfile.open(self.path, mode="r:*") as archive:
                     handle = archive.extractfile(member)

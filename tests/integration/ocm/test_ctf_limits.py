@@ -66,3 +66,20 @@ def test_a_digest_with_a_path_in_it_is_refused(tmp_path, digest):
     store = CTFStore(tmp_path / "ctf", create=True)
     with pytest.raises(StoreError, match="is not a digest"):
         store.get_blob("any", digest)
+
+
+def test_the_index_and_descriptors_are_read_in_the_one_pass_that_opens_the_archive(monkeypatch):
+    opened: list[object] = []
+    real_open = tarfile.open
+
+    def counting(*args: object, **kwargs: object) -> tarfile.TarFile:
+        if args and args[0] == EXAMPLE:  # not the descriptors' own tars, read from memory
+            opened.append(args)
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ctf.tarfile, "open", counting)
+    store = CTFStore(EXAMPLE)
+    reader = ComponentReader(store, Repository("ctf", path=str(EXAMPLE)))
+    graph = reader.resolve(ROOT_COMPONENT, ROOT_VERSION)
+    assert store.list_tags(reader.repository.component_path(graph.root.name))
+    assert len(opened) == 1  # the gzipped archive was unpacked once
