@@ -7,6 +7,7 @@ import io
 import tarfile
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,10 +73,10 @@ def test_the_index_and_descriptors_are_read_in_the_one_pass_that_opens_the_archi
     opened: list[object] = []
     real_open = tarfile.open
 
-    def counting(*args: object, **kwargs: object) -> tarfile.TarFile:
+    def counting(*args: Any, **kwargs: Any) -> tarfile.TarFile:
         if args and args[0] == EXAMPLE:  # not the descriptors' own tars, read from memory
             opened.append(args)
-        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+        return real_open(*args, **kwargs)
 
     monkeypatch.setattr(ctf.tarfile, "open", counting)
     store = CTFStore(EXAMPLE)
