@@ -78,7 +78,7 @@ def test_the_index_and_descriptors_are_read_in_the_one_pass_that_opens_the_archi
             opened.append(args)
         return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(ctf.tarfile, "open", counting)
+    monkeypatch.setattr(tarfile, "open", counting)
     store = CTFStore(EXAMPLE)
     reader = ComponentReader(store, Repository("ctf", path=str(EXAMPLE)))
     graph = reader.resolve(ROOT_COMPONENT, ROOT_VERSION)
