@@ -108,6 +108,25 @@ class InstallationClient:
 
         return await self._as_installation(send)
 
+    async def _create(
+        self, send: Callable[[], Awaitable[T]], find: Callable[[], Awaitable[T | None]]
+    ) -> T:
+        """Create something with a POST, once. When GitHub fails or the connection breaks,
+        the POST may have been done all the same (only its answer lost), so before sending it
+        again the object is looked for (`find`): a retry never makes a second one."""
+        attempt = 1
+        while True:
+            try:
+                return await send()
+            except GitHubUnavailable:
+                if attempt >= self._api.attempts:
+                    raise
+            await self._api.pause(attempt)
+            attempt += 1
+            found = await find()
+            if found is not None:
+                return found
+
     # -- reading -------------------------------------------------------------------------------
 
     async def repository(self, full_name: str) -> Repository:
@@ -225,22 +244,30 @@ class InstallationClient:
         body = fit(body)
         existing = await self.find_pull_request(full_name, head=head, base=base)
         if existing is None:
-            try:
+
+            async def open_it() -> PullRequest:
                 data = await self._send(
                     "post",
                     "/repos/{owner}/{repo}/pulls",
                     _repo_vars(full_name),
                     {"head": head, "base": base, "title": title, "body": body},
                 )
+                return PullRequest.from_json(data, "created")
+
+            async def find_it() -> PullRequest | None:
+                return await self.find_pull_request(full_name, head=head, base=base)
+
+            try:
+                existing = await self._create(open_it, find_it)
             except BadRequest as exc:
                 if exc.status_code != http.HTTPStatus.UNPROCESSABLE_ENTITY:
                     raise
                 # Another replica may have opened it between our lookup and our request.
-                existing = await self.find_pull_request(full_name, head=head, base=base)
+                existing = await find_it()
                 if existing is None:
                     raise
-            else:
-                return PullRequest.from_json(data, "created")
+            if existing.outcome == "created":
+                return existing
         if existing.title == title and existing.body == body:
             return existing
         data = await self._send(
@@ -251,37 +278,42 @@ class InstallationClient:
         )
         return PullRequest.from_json(data, "updated")
 
-    async def create_comment(self, full_name: str, number: int, body: str) -> Comment:
-        body = fit(body)
-        data = await self._send(
-            "post",
-            "/repos/{owner}/{repo}/issues/{number}/comments",
-            {**_repo_vars(full_name), "number": number},
-            {"body": body},
-        )
-        return Comment(int(data["id"]), data["html_url"], data["body"], "created")
-
     async def upsert_comment(
         self, full_name: str, number: int, *, marker: str, body: str
     ) -> Comment:
         """The one bot comment carrying `marker` on the issue or PR, edited in place."""
         hidden = comment_marker(marker)
         text = fit(f"{hidden}\n{body}")
-        comments = await self._list(
-            "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
-            {**_repo_vars(full_name), "number": number, "per_page": 100},
-        )
-        mine = next(
-            (
-                c
-                for c in comments
-                if (c.get("performed_via_github_app") or {}).get("id") == self._app.app_id
-                and (c.get("body") or "").startswith(hidden)
-            ),
-            None,
-        )
+
+        async def find_it() -> dict[str, Any] | None:
+            comments = await self._list(
+                "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
+                {**_repo_vars(full_name), "number": number, "per_page": 100},
+            )
+            return next(
+                (
+                    c
+                    for c in comments
+                    if (c.get("performed_via_github_app") or {}).get("id") == self._app.app_id
+                    and (c.get("body") or "").startswith(hidden)
+                ),
+                None,
+            )
+
+        async def write_it() -> dict[str, Any]:
+            data: dict[str, Any] = await self._send(
+                "post",
+                "/repos/{owner}/{repo}/issues/{number}/comments",
+                {**_repo_vars(full_name), "number": number},
+                {"body": text},
+            )
+            return {**data, "created": True}
+
+        mine = await find_it()
         if mine is None:
-            return await self.create_comment(full_name, number, text)
+            mine = await self._create(write_it, find_it)
+            if mine.get("created"):
+                return Comment(int(mine["id"]), mine["html_url"], mine["body"], "created")
         if mine["body"] == text:
             return Comment(int(mine["id"]), mine["html_url"], text)
         data = await self._send(
@@ -336,7 +368,7 @@ class InstallationClient:
         a finished run with another result gets a new run, which GitHub then shows.
         """
         output = fitted(output)
-        latest = await self._latest_check_run(full_name, head_sha, name)
+        latest = seen = await self._latest_check_run(full_name, head_sha, name)
         if latest is not None and latest["status"] == "completed":
             if status == "completed" and _shows(latest, conclusion, output):
                 return _check_run(latest)
@@ -355,8 +387,18 @@ class InstallationClient:
             fields["output"] = _output_json(output, batches[0] if batches else [])
         vars_ = _repo_vars(full_name)
         if latest is None:
-            body = {"name": name, "head_sha": head_sha, **fields}
-            data = await self._send("post", "/repos/{owner}/{repo}/check-runs", vars_, body)
+
+            async def create_it() -> Any:
+                body = {"name": name, "head_sha": head_sha, **fields}
+                return await self._send("post", "/repos/{owner}/{repo}/check-runs", vars_, body)
+
+            async def find_it() -> Any:
+                # the run the lost POST made: newer than the one there was
+                found = await self._latest_check_run(full_name, head_sha, name)
+                unseen = found is not None and (seen is None or found["id"] != seen["id"])
+                return found if unseen else None
+
+            data = await self._create(create_it, find_it)
             outcome: Outcome = "created"
         else:
             data = await self._update_check_run(full_name, int(latest["id"]), fields)
@@ -389,13 +431,17 @@ class InstallationClient:
         found = await self.find_deploy_key(full_name, public_key)
         if found is not None:
             return found
-        data = await self._send(
-            "post",
-            "/repos/{owner}/{repo}/keys",
-            _repo_vars(full_name),
-            {"title": title, "key": public_key, "read_only": read_only},
-        )
-        return DeployKey(int(data["id"]), data["title"], bool(data["read_only"]), "created")
+
+        async def add_it() -> DeployKey:
+            data = await self._send(
+                "post",
+                "/repos/{owner}/{repo}/keys",
+                _repo_vars(full_name),
+                {"title": title, "key": public_key, "read_only": read_only},
+            )
+            return DeployKey(int(data["id"]), data["title"], bool(data["read_only"]), "created")
+
+        return await self._create(add_it, lambda: self.find_deploy_key(full_name, public_key))
 
     async def find_deploy_key(self, full_name: str, public_key: str) -> DeployKey | None:
         """The repository's deploy key with this key material, if there is one."""

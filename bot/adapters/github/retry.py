@@ -84,10 +84,21 @@ def retry_delay(
         if remaining == "0" and reset is not None:
             return max(0.0, float(reset) - now) + 1.0
         return float(policy.secondary_wait * 2 ** (attempt - 1))
-    repeatable = method in _IDEMPOTENT or url.split("?")[0].endswith(_SAFE_POSTS)
-    if status >= 500 and repeatable:
+    if status >= 500 and repeatable(method, url):
         return float(policy.backoff * 2 ** (attempt - 1))
     return None
+
+
+def repeatable(method: str, url: str) -> bool:
+    """Whether sending the request twice does what sending it once does."""
+    return method in _IDEMPOTENT or url.split("?")[0].endswith(_SAFE_POSTS)
+
+
+def transport_delay(policy: RetryPolicy, *, method: str, url: str, attempt: int) -> float | None:
+    """Seconds to wait before repeating a request whose connection failed, or None."""
+    if attempt >= policy.attempts or not repeatable(method, url):
+        return None
+    return float(policy.backoff * 2 ** (attempt - 1))
 
 
 class GitHubMetrics:
@@ -152,22 +163,51 @@ class GitHubAPI(gh_httpx.GitHubAPI):
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
 
+    @property
+    def attempts(self) -> int:
+        return self._policy.attempts
+
+    async def pause(self, attempt: int) -> None:
+        """The wait after the `attempt`-th failed try of something not safe to repeat blindly."""
+        self._metrics.retries.labels("lookup").inc()
+        await self.sleep(self._policy.backoff * 2 ** (attempt - 1))
+
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
         """One request, streamed: httpx's timeouts hold each read, this the whole answer, in
-        time (TOTAL_SECONDS) and in size (MAX_RESPONSE_BYTES)."""
-        try:
-            async with asyncio.timeout(TOTAL_SECONDS):
-                status, response_headers, content = await self._bounded(method, url, headers, body)
-        except TimeoutError:
-            said = f"{method} {url} took longer than {TOTAL_SECONDS:.0f} s"
-            raise httpx.ReadTimeout(said) from None
+        time (TOTAL_SECONDS) and in size (MAX_RESPONSE_BYTES). A request safe to repeat is
+        repeated when the connection fails (refused, reset, timed out) as after a 5xx; any other
+        is left to its caller, who looks for what it may have created before sending it again
+        (`InstallationClient`)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                status, response_headers, content = await self._answer(method, url, headers, body)
+                break
+            except httpx.TransportError as error:
+                delay = transport_delay(self._policy, method=method, url=url, attempt=attempt)
+                if delay is None:
+                    raise
+                self._metrics.retries.labels("connection").inc()
+                log.warning("%s %s failed (%s); retrying in %.1fs", method, url, error, delay)
+                await self.sleep(delay)
         self._metrics.requests.labels(method, str(status)).inc()
         remaining = response_headers.get("x-ratelimit-remaining")
         if remaining is not None and remaining.isdigit():
             self._metrics.remaining.labels(self._label).set(int(remaining))
         return status, response_headers, content
+
+    async def _answer(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, httpx.Headers, bytes]:
+        try:
+            async with asyncio.timeout(TOTAL_SECONDS):
+                return await self._bounded(method, url, headers, body)
+        except TimeoutError:
+            said = f"{method} {url} took longer than {TOTAL_SECONDS:.0f} s"
+            raise httpx.ReadTimeout(said) from None
 
     async def _bounded(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes

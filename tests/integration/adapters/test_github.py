@@ -239,11 +239,12 @@ async def test_retries_server_errors_and_rate_limits_as_github_asks(setup, fake_
     assert 28 <= sleeps.delays[1] <= 32
     assert sleeps.delays[2] == 2.0
 
-    # Creating is not repeated after a server error: it may have happened.
-    fake_github.fail_next("POST", r"/pulls$", 502)
-    with pytest.raises(GitHubUnavailable, match="GitHub answered 502"):  # a Temporary
-        await gh.ensure_pull_request(REPO, head="main", base="main", title="t", body="b")
-    assert len(fake_github.calls("pulls/create")) == 1
+    # A connection that fails is retried too, where repeating is safe.
+    sleeps.delays.clear()
+    fake_github.fail_next("GET", path, 502, mode="reset")
+    fake_github.fail_next("GET", path, 502, mode="lost-reset")
+    assert await gh.read_ref(REPO, "main") is not None
+    assert sleeps.delays == [0.5, 1.0]
 
     # A wait longer than the bot accepts inside one job ends the job instead.
     fake_github.fail_next(
@@ -252,6 +253,52 @@ async def test_retries_server_errors_and_rate_limits_as_github_asks(setup, fake_
     with pytest.raises(RateLimited) as limited:
         await gh.read_ref(REPO, "main")
     assert limited.value.retry_after == 3600.0  # a Temporary, saying when to try again
+
+
+LOST_MODES = ["refuse", "reset", "lost", "lost-reset"]
+
+
+@pytest.mark.parametrize("mode", LOST_MODES)
+async def test_a_create_that_failed_is_looked_up_before_it_is_sent_again(setup, fake_github, mode):
+    """A 502 or a dropped connection on a POST: GitHub may have done it (`lost`) or not; the
+    client looks for the object before sending the POST again, so there is exactly one."""
+    _, gh, repository, sleeps = setup
+    commit_directly(repository.bare, "bot/lost", {"f": b"6"})
+    sha = await gh.read_ref(REPO, "main")
+    assert sha is not None
+
+    fake_github.fail_next("POST", r"/pulls$", 502, mode=mode, times=2)
+    pull = await gh.ensure_pull_request(REPO, head="bot/lost", base="main", title="t", body="b")
+    fake_github.fail_next("POST", r"/comments$", 502, mode=mode, times=2)
+    comment = await gh.upsert_comment(REPO, pull.number, marker="summary", body="one")
+    fake_github.fail_next("POST", r"/check-runs$", 502, mode=mode, times=2)
+    run = await gh.ensure_check_run(REPO, head_sha=sha, name="bootstrap-bot/render",
+                                    status="in_progress")  # fmt: skip
+    fake_github.fail_next("POST", r"/keys$", 502, mode=mode, times=2)
+    public = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl k"
+    key = await gh.ensure_deploy_key(REPO, title="flux", public_key=public)
+
+    done = mode in ("lost", "lost-reset")  # the first POST was done: it is found, not re-sent
+    sent = 1 if done else 3
+    for operation in ("pulls/create", "issues/create-comment", "checks/create",
+                      "repos/create-deploy-key"):  # fmt: skip
+        assert len(fake_github.calls(operation)) == sent, operation
+    assert [p.number for p in fake_github.pull_requests(REPO)] == [pull.number]
+    bot_comments = [c for c in fake_github.comments_on(REPO, pull.number) if c.user_type == "Bot"]
+    assert [c.id for c in bot_comments] == [comment.id]
+    assert [r.id for r in fake_github.state.check_runs.values()] == [run.id]
+    assert list(fake_github.state.deploy_keys) == [key.id]
+    assert len(sleeps.delays) == (4 if done else 8)
+
+
+async def test_a_create_that_keeps_failing_is_a_temporary(setup, fake_github):
+    _, gh, repository, _ = setup
+    commit_directly(repository.bare, "bot/down", {"g": b"7"})
+    fake_github.fail_next("POST", r"/pulls$", 502, times=5)
+    with pytest.raises(GitHubUnavailable, match="GitHub answered 502"):  # a Temporary
+        await gh.ensure_pull_request(REPO, head="bot/down", base="main", title="t", body="b")
+    assert len(fake_github.calls("pulls/create")) == 5
+    assert fake_github.pull_requests(REPO) == []
 
 
 async def test_gives_up_after_the_last_attempt(fake_github, app_key):

@@ -222,8 +222,7 @@ class MemoryGitHub:
         self._store(full_name, updated)
         return replace(updated, outcome="updated")
 
-    async def create_comment(self, full_name: str, number: int, body: str) -> Comment:
-        self._call("create_comment", full_name)
+    def _create_comment(self, full_name: str, number: int, body: str) -> Comment:
         comment_id = next(self._ids)
         url = f"https://github.test/{full_name}/issues/{number}#issuecomment-{comment_id}"
         comment = Comment(comment_id, url, body)
@@ -231,7 +230,7 @@ class MemoryGitHub:
         return replace(comment, outcome="created")
 
     def add_comment(self, full_name: str, number: int, body: str, *, user: str) -> Comment:
-        """A comment someone wrote (the bot's own go through `create_comment`)."""
+        """A comment someone wrote (the bot's own go through `upsert_comment`)."""
         comment_id = next(self._ids)
         comment = Comment(comment_id, f"https://github.test/c/{comment_id}", body)
         self.comments.setdefault(full_name, []).append(StoredComment(comment, number, user))
@@ -250,7 +249,7 @@ class MemoryGitHub:
                     return stored.comment
                 stored.comment = replace(stored.comment, body=text)
                 return replace(stored.comment, outcome="updated")
-        return await self.create_comment(full_name, number, text)
+        return self._create_comment(full_name, number, text)
 
     async def add_reaction(self, full_name: str, comment_id: int, content: str) -> None:
         self._call("add_reaction", full_name)

@@ -8,7 +8,8 @@ GitHub's own examples, patched with the fake's state. Authentication is GitHub's
 rest. Refs and contents come from the real bare repositories of the git server peer, so a pull
 request can only be opened for a branch that was really pushed.
 
-Tests inject faults (`fail_next`) to exercise retries, and inspect `requests` and `state`.
+Tests inject faults (`fail_next`: an error answer, a reset connection, a stall, or an answer lost
+after the work was done), or random ones (`chaos`), and inspect `requests` and `state`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import jwt
@@ -32,6 +33,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.adapters.github.app import GitHubApp
+from tests.peers.chaos import Chaos
 from tests.peers.github.contract import ContractViolation, Operation, load_contract
 from tests.peers.github.operations import (
     HANDLERS,
@@ -52,6 +54,15 @@ from tests.peers.gitserver import GitServer
 from tests.peers.net import LOOPBACK
 
 RATE_LIMIT = 5000
+#: how a fault plays: `refuse` answers `status` without doing the request; `reset` drops the
+#: connection unanswered; `stall` answers only after `STALL_SECONDS`; `lost` does the request,
+#: then answers `status` (the client cannot know it was done); `lost-reset` does it, then drops
+#: the connection
+FaultMode = Literal["refuse", "reset", "stall", "lost", "lost-reset"]
+STALL_SECONDS = 3.0
+_SECONDARY = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
 
 
 @dataclass
@@ -62,6 +73,25 @@ class Fault:
     headers: dict[str, str]
     body: dict[str, Any]
     times: int
+    mode: FaultMode = "refuse"
+
+
+def chaos_fault(kind: str) -> Fault:
+    """The fault a chaos draw of `kind` plays (GitHub's own headers and texts)."""
+    body = {"message": "Server Error", "documentation_url": "https://docs.github.com/rest"}
+    any_path = re.compile("")
+    if kind == "429":
+        limited = {**body, "message": "API rate limit exceeded"}
+        return Fault("*", any_path, 429, {"Retry-After": "1"}, limited, 1)
+    if kind == "secondary":
+        limited = {**body, "message": _SECONDARY}
+        return Fault("*", any_path, 403, {"Retry-After": "1"}, limited, 1)
+    status = 503 if kind == "503" else 502
+    modes: dict[str, FaultMode] = {m: m for m in ("reset", "stall", "lost", "lost-reset")}
+    return Fault("*", any_path, status, {}, body, 1, modes.get(kind, "refuse"))
+
+
+CHAOS_KINDS = ("502", "503", "429", "secondary", "reset", "stall", "lost", "lost-reset")
 
 
 @dataclass
@@ -100,6 +130,7 @@ class FakeGitHub(Operations):
     faults: list[Fault] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     held: list[Hold] = field(default_factory=list)
+    chaos: Chaos | None = None
     url: str = ""
     _budget: dict[str, tuple[int, int]] = field(default_factory=dict)
     _prefix: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -142,11 +173,13 @@ class FakeGitHub(Operations):
         headers: dict[str, str] | None = None,
         message: str = "fault injected by the test",
         times: int = 1,
+        mode: FaultMode = "refuse",
     ) -> None:
-        """Answer the next `times` requests matching `method` and the `path` regex with `status`."""
+        """Let the next `times` requests matching `method` and the `path` regex fail: answered
+        `status`, or as `mode` says."""
         body = {"message": message, "documentation_url": "https://docs.github.com/rest"}
         self.faults.append(
-            Fault(method, re.compile(path), status, dict(headers or {}), body, times)
+            Fault(method, re.compile(path), status, dict(headers or {}), body, times, mode)
         )
 
     def hold_next(self, method: str, path: str) -> Hold:
@@ -267,13 +300,16 @@ class FakeGitHub(Operations):
             contract = load_contract()
             operation, params = contract.match(request.method, request.path)
             fault = self._take_fault(request.method, request.path)
-            if fault is not None:
+            if fault is not None and fault.mode not in ("lost", "lost-reset"):
                 self._record(request, operation, fault.status, auth)
-                return web.json_response(fault.body, status=fault.status, headers=fault.headers)
+                return await self._play(request, fault)
             installation, auth = self._authenticate(request, operation)
             data = contract.check_request(operation, query, body)
             call = Call(operation, params, query, data, installation)
             status, answer, headers = self._dispatch(call)
+            if fault is not None:  # done, but the client never hears so
+                self._record(request, operation, status, auth, _maybe_json(body))
+                return await self._play(request, fault)
         except ContractViolation as violation:
             status, answer, headers = violation.status, _error_body(violation), {}
         except Refusal as refusal:
@@ -346,7 +382,17 @@ class FakeGitHub(Operations):
             if fault.method == method and fault.path.search(path) and fault.times > 0:
                 fault.times -= 1
                 return fault
-        return None
+        kind = None if self.chaos is None else self.chaos.draw("github", CHAOS_KINDS)
+        return None if kind is None else chaos_fault(kind)
+
+    async def _play(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        if fault.mode in ("reset", "lost-reset"):
+            assert request.transport is not None
+            request.transport.abort()
+            raise ConnectionResetError("fault injected: connection reset")
+        if fault.mode == "stall":
+            await asyncio.sleep(STALL_SECONDS)
+        return web.json_response(fault.body, status=fault.status, headers=fault.headers)
 
     def _authenticate(
         self, request: web.Request, operation: Operation
