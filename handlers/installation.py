@@ -38,7 +38,7 @@ def _refresh_each(event: Event, context: BotContext, repositories: list[dict[str
 
         async def refresh(full_name: str = full_name) -> None:
             with bound(repository=full_name, correlation=new_correlation_id()):
-                async with checks_completed():
+                async with checks_completed(context.schedule):
                     await refresh_repository(context, gh, full_name)
 
         context.submit(full_name, refresh, name=f"refresh {full_name}")

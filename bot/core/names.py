@@ -39,6 +39,8 @@ RENDER_TAKEN_OVER_MARKER = "render-branch-taken-over"
 UPGRADE_TAKEN_OVER_MARKER = "upgrade-taken-over"
 UPGRADE_WITHDRAWN_MARKER = "upgrade-withdrawn"
 UPGRADE_DECLINED_MARKER = "upgrade-declined"
+#: a waiting check run's plan: `<!-- bootstrap-bot:retry ATTEMPT WHEN -->` (`bot.core.retries`)
+RETRY_MARKER = "retry"
 #: the upgrade pull request's record in its body: `<!-- bootstrap-bot:upgrade {json} -->`
 UPGRADE_RECORD_MARKER = "upgrade"
 

@@ -14,6 +14,7 @@ from typing import Literal
 from bot.core.changes import ChangeSummary, summary_markdown
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
 from bot.core.problems import Problem
+from bot.core.retries import RetryPlan
 
 Conclusion = Literal["success", "failure", "neutral"]
 _STAGE_TITLES = {
@@ -188,11 +189,13 @@ def failure_texts(text: str) -> tuple[str, str]:
     return "Stopped: this needs a change", text
 
 
-def waiting_texts(what: str) -> tuple[str, str]:
-    """(title, summary) of a check run waiting for a peer (registry, GitHub, git, a cluster)."""
+def waiting_texts(what: str, plan: RetryPlan) -> tuple[str, str]:
+    """(title, summary) of a check run waiting for a peer (registry, GitHub, git, a cluster),
+    with the plan's hidden marker."""
     return (
-        "Waiting: a service the bot needs is unavailable",
-        f"{what}. Nothing is wrong with this commit; the bot tries again on its next round.",
+        f"Waiting: a service the bot needs is unavailable; retrying at {plan.clock_time}",
+        f"{what}. Nothing is wrong with this commit; the bot tries again at {plan.clock_time} "
+        f"and after that until the service is back.\n\n{plan.marker}",
     )
 
 

@@ -6,8 +6,8 @@ ends with a check run still open, that run is ended for what stopped the job, so
 bot started stays "in progress":
 
 - a `Failure` (the user's): completed as failed, with its text;
-- a `Temporary` (a peer's): queued again, saying what it waits for; the resync redoes every
-  commit whose check run is not completed, so this is no verdict;
+- a `Temporary` (a peer's): queued again, saying what it waits for and when the bot tries
+  again (`bot.core.retries`); the resync redoes it then, so this is no verdict;
 - anything else (a bug): completed as failed, "this is a bug", with the job's correlation id,
   which every log line of the job carries.
 """
@@ -18,16 +18,27 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from bot.adapters.github.models import Annotation, CheckRunOutput
 from bot.adapters.github.port import GitHubPort
 from bot.core.failures import Failure, Temporary
-from bot.core.names import RENDER_CHECK
+from bot.core.names import DRY_RUN_CHECK, RENDER_CHECK
 from bot.core.reports import RenderReport, bug_texts, failure_texts, waiting_texts
+from bot.core.retries import RetryPlan, Schedule, next_retry, read_retry, retry_due
 from bot.kit.logs import correlation_id
 
 log = logging.getLogger(__name__)
+
+
+_SCHEDULE: ContextVar[Schedule | None] = ContextVar("check_schedule", default=None)
+
+
+def _schedule() -> Schedule:
+    return _SCHEDULE.get() or Schedule()
+
+
 #: the check runs the current job started and has not finished: (repository, commit, name)
 _OPEN: ContextVar[dict[tuple[str, str, str], GitHubPort] | None] = ContextVar(
     "open_check_runs", default=None
@@ -50,10 +61,12 @@ def _finished(full_name: str, sha: str, name: str) -> None:
 
 
 @asynccontextmanager
-async def checks_completed() -> AsyncIterator[None]:
-    """Run a job; the check runs it leaves open are ended for what stopped it (see above)."""
+async def checks_completed(schedule: Schedule | None = None) -> AsyncIterator[None]:
+    """Run a job; the check runs it leaves open are ended for what stopped it (see above).
+    A `Temporary` that stopped it leaves with `retry_after` set to the soonest retry."""
     opened: dict[tuple[str, str, str], GitHubPort] = {}
     token = _OPEN.set(opened)
+    planned = _SCHEDULE.set(schedule or _schedule())
     try:
         yield
     except Exception as error:  # a cancelled job (shutdown) is redone by the next resync
@@ -62,18 +75,28 @@ async def checks_completed() -> AsyncIterator[None]:
         raise
     finally:
         _OPEN.reset(token)
+        _SCHEDULE.reset(planned)
 
 
 async def _end_open_checks(
     opened: dict[tuple[str, str, str], GitHubPort], error: BaseException
 ) -> None:
+    soonest: float | None = None
     for (full_name, sha, name), gh in list(opened.items()):
         status: Literal["queued", "completed"] = "completed"
         conclusion: str | None = "failure"
         if isinstance(error, Failure):
             texts = failure_texts(error.text)
         elif isinstance(error, Temporary):
-            status, conclusion, texts = "queued", None, waiting_texts(str(error))
+            status, conclusion = "queued", None
+            try:
+                plan = await _next_plan(gh, full_name, sha, name, error.retry_after)
+            except Exception:  # GitHub itself may be out; the resync finds the run queued
+                log.warning("could not read the check run %s on %s@%s", name, full_name, sha[:12])
+                continue
+            texts = waiting_texts(str(error), plan)
+            wait = (plan.at - _now()).total_seconds()
+            soonest = wait if soonest is None else min(soonest, wait)
         else:
             texts = bug_texts(correlation_id())
         try:
@@ -87,17 +110,35 @@ async def _end_open_checks(
             )
         except Exception:  # GitHub itself may be what failed; the log has the job's id
             log.exception("could not end the check run %s on %s@%s", name, full_name, sha[:12])
+    if isinstance(error, Temporary) and soonest is not None:
+        error.retry_after = max(0.0, soonest)
 
 
-async def wait_check(gh: GitHubPort, full_name: str, sha: str, name: str, what: str) -> None:
-    """The check run `name` on the commit queued, saying which peer it waits for: no verdict
-    (for a step that goes on without the peer, such as the dry run)."""
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _next_plan(
+    gh: GitHubPort, full_name: str, sha: str, name: str, hint: float | None
+) -> RetryPlan:
+    """The plan after this failed attempt, counting on from the one the run carries."""
+    latest = await gh.latest_check_run(full_name, sha, name)
+    previous = None if latest is None else read_retry(latest.summary)
+    longest = _schedule().round_interval
+    return next_retry(previous, now=_now(), longest=longest, hint=hint)
+
+
+async def wait_check(gh: GitHubPort, full_name: str, sha: str, name: str, error: Temporary) -> None:
+    """The check run `name` on the commit queued, saying which peer it waits for and when the
+    bot tries again: no verdict (for a step that goes on without the peer, such as the dry
+    run)."""
+    plan = await _next_plan(gh, full_name, sha, name, error.retry_after)
     await gh.ensure_check_run(
         full_name,
         head_sha=sha,
         name=name,
         status="queued",
-        output=CheckRunOutput(*waiting_texts(what)),
+        output=CheckRunOutput(*waiting_texts(str(error), plan)),
     )
     _finished(full_name, sha, name)
 
@@ -163,7 +204,43 @@ async def finish_check(gh: GitHubPort, full_name: str, name: str, report: Tabled
     _finished(full_name, report.commit, name)
 
 
+async def needs_work(gh: GitHubPort, full_name: str, sha: str, name: str) -> bool:
+    """Whether a resync should do the step behind the check run `name` on the commit now: it
+    never ran; it waits for a peer and its retry is due; or it was left in progress by a job
+    that is gone (see `Schedule`). A completed run is done with."""
+    run = await gh.latest_check_run(full_name, sha, name)
+    if run is None:
+        return True
+    if run.status == "completed":
+        return False
+    schedule, now = _schedule(), _now()
+    if run.status == "queued":
+        return retry_due(read_retry(run.summary), now=now, within=schedule.round_interval)
+    started = _parse_time(run.started_at)
+    if started is None or now - started >= schedule.job_budget:
+        return True
+    return schedule.orphaned_before is not None and started < schedule.orphaned_before
+
+
+def _parse_time(stamp: str | None) -> datetime | None:
+    if not stamp:
+        return None
+    try:
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+async def pull_request_settled(gh: GitHubPort, full_name: str, sha: str) -> bool:
+    """Whether a pull request's head needs nothing of a resync now: rendered, and no dry run
+    of it waiting with its retry due."""
+    if not await rendered_already(gh, full_name, sha):
+        return False
+    dry_run = await gh.latest_check_run(full_name, sha, DRY_RUN_CHECK)
+    return dry_run is None or not await needs_work(gh, full_name, sha, DRY_RUN_CHECK)
+
+
 async def rendered_already(gh: GitHubPort, full_name: str, sha: str) -> bool:
-    """Whether the bot finished rendering this commit (the resync loop then leaves it)."""
-    run = await gh.latest_check_run(full_name, sha, RENDER_CHECK)
-    return run is not None and run.status == "completed"
+    """Whether the bot is done rendering this commit for now (the resync then leaves it)."""
+    return not await needs_work(gh, full_name, sha, RENDER_CHECK)

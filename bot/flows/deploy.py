@@ -26,7 +26,7 @@ from bot.core.config import read_bot_settings
 from bot.core.deploy import DeployReport, Readiness
 from bot.core.failures import Failure, Temporary
 from bot.core.names import DEPLOY_CHECK, deploy_marker
-from bot.flows.checks import finish_check, start_check
+from bot.flows.checks import finish_check, needs_work, start_check
 from bot.flows.git_credentials import git_secret_keys
 from bot.flows.scope import LandscapeScope
 from bot.flows.target import (
@@ -244,5 +244,4 @@ async def awaits_deploy(scope: LandscapeScope, commit: str) -> bool:
     section = read_bot_settings(text.decode("utf-8", errors="replace")) if text else None
     if section is None or section.cluster is None:
         return False
-    run = await gh.latest_check_run(full_name, commit, DEPLOY_CHECK)
-    return run is None or run.status != "completed"
+    return await needs_work(gh, full_name, commit, DEPLOY_CHECK)

@@ -53,10 +53,10 @@ async def dry_run_landscape(
             report = DryRunReport(env, name, commit, problem=str(err))
         except Temporary as err:
             # nothing was checked: no verdict on the commit (the reply of `/bootstrap plan`
-            # says the same); the next render of the pull request tries again
+            # says the same); the check run says when the resync tries again
             log.warning("dry run of %s@%s on %s: %s", full_name, commit[:12], name, err)
             if check_run:
-                await wait_check(scope.gh, full_name, commit, DRY_RUN_CHECK, str(err))
+                await wait_check(scope.gh, full_name, commit, DRY_RUN_CHECK, err)
             return DryRunReport(env, name, commit, problem=str(err))
     log.info("dry run of %s@%s on %s: %s", full_name, commit[:12], name, report.conclusion)
 

@@ -6,12 +6,14 @@
 3. mark the head commit's `bootstrap-bot/render` check run in progress;
 4. re-render the head; commit the result onto it when the PR comes from this repository
    (a fork is never pushed to: its check run says what to do);
-5. finish the check run with the change summary or the located problems;
-6. when the landscape names a cluster, dry-run the render against it: a
+5. keep one summary comment on the PR up to date (none on the bot's own proposals while
+   their render is up to date: their body says what they change);
+6. finish the check run with the change summary or the located problems: last, so a
+   completed run means its comment was written (a job stopped before leaves it queued, and
+   the resync does it all again);
+7. when the landscape names a cluster, dry-run the render against it: a
    `bootstrap-bot/dry-run` check run with what the API server would refuse (not for forks:
-   their objects never reach a cluster);
-7. keep one summary comment on the PR up to date (none on the bot's own proposals while
-   their render is up to date: their body says what they change).
+   their objects never reach a cluster).
 
 The bot's own commit comes back as another `synchronize`: its render is up to date, so the new
 head gets a green check run and nothing is pushed again.
@@ -75,20 +77,19 @@ async def render_pull_request(
         read_from=pull_head_ref(pull) if fork else None,
     )
 
-    # 5. the check run on the head commit rendered
-    await finish_render_check(gh, full_name, result.rendered, result.report)
-
-    # 6. the dry run against the landscape's cluster
-    if not fork and result.render is not None:
-        await dry_run_landscape(scope, result.render, result.head, check_run=True)
-
-    # 7. the sticky summary comment (the bot's own proposals say it in their body already,
+    # 5. the sticky summary comment (the bot's own proposals say it in their body already,
     # unless someone else's commit had to be re-rendered)
     quiet = pull.head.startswith(BOT_BRANCHES) and result.report.conclusion == "success"
-    if quiet and not fork and not result.committed:
-        return result
-    comment = render_comment(result.report, branch=pull.head, commit=result.head)
-    await gh.upsert_comment(full_name, pull.number, marker=SUMMARY_MARKER, body=comment)
+    if fork or not quiet or result.committed:
+        comment = render_comment(result.report, branch=pull.head, commit=result.head)
+        await gh.upsert_comment(full_name, pull.number, marker=SUMMARY_MARKER, body=comment)
+
+    # 6. the check run on the head commit rendered
+    await finish_render_check(gh, full_name, result.rendered, result.report)
+
+    # 7. the dry run against the landscape's cluster
+    if not fork and result.render is not None:
+        await dry_run_landscape(scope, result.render, result.head, check_run=True)
     return result
 
 

@@ -10,9 +10,10 @@ file and the resync loop share.
 5. report the discovery file's problems, and listed branches that do not exist, on the default
    branch's commit.
 
-A resync skips every commit whose `bootstrap-bot/render` (or `bootstrap-bot/deploy`) check
-run is finished, and an upgrade already proposed from the same inputs, so an idle resync costs
-a few conditional requests and one tag list per landscape, and no render.
+A resync skips every commit whose `bootstrap-bot/render` (or `bootstrap-bot/deploy`, or a pull
+request's `bootstrap-bot/dry-run`) check run is finished or waits for a retry not yet due
+(`bot.flows.checks.needs_work`), and an upgrade already proposed from the same inputs, so an
+idle resync costs a few conditional requests and one tag list per landscape, and no render.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import logging
 from bot.adapters.github.port import GitHubPort
 from bot.core.names import DISCOVERY_CHECK
 from bot.core.reports import discovery_report
-from bot.flows.checks import finish_render_check, rendered_already
+from bot.flows.checks import finish_render_check, pull_request_settled, rendered_already
 from bot.flows.deploy import awaits_deploy, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.pull_request import render_pull_request
@@ -66,7 +67,7 @@ async def refresh_repository(
             if deployed is not None:
                 outcomes[landscape.branch + " deploy"] = deployed.conclusion
         for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
-            if await rendered_already(gh, full_name, pull.head_sha):
+            if await pull_request_settled(gh, full_name, pull.head_sha):
                 continue
             if await render_pull_request(scope, pull) is not None:
                 rendered_pulls += 1

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -27,6 +28,7 @@ from prometheus_client import (
 )
 
 from bot.core.failures import Failure, Temporary
+from bot.core.retries import Schedule
 from bot.flows.checks import checks_completed
 from bot.kit.jobs import JobQueue, QueueFull, time_budget
 from bot.kit.logs import bound, new_correlation_id
@@ -39,6 +41,7 @@ from bot.server.webhook import (
 )
 
 if TYPE_CHECKING:
+    from bot.server.resync import RetryTimers
     from bot.services.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ BODY_SECONDS = 30.0
 #: how long the rest of a body refused unread is taken in before the connection is closed
 LINGER_SECONDS = 2.0
 QUEUE = web.AppKey("queue", JobQueue)
+TIMERS: web.AppKey[RetryTimers] = web.AppKey("retry_timers")
 
 
 #: the event label of a delivery refused before its signature was verified
@@ -83,8 +87,20 @@ class Metrics:
         depth.set_function(lambda: queue.depth)
 
 
+#: told of a delivery a peer's outage stopped, with the outage (its `retry_after` is when the
+#: work should be tried again)
+OnTemporary = Callable[[Event, Temporary], None]
+
+
 async def dispatch(
-    router: Router, event: Event, context: Any, metrics: Metrics, budget: float | None = None
+    router: Router,
+    event: Event,
+    context: Any,
+    metrics: Metrics,
+    budget: float | None = None,
+    *,
+    schedule: Schedule | None = None,
+    on_temporary: OnTemporary | None = None,
 ) -> None:
     """Run every handler the event matches, each within `budget` seconds; a failing one is
     logged and the rest still run."""
@@ -101,11 +117,13 @@ async def dispatch(
         name = f"{handler.__module__}.{handler.__qualname__}"
         with bound(**about, correlation=new_correlation_id()):
             try:
-                async with checks_completed(), time_budget(budget):
+                async with checks_completed(schedule), time_budget(budget):
                     await handler(event, context)
             except (Failure, Temporary) as err:  # told where it belongs; no traceback
                 metrics.handler_runs.labels(name, "error").inc()
                 log.warning("handler %s stopped on delivery %s: %s", name, event.delivery_id, err)
+                if isinstance(err, Temporary) and on_temporary is not None:
+                    on_temporary(event, err)
             except Exception:
                 metrics.handler_runs.labels(name, "error").inc()
                 log.exception("handler %s failed on delivery %s", name, event.delivery_id)
@@ -122,10 +140,13 @@ def create_app(
     queue: JobQueue | None = None,
     registry: CollectorRegistry | None = None,
     job_seconds: float | None = None,
+    schedule: Schedule | None = None,
+    on_temporary: OnTemporary | None = None,
 ) -> web.Application:
     """The web application. `context` is handed to every handler after the event, which has
     `job_seconds` to run; `/metrics` shows `registry` (where adapters such as the GitHub
-    client put theirs too)."""
+    client put theirs too). A delivery stopped by a peer's outage is handed to
+    `on_temporary`."""
     if not webhook_secret:
         raise ValueError("a webhook secret is required: unsigned deliveries are never accepted")
     app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -157,7 +178,15 @@ def create_app(
         try:
             jobs.submit(
                 serialisation_key(event),
-                lambda: dispatch(router, event, context, metrics, job_seconds),
+                lambda: dispatch(
+                    router,
+                    event,
+                    context,
+                    metrics,
+                    job_seconds,
+                    schedule=schedule,
+                    on_temporary=on_temporary,
+                ),
                 name=f"{event.event} {event.delivery_id}",
             )
         except Temporary as busy:  # the queue is full, or the process is draining
@@ -227,13 +256,24 @@ async def run_server(app: web.Application, host: str, port: int) -> None:
 def bot_application(context: BotContext, webhook_secret: str) -> web.Application:
     """The bot's server: every handler, its context's queue, and `/metrics` showing the
     context's registry (where the GitHub App's metrics are too)."""
+    from bot.server.resync import RetryTimers
     from handlers import router
 
-    return create_app(
+    timers = RetryTimers(context)
+    app = create_app(
         webhook_secret=webhook_secret,
         router=router,
         context=context,
         queue=context.jobs,
         registry=context.metrics,
         job_seconds=context.settings.job_timeout.total_seconds(),
+        schedule=context.schedule,
+        on_temporary=timers.after_delivery,
     )
+    app[TIMERS] = timers
+
+    async def stop_timers(_: web.Application) -> None:
+        timers.cancel_all()
+
+    app.on_cleanup.append(stop_timers)
+    return app

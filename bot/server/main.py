@@ -8,11 +8,13 @@ resync loop; until SIGTERM.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
 from bot.adapters.github.app import GitHubApp
-from bot.adapters.leader import leadership
+from bot.adapters.leader import SoleProcess, leadership
 from bot.server.http import bot_application, run_server
 from bot.server.resync import Resync
 from bot.services.context import BotContext
@@ -31,8 +33,12 @@ async def serve(settings: Settings, *, app_id: int, private_key: str) -> None:
         registry=registry,
     ) as github:
         context = BotContext(settings, github, metrics=registry)
-        app = bot_application(context, settings.webhook_secret.get_secret_value())
         async with leadership(settings.leader_election) as leader:
+            if isinstance(leader, SoleProcess) and context.schedule is not None:
+                # the only process: a check run it did not start is nobody's any more
+                started = datetime.now(UTC).replace(microsecond=0)
+                context.schedule = replace(context.schedule, orphaned_before=started)
+            app = bot_application(context, settings.webhook_secret.get_secret_value())
             background = []
             if settings.resync:
                 resync = Resync(context, leader)

@@ -13,11 +13,15 @@ requests, check runs) says what is unfinished.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from gidgethub.sansio import Event
+
 from bot.adapters.github.client import InstallationClient
 from bot.adapters.leader import Leadership, SoleProcess
+from bot.core.failures import Temporary
 from bot.flows.checks import checks_completed
 from bot.flows.repository import refresh_repository
 from bot.kit.jobs import Draining, Job, QueueFull, time_budget
@@ -68,15 +72,7 @@ class Resync:
         return len(queued)
 
     def _job(self, gh: InstallationClient, full_name: str) -> Job:
-        async def resync() -> None:
-            with bound(
-                repository=full_name, round=self.rounds + 1, correlation=new_correlation_id()
-            ):
-                budget = self.context.settings.job_timeout.total_seconds()
-                async with checks_completed(), time_budget(budget):
-                    await refresh_repository(self.context, gh, full_name, resync=True)
-
-        return resync
+        return repository_job(self.context, gh, full_name, round=self.rounds + 1)
 
     async def run_forever(self, interval: float, *, follower_retry: float | None = None) -> None:
         """A round every `interval` seconds while leading; while another process leads, ask
@@ -89,7 +85,68 @@ class Resync:
                     await self._round()
             except asyncio.CancelledError:
                 raise
+            except Temporary as outage:  # GitHub out of reach: one line, the next round retries
+                log.warning("resync round stopped: %s", outage)
             except Exception:
-                # GitHub unreachable or refusing: the next round tries again.
                 log.exception("resync round failed")
             await asyncio.sleep(interval if led else (follower_retry or interval))
+
+
+def repository_job(
+    context: BotContext, gh: InstallationClient, full_name: str, *, round: int | None = None
+) -> Job:
+    """A resync of one repository, as a job: what is unfinished there is done (within the job
+    budget), every check run it starts ends."""
+
+    async def resync() -> None:
+        with bound(repository=full_name, round=round, correlation=new_correlation_id()):
+            budget = context.settings.job_timeout.total_seconds()
+            async with checks_completed(context.schedule), time_budget(budget):
+                await refresh_repository(context, gh, full_name, resync=True)
+
+    return resync
+
+
+class RetryTimers:
+    """The retry a peer's outage asks for, in this process: when a delivery's work stopped on
+    a `Temporary`, its repository is resynced once the retry is due (`retry_after`, which the
+    waiting check runs show), without waiting for the next round. One timer per repository,
+    the soonest; a restart loses them, and the resync, reading the check runs, does not."""
+
+    def __init__(self, context: BotContext) -> None:
+        self.context = context
+        self._timers: dict[str, tuple[float, asyncio.TimerHandle]] = {}
+
+    def after_delivery(self, event: Event, outage: Temporary) -> None:
+        data = event.data if isinstance(event.data, dict) else {}
+        full_name = (data.get("repository") or {}).get("full_name")
+        if not full_name or "id" not in (data.get("installation") or {}):
+            return
+        delay = 60.0 if outage.retry_after is None else outage.retry_after
+        self.later(self.context.installation(data), full_name, delay)
+
+    def later(self, gh: InstallationClient, full_name: str, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        planned = self._timers.get(full_name)
+        if planned is not None:
+            if planned[0] <= due:
+                return
+            planned[1].cancel()
+        handle = loop.call_at(due, self._fire, gh, full_name)
+        self._timers[full_name] = (due, handle)
+
+    def _fire(self, gh: InstallationClient, full_name: str) -> None:
+        self._timers.pop(full_name, None)
+        job = repository_job(self.context, gh, full_name)
+        with contextlib.suppress(Draining, QueueFull):  # the resync round comes
+            self.context.submit(full_name, job, name=f"retry {full_name}")
+
+    @property
+    def pending(self) -> list[str]:
+        return sorted(self._timers)
+
+    def cancel_all(self) -> None:
+        for _, handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()

@@ -19,6 +19,7 @@ from bot.adapters.github.port import GitHubPort
 from bot.adapters.gitrepo import GitRepository
 from bot.core.failures import Failure
 from bot.core.names import repository_key
+from bot.core.retries import Schedule
 from bot.kit.jobs import Job, JobQueue
 from bot.ocm.egress import EgressPolicy
 from bot.ocm.location import LocationError, Repository
@@ -59,10 +60,14 @@ class BotContext:
     jobs: JobQueue = field(default_factory=JobQueue)
     #: where the bot's own metrics go (`/metrics` shows it)
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    #: when unfinished check runs are worked on again (default: from the settings)
+    schedule: Schedule | None = None
     # One handle per cache repository: its lock keeps two jobs off the same libgit2 repository.
     _repositories: dict[str, GitRepository] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.schedule is None:
+            self.schedule = Schedule(self.settings.poll_interval, self.settings.job_timeout)
         self.release_metrics = ReleaseMetrics(self.metrics)
         self.deploy_metrics = DeployMetrics(self.metrics)
         self.releases = ReleaseWatch(

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.core import replies, reports
 from bot.core.discovery import Landscape
+from bot.core.retries import RetryPlan
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 URL = "https://github.com/example-org/landscape/pull/7"
 DEV, PROD = Landscape("dev"), Landscape("prod", ".bootstrap/prod.yaml")
 
+RETRY_AT = datetime(2026, 12, 2, 10, 42, tzinfo=UTC)
 TEXTS: dict[str, Callable[[], str]] = {
     "reply-body": lambda: replies.reply_body(
         "walt",
@@ -48,7 +51,9 @@ TEXTS: dict[str, Callable[[], str]] = {
     "nothing-to-ignore": lambda: replies.nothing_to_ignore_in("dev", "v0.0.2", ".bootstrap/x.yaml"),
     "ignored-and-closed": lambda: replies.ignored("v0.0.2", "dev", (URL, "v0.0.2")),
     "check-run-failure": lambda: "\n\n".join(reports.failure_texts("`a.yaml:3:1`: bad")),
-    "check-run-waiting": lambda: "\n\n".join(reports.waiting_texts("registry.test: HTTP 503")),
+    "check-run-waiting": lambda: "\n\n".join(
+        reports.waiting_texts("registry.test: HTTP 503", RetryPlan(2, RETRY_AT))
+    ),
     "check-run-bug": lambda: "\n\n".join(reports.bug_texts("4f2a9c01be77")),
 }
 

@@ -17,7 +17,13 @@ import httpx
 from prometheus_client import CollectorRegistry
 
 from bot.adapters.github.client import InstallationClient
-from bot.adapters.github.retry import ETagCache, GitHubAPI, GitHubMetrics, RetryPolicy
+from bot.adapters.github.retry import (
+    ETagCache,
+    GitHubAPI,
+    GitHubMetrics,
+    RetryPolicy,
+    unavailable_as_temporary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +119,15 @@ class GitHubApp:
 
     async def installation_id_for(self, repository: str) -> int:
         owner, repo = repository.split("/", 1)
-        answer = await self._app_api.getitem(
-            "/repos/{owner}/{repo}/installation", {"owner": owner, "repo": repo}
-        )
+        with unavailable_as_temporary():
+            answer = await self._app_api.getitem(
+                "/repos/{owner}/{repo}/installation", {"owner": owner, "repo": repo}
+            )
         return int(answer["id"])
 
     async def installation_ids(self) -> list[int]:
-        return [int(i["id"]) async for i in self._app_api.getiter("/app/installations")]
+        with unavailable_as_temporary():
+            return [int(i["id"]) async for i in self._app_api.getiter("/app/installations")]
 
     def installation(self, installation_id: int) -> InstallationClient:
         client = self._installations.get(installation_id)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import base64
 import http
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
-import httpx
-from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
+from gidgethub import BadRequest
 
 from bot.adapters.github.models import (
     CheckRun,
@@ -23,7 +23,12 @@ from bot.adapters.github.models import (
     fit,
     fitted,
 )
-from bot.adapters.github.retry import GitHubAPI, GitHubMetrics, GitHubUnavailable
+from bot.adapters.github.retry import (
+    GitHubAPI,
+    GitHubMetrics,
+    GitHubUnavailable,
+    unavailable_as_temporary,
+)
 from bot.core.names import comment_marker
 
 #: GitHub accepts at most this many check run annotations per request.
@@ -38,6 +43,7 @@ class TokenSource(Protocol):
 
     app_id: int
     metrics: GitHubMetrics
+    clock: Callable[[], float]
 
     async def installation_token(self, installation_id: int) -> str: ...
 
@@ -55,7 +61,7 @@ class InstallationClient:
     async def _as_installation(self, call: Callable[[str], Awaitable[T]]) -> T:
         """Run `call` with the installation token; once more with a new one if it was refused.
         GitHub failing on its side, or out of reach, is a `GitHubUnavailable`."""
-        try:
+        with unavailable_as_temporary():
             token = await self._app.installation_token(self.installation_id)
             try:
                 return await call(token)
@@ -64,12 +70,6 @@ class InstallationClient:
                     raise
                 self._app.forget_token(self.installation_id, token)
             return await call(await self._app.installation_token(self.installation_id))
-        except RateLimitExceeded as exc:
-            raise GitHubUnavailable(f"GitHub's rate limit is used up: {exc}") from None
-        except GitHubBroken as exc:
-            raise GitHubUnavailable(f"GitHub answered {exc.status_code}") from None
-        except httpx.TransportError as exc:
-            raise GitHubUnavailable(f"GitHub is out of reach: {type(exc).__name__}") from None
 
     async def _get(self, url: str, url_vars: Mapping[str, Any]) -> Any:
         return await self._as_installation(
@@ -379,6 +379,9 @@ class InstallationClient:
             for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
         ]
         fields: dict[str, Any] = {"status": status}
+        if status == "in_progress":
+            # GitHub keeps a run's first start; a run started again starts now
+            fields["started_at"] = _iso(self._app.clock())
         if conclusion is not None:
             fields["conclusion"] = conclusion
         if details_url is not None:
@@ -459,6 +462,10 @@ class InstallationClient:
         )
 
 
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _repo_vars(full_name: str) -> dict[str, str]:
     owner, _, repo = full_name.partition("/")
     return {"owner": owner, "repo": repo}
@@ -496,4 +503,6 @@ def _check_run(data: Mapping[str, Any], outcome: Outcome = "unchanged") -> Check
         data["status"],
         data.get("conclusion"),
         outcome,
+        (data.get("output") or {}).get("summary") or "",
+        data.get("started_at"),
     )

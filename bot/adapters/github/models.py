@@ -115,6 +115,10 @@ class CheckRun:
     status: str
     conclusion: str | None
     outcome: Outcome = "unchanged"
+    #: the output's summary ("" without one)
+    summary: str = ""
+    #: when it was started (ISO 8601, as GitHub writes it)
+    started_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from gidgethub import HTTPException
+from gidgethub import GitHubBroken, HTTPException, RateLimitExceeded
 from gidgethub import httpx as gh_httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -47,6 +47,21 @@ class GitHubUnavailable(Temporary):
 
 class RateLimited(Temporary):
     """GitHub asked the bot to wait longer than it is willing to wait inside one job."""
+
+
+@contextmanager
+def unavailable_as_temporary() -> Iterator[None]:
+    """GitHub failing on its side, or out of reach, as a `GitHubUnavailable` that says which,
+    in one line (the cause of a connection failure included: DNS, refused, reset)."""
+    try:
+        yield
+    except RateLimitExceeded as exc:
+        raise GitHubUnavailable(f"GitHub's rate limit is used up: {exc}") from None
+    except GitHubBroken as exc:
+        raise GitHubUnavailable(f"GitHub answered {exc.status_code}") from None
+    except httpx.TransportError as exc:
+        cause = str(exc).strip() or type(exc).__name__
+        raise GitHubUnavailable(f"GitHub is out of reach: {cause[:200]}") from None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pygit2
@@ -284,12 +285,24 @@ class MemoryGitHub:
             if status == "completed" and same:
                 return latest.run
             latest = None
+        started = _now() if status == "in_progress" else None
         if latest is None:
-            run = CheckRun(next(self._ids), name, head_sha, status, conclusion, "created")
+            summary = output.summary if output is not None else ""
+            run = CheckRun(
+                next(self._ids), name, head_sha, status, conclusion, "created", summary,
+                started or _now(),
+            )  # fmt: skip
             self.check_runs.setdefault(full_name, []).append(StoredCheckRun(run, output))
             return run
-        latest.run = replace(latest.run, status=status, conclusion=conclusion, outcome="updated")
         latest.output = output if output is not None else latest.output
+        latest.run = replace(
+            latest.run,
+            status=status,
+            conclusion=conclusion,
+            outcome="updated",
+            summary=latest.output.summary if latest.output is not None else "",
+            started_at=started or latest.run.started_at,
+        )
         return latest.run
 
     # -- deploy keys ----------------------------------------------------------------------------
@@ -318,3 +331,7 @@ class MemoryGitHub:
 def _material(public_key: str) -> str:
     """A public key without its comment: GitHub matches keys by this."""
     return " ".join(public_key.split()[:2])
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

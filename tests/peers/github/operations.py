@@ -440,6 +440,7 @@ class Operations:
             conclusion=run.fields.get("conclusion"),
             details_url=run.fields.get("details_url"),
             external_id=run.fields.get("external_id"),
+            started_at=run.fields["started_at"],
             url=f"{self.url}/repos/{repository.full_name}/check-runs/{run.id}",
             pull_requests=[],
         )
@@ -477,6 +478,7 @@ class Operations:
             raise Refusal(422, "No commit found for SHA: " + data["head_sha"])
         annotations = self._check_output(data)
         fields = {k: v for k, v in data.items() if k not in ("name", "head_sha")}
+        fields.setdefault("started_at", _iso(self.clock()))
         run = CheckRun(
             self.state.next_id(),
             repository.full_name.lower(),
