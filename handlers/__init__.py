@@ -8,8 +8,13 @@ Layer rule: imports flows, services and core; a handler finds its scope
 
 from gidgethub import routing
 
-from handlers import installation, issue_comment, ping, pull_request, push
+from handlers import check_run, installation, issue_comment, ping, pull_request, push
 
 router = routing.Router(
-    installation.router, issue_comment.router, ping.router, pull_request.router, push.router
+    check_run.router,
+    installation.router,
+    issue_comment.router,
+    ping.router,
+    pull_request.router,
+    push.router,
 )

@@ -12,6 +12,11 @@ RENDER_CHECK = "bootstrap-bot/render"
 DISCOVERY_CHECK = "bootstrap-bot/discovery"
 DRY_RUN_CHECK = "bootstrap-bot/dry-run"
 DEPLOY_CHECK = "bootstrap-bot/deploy"
+#: the buttons on the bot's check runs (`check_run` `requested_action` identifiers), each
+#: redoing the step of one check run
+RERENDER_ACTION = "rerender"
+APPLY_ACTION = "apply"
+ACTION_CHECKS = {RERENDER_ACTION: RENDER_CHECK, APPLY_ACTION: DEPLOY_CHECK}
 
 # -- branches -----------------------------------------------------------------------------------
 #: every branch the bot creates starts with this
@@ -53,6 +58,11 @@ def reply_marker(comment_id: int) -> str:
 def deploy_marker(commit: str) -> str:
     """The marker of the bot's one deploy report for a commit on a pull request."""
     return f"deploy-{commit}"
+
+
+def rerun_marker(sha: str) -> str:
+    """The marker of the bot's answer to a Re-run it refused on a pull request's commit."""
+    return f"rerun-refused-{sha[:12]}"
 
 
 def comment_marker(marker: str) -> str:

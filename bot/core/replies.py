@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.core.changes import ChangeSummary, summary_markdown
 from bot.core.commands import LANDSCAPE_OPTION, PREFIX, usage
 from bot.core.discovery import Landscape
-from bot.core.names import RENDER_CHECK
+from bot.core.names import APPLY_ACTION, RENDER_CHECK, RERENDER_ACTION
 
 
 @dataclass(frozen=True)
@@ -220,3 +220,18 @@ STATUS_NOT_RENDERED = "not rendered yet"
 
 def status_release(version: str | None, component: str) -> str:
     return f"`{version or 'none'}` of `{component}`"
+
+
+#: the buttons on check runs: (label, description), as GitHub allows (20 and 40 characters)
+ACTION_TEXTS = {
+    RERENDER_ACTION: ("Re-render", "Render this commit again"),
+    APPLY_ACTION: ("Apply again", "Apply this commit to its cluster again"),
+}
+
+
+def rerun_denied(check: str, landscape: Landscape, user: str, role: str, minimum: str) -> str:
+    """A Re-run or a check run's button pressed by someone the landscape does not allow."""
+    return (
+        f"@{user}: re-running `{check}` on `{landscape.branch}` needs the `{minimum}` role on "
+        f"this repository (`bot.commandPermission`); you have `{role}`."
+    )

@@ -15,16 +15,23 @@ bot started stays "in progress":
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from bot.adapters.github.models import Annotation, CheckRunOutput
+from bot.adapters.github.models import Annotation, CheckAction, CheckRunOutput
 from bot.adapters.github.port import GitHubPort
 from bot.core.failures import Failure, Temporary
-from bot.core.names import DRY_RUN_CHECK, RENDER_CHECK
+from bot.core.names import (
+    APPLY_ACTION,
+    DEPLOY_CHECK,
+    DRY_RUN_CHECK,
+    RENDER_CHECK,
+    RERENDER_ACTION,
+)
+from bot.core.replies import ACTION_TEXTS
 from bot.core.reports import RenderReport, bug_texts, failure_texts, waiting_texts
 from bot.core.retries import RetryPlan, Schedule, next_retry, read_retry, retry_due
 from bot.kit.logs import correlation_id
@@ -128,6 +135,29 @@ async def _next_plan(
     return next_retry(previous, now=_now(), longest=longest, hint=hint)
 
 
+@asynccontextmanager
+async def started_again(
+    gh: GitHubPort, full_name: str, sha: str, names: Sequence[str]
+) -> AsyncIterator[None]:
+    """The check runs `names` on the commit started again (a Re-run shows at once) for the
+    block that redoes their steps; one the block did not finish is put back as it was (a
+    step may find nothing to redo)."""
+    before = {name: await gh.latest_check_run(full_name, sha, name) for name in names}
+    for name in names:
+        await start_check(gh, full_name, sha, name)
+    yield
+    opened = _OPEN.get() or {}
+    for name, run in before.items():
+        if (full_name, sha, name) not in opened:
+            continue
+        _finished(full_name, sha, name)
+        if run is None or run.status != "completed":
+            continue  # nothing to go back to: the resync finds it in progress
+        output = CheckRunOutput(run.title, run.summary)
+        await gh.ensure_check_run(full_name, head_sha=sha, name=name, status="completed",
+                                  conclusion=run.conclusion, output=output)  # fmt: skip
+
+
 async def wait_check(gh: GitHubPort, full_name: str, sha: str, name: str, error: Temporary) -> None:
     """The check run `name` on the commit queued, saying which peer it waits for and when the
     bot tries again: no verdict (for a step that goes on without the peer, such as the dry
@@ -171,8 +201,20 @@ async def finish_render_check(
         status="completed",
         conclusion=report.conclusion,
         output=CheckRunOutput(report.title, report.summary, annotations=annotations),
+        actions=_actions(name),
     )
     _finished(full_name, sha, name)
+
+
+#: the button each of the bot's completed check runs offers
+_BUTTONS = {RENDER_CHECK: RERENDER_ACTION, DEPLOY_CHECK: APPLY_ACTION}
+
+
+def _actions(name: str) -> tuple[CheckAction, ...]:
+    identifier = _BUTTONS.get(name)
+    if identifier is None:
+        return ()
+    return (CheckAction(*ACTION_TEXTS[identifier], identifier=identifier),)
 
 
 class TabledReport(Protocol):
@@ -200,6 +242,7 @@ async def finish_check(gh: GitHubPort, full_name: str, name: str, report: Tabled
         status="completed",
         conclusion=report.conclusion,
         output=CheckRunOutput(report.title, report.summary, text=report.text or None),
+        actions=_actions(name),
     )
     _finished(full_name, report.commit, name)
 

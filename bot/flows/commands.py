@@ -165,10 +165,12 @@ def _landscape(place: Place, command: Command) -> tuple[Landscape | None, str]:
 
 
 async def _minimum_role(place: Place, landscape: Landscape) -> tuple[str, bool]:
+    return await command_role(place.gh, place.repository.full_name, landscape)
+
+
+async def command_role(gh: GitHubPort, full_name: str, landscape: Landscape) -> tuple[str, bool]:
     """The landscape's `bot.commandPermission`, and whether its config could not be read."""
-    text = await place.gh.read_file(
-        place.repository.full_name, landscape.config_path, landscape.branch
-    )
+    text = await gh.read_file(full_name, landscape.config_path, landscape.branch)
     if text is None:
         return "write", False  # no config on the branch: the default
     section = read_bot_settings(text.decode("utf-8", errors="replace"))

@@ -28,7 +28,7 @@ from bot.settings import ClusterSettings, RegistrySettings, Settings
 from tests.conftest import AppKey
 from tests.peers.github import FakeGitHub
 from tests.peers.github.payloads import example, examples, signed
-from tests.peers.github.state import Comment, Installation, PullRequest, Repository
+from tests.peers.github.state import CheckRun, Comment, Installation, PullRequest, Repository
 from tests.peers.gitserver import commit_directly
 from tests.reference_case import landscape_tree
 
@@ -108,6 +108,32 @@ class LandscapeBot:
                 "patch_url": f"https://github.com/{REPO}/pull/{comment.issue_number}.patch",
                 "merged_at": None,
             }
+        return self._addressed(payload)
+
+    def check_run_event(
+        self, run: CheckRun, action: str, *, user: str = "alice", identifier: str | None = None
+    ) -> dict[str, Any]:
+        """`rerequested` (Re-run) or `requested_action` (a button) on one of the bot's runs."""
+        payload = example("check_run", action)
+        shown = payload["check_run"]
+        shown.update(id=run.id, name=run.name, head_sha=run.head_sha)
+        shown.update(status="completed", conclusion=run.fields.get("conclusion") or "neutral")
+        shown["app"]["id"] = self.fake.app_id
+        shown["check_suite"].update(head_sha=run.head_sha, pull_requests=[])
+        shown["check_suite"]["app"]["id"] = self.fake.app_id
+        shown["pull_requests"] = []
+        payload["sender"]["login"] = user
+        if identifier is not None:
+            payload["requested_action"] = {"identifier": identifier}
+        return self._addressed(payload)
+
+    def check_suite_event(self, sha: str, *, user: str = "alice") -> dict[str, Any]:
+        """`rerequested`: "Re-run all checks" on a commit."""
+        payload = example("check_suite", "rerequested")
+        suite = payload["check_suite"]
+        suite.update(head_sha=sha, after=sha, pull_requests=[])
+        suite["app"]["id"] = self.fake.app_id
+        payload["sender"]["login"] = user
         return self._addressed(payload)
 
     def push_event(self, branch: str, before: str, after: str) -> dict[str, Any]:

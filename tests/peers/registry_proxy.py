@@ -4,7 +4,9 @@
   header, as GHCR does;
 - `requests` lists every request that reached it (method and path), so tests and benchmarks
   count what a client really sent;
-- `failing`: while set, every request is answered 503, as a registry in an outage.
+- `failing`: while set, every request is answered 503, as a registry in an outage;
+- `chaos`: random faults drawn per request (`tests.peers.chaos`): a 500 or 503, a stall past
+  the client's read timeout, a body cut short, a connection dropped unanswered.
 
 Every other request is forwarded to the registry unchanged.
 """
@@ -14,13 +16,19 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from tests.peers.chaos import Chaos
 from tests.peers.net import LOOPBACK, free_port
+
+CHAOS_KINDS = ("500", "503", "stall", "truncated", "reset")
+STALL_SECONDS = 3.0
 
 
 @dataclass
@@ -28,6 +36,7 @@ class RegistryProxy:
     host: str = ""  # "127.0.0.1:PORT"
     requests: list[tuple[str, str]] = field(default_factory=list)
     failing: bool = False
+    chaos: Chaos | None = None
 
 
 @contextmanager
@@ -57,11 +66,18 @@ def run_registry_proxy(upstream: str, *, page: int | None = None) -> Iterator[Re
 
         def _handle(self) -> None:
             proxy.requests.append((self.command, self.path))
-            if proxy.failing:
-                self.send_response(503)
+            fault = None if proxy.chaos is None else proxy.chaos.draw("registry", CHAOS_KINDS)
+            if proxy.failing or fault in ("500", "503"):
+                self.send_response(500 if fault == "500" else 503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            if fault == "reset":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault == "stall":
+                time.sleep(STALL_SECONDS)
             status, headers, body = self._forward()
             url = urlparse(self.path)
             if page is not None and url.path.endswith("/tags/list") and status == 200:
@@ -81,7 +97,10 @@ def run_registry_proxy(upstream: str, *, page: int | None = None) -> Iterator[Re
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(body)
+                # a truncated body says its whole length and stops half way
+                self.wfile.write(body[: len(body) // 2] if fault == "truncated" else body)
+            if fault == "truncated":
+                self.close_connection = True
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = _handle
 

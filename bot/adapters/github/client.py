@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import http
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 from gidgethub import BadRequest
 
 from bot.adapters.github.models import (
+    CheckAction,
     CheckRun,
     CheckRunOutput,
     Comment,
@@ -361,6 +362,7 @@ class InstallationClient:
         conclusion: str | None = None,
         output: CheckRunOutput | None = None,
         details_url: str | None = None,
+        actions: Sequence[CheckAction] = (),
     ) -> CheckRun:
         """The check run `name` on the commit in this state.
 
@@ -386,6 +388,8 @@ class InstallationClient:
             fields["conclusion"] = conclusion
         if details_url is not None:
             fields["details_url"] = details_url
+        if actions:
+            fields["actions"] = [a.to_json() for a in actions]
         if output is not None:
             fields["output"] = _output_json(output, batches[0] if batches else [])
         vars_ = _repo_vars(full_name)
@@ -504,5 +508,6 @@ def _check_run(data: Mapping[str, Any], outcome: Outcome = "unchanged") -> Check
         data.get("conclusion"),
         outcome,
         (data.get("output") or {}).get("summary") or "",
+        (data.get("output") or {}).get("title") or "",
         data.get("started_at"),
     )

@@ -70,6 +70,19 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class CheckAction:
+    """A button on a check run (GitHub: at most 3, label 20 and description 40 characters);
+    pressing it sends a `check_run` `requested_action` with the identifier."""
+
+    label: str
+    description: str
+    identifier: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"label": self.label, "description": self.description, "identifier": self.identifier}
+
+
+@dataclass(frozen=True)
 class Annotation:
     """A located message on a check run (GitHub shows it on the file's line)."""
 
@@ -117,6 +130,8 @@ class CheckRun:
     outcome: Outcome = "unchanged"
     #: the output's summary ("" without one)
     summary: str = ""
+    #: the output's title ("" without one)
+    title: str = ""
     #: when it was started (ISO 8601, as GitHub writes it)
     started_at: str | None = None
 

@@ -7,9 +7,11 @@ keeps the same state the contract-checked HTTP fake keeps, without a server.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from bot.adapters.github.models import (
+    CheckAction,
     CheckRun,
     CheckRunOutput,
     Comment,
@@ -65,6 +67,7 @@ class GitHubPort(Protocol):
         conclusion: str | None = None,
         output: CheckRunOutput | None = None,
         details_url: str | None = None,
+        actions: Sequence[CheckAction] = (),
     ) -> CheckRun: ...
 
     # -- deploy keys ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 EVENTS = (
     "check_run",
+    "check_suite",
     "installation",
     "installation_repositories",
     "issue_comment",

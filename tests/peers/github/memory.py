@@ -12,6 +12,7 @@ checks those answers against GitHub's own description, in the integration tests.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import pygit2
 
 from bot.adapters.github.models import (
+    CheckAction,
     CheckRun,
     CheckRunOutput,
     Comment,
@@ -274,6 +276,7 @@ class MemoryGitHub:
         conclusion: str | None = None,
         output: CheckRunOutput | None = None,
         details_url: str | None = None,
+        actions: Sequence[CheckAction] = (),
     ) -> CheckRun:
         self._call("ensure_check_run", full_name)
         found = [r for r in self.runs(full_name, name) if r.run.head_sha == head_sha]
@@ -287,10 +290,10 @@ class MemoryGitHub:
             latest = None
         started = _now() if status == "in_progress" else None
         if latest is None:
-            summary = output.summary if output is not None else ""
+            summary, title = (output.summary, output.title) if output else ("", "")
             run = CheckRun(
                 next(self._ids), name, head_sha, status, conclusion, "created", summary,
-                started or _now(),
+                title, started or _now(),
             )  # fmt: skip
             self.check_runs.setdefault(full_name, []).append(StoredCheckRun(run, output))
             return run
@@ -301,6 +304,7 @@ class MemoryGitHub:
             conclusion=conclusion,
             outcome="updated",
             summary=latest.output.summary if latest.output is not None else "",
+            title=latest.output.title if latest.output is not None else "",
             started_at=started or latest.run.started_at,
         )
         return latest.run
