@@ -28,6 +28,9 @@ from bot.core.failures import Failure, Temporary
 log = logging.getLogger(__name__)
 FIELD_MANAGER = "bootstrap-bot"
 REQUEST_TIMEOUT = 30
+#: tries of a request safe to repeat, and the first wait between them (doubled each time)
+ATTEMPTS = 3
+BACKOFF_SECONDS = 0.5
 T = TypeVar("T")
 
 
@@ -119,6 +122,29 @@ class Cluster:
         query: list[tuple[str, str]] | None = None,
         body: dict[str, Any] | None = None,
         content_type: str = "application/json",
+    ) -> tuple[int, Any]:
+        """One request; one safe to repeat (all but POST) is repeated, a few times with a short
+        wait, when the API server cannot be reached or fails on its side (5xx, 429)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            last = attempt == ATTEMPTS or method == "POST"
+            try:
+                status, data = await self._request_once(method, path, query, body, content_type)
+            except ClusterUnavailable:
+                if last:
+                    raise
+            else:
+                if last or not (status >= 500 or status == 429):
+                    return status, data
+            await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]] | None,
+        body: dict[str, Any] | None,
+        content_type: str,
     ) -> tuple[int, Any]:
         try:
             response = await self._api.call_api(

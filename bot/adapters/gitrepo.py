@@ -12,6 +12,7 @@ person's commit; `update_branch` then starts over from a fresh fetch.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -286,7 +287,9 @@ class GitRepository:
                 message = str(exc)
                 if "not present locally" in message or "non-fastforwardable" in message:
                     raise StaleBranch(f"{target} moved on the remote: {message}") from None
-                raise GitFailure(f"cannot push {branch} to {self.url}: {message}") from None
+                # the server failing or out of reach is an outage; refused credentials are not
+                kind = GitFailure if _refused_credentials(message) else GitUnavailable
+                raise kind(f"cannot push {branch} to {self.url}: {message}") from None
             finally:
                 if staging in self._repo.references:
                     self._repo.references.delete(staging)
@@ -299,6 +302,21 @@ class GitRepository:
 
 
 Change = Callable[[FileSet], FileSet]
+#: tries of a fetch the server failed, and the wait before the next (times the attempt)
+FETCH_ATTEMPTS = 3
+RETRY_SECONDS = 0.5
+
+
+async def fetch_again(repository: GitRepository, ref: str, token: str) -> str | None:
+    """`repository.fetch`, tried again a few times while the server fails or is out of reach."""
+    for attempt in range(1, FETCH_ATTEMPTS + 1):
+        try:
+            return await in_thread(repository.fetch, ref, token)
+        except GitUnavailable:
+            if attempt == FETCH_ATTEMPTS:
+                raise
+        await asyncio.sleep(RETRY_SECONDS * attempt)
+    raise AssertionError("unreachable")
 
 
 async def update_branch(
@@ -321,10 +339,10 @@ async def update_branch(
     """
     for attempt in range(1, attempts + 1):
         secret = await token()
-        current = await in_thread(repository.fetch, branch, secret)
+        current = await fetch_again(repository, branch, secret)
         base = current
         if start_from is not None and start_from != branch:
-            base = await in_thread(repository.fetch, start_from, secret)
+            base = await fetch_again(repository, start_from, secret)
             if base is None:
                 raise GitFailure(f"cannot start {branch} from {start_from}: no such branch")
             if current is not None:
@@ -343,6 +361,13 @@ async def update_branch(
         except StaleBranch:
             if attempt == attempts:
                 raise
+            continue
+        except GitUnavailable:
+            # the push may have been done (only its answer lost): the next attempt fetches
+            # the branch afresh and finds the commit there, or pushes it again
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(RETRY_SECONDS * attempt)
             continue
         return BranchUpdate("created" if current is None else "updated", new, attempt)
     raise AssertionError("unreachable")
@@ -378,8 +403,9 @@ class Git:
     token: Token
 
     async def fetch(self, ref: str) -> str | None:
-        """The commit `ref` (a branch or a full ref) is at, fetched; None when it does not exist."""
-        return await in_thread(self.repository.fetch, ref, await self.token())
+        """The commit `ref` (a branch or a full ref) is at, fetched; None when it does not exist.
+        A fetch the server failed is tried again a few times."""
+        return await fetch_again(self.repository, ref, await self.token())
 
     async def read_tree(self, commit: str) -> FileSet:
         return await in_thread(self.repository.read_tree, commit)

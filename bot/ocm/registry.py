@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import oras.provider
 import requests
@@ -38,6 +38,25 @@ class _Registry(oras.provider.Registry):  # type: ignore[misc]
     is worth repeating, and when, is the bot's to decide (a `Temporary`)."""
 
     do_request = oras.provider.Registry.do_request.__wrapped__
+
+
+T = TypeVar("T")
+#: tries of a read, and the first wait between them (doubled each time): a registry failing on
+#: its side or a connection that broke is tried again at once, a little; a lasting outage is
+#: the caller's `Temporary`
+READ_ATTEMPTS = 3
+READ_BACKOFF_SECONDS = 0.25
+
+
+def _again(read: Callable[[], T]) -> T:
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        try:
+            return read()
+        except StoreUnavailable:
+            if attempt == READ_ATTEMPTS:
+                raise
+        time.sleep(READ_BACKOFF_SECONDS * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
 
 
 class RegistryStore:
@@ -128,6 +147,16 @@ class RegistryStore:
         limit: int | None = None,
         digest: str | None = None,
     ) -> bytes:
+        return _again(lambda: self._get_once(repository, url, headers, limit, digest))
+
+    def _get_once(
+        self,
+        repository: str,
+        url: str,
+        headers: dict[str, str] | None,
+        limit: int | None,
+        digest: str | None,
+    ) -> bytes:
         client = self._client(repository)
         try:
             response = client.do_request(url, "GET", headers=headers or {}, stream=True)
@@ -150,6 +179,9 @@ class RegistryStore:
     # --- reading -------------------------------------------------------------------------------
 
     def list_tags(self, repository: str) -> list[str]:
+        return _again(lambda: self._list_tags_once(repository))
+
+    def _list_tags_once(self, repository: str) -> list[str]:
         client = self._client(repository)
         try:
             return list(client.get_tags(f"{self.host}/{repository}"))

@@ -1,5 +1,6 @@
 """A real git server: bare repositories behind `git http-backend` (smart HTTP, Basic auth like
-GitHub's `x-access-token:<token>`) and `git daemon` (git://, no auth).
+GitHub's `x-access-token:<token>`) and `git daemon` (git://, no auth). `play` lets the HTTP side
+meet random faults (`tests.peers.chaos`).
 
 The HTTP front is a small threaded server in this process; it de-chunks request bodies because
 libgit2 always pushes with `Transfer-Encoding: chunked`, which CGI cannot pass on.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import http.server
 import os
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -21,7 +23,10 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import FileMode
 
+from tests.peers.chaos import Chaos
 from tests.peers.net import LOOPBACK, free_port, port_open, stop, wait_until
+
+CHAOS_KINDS = ("500", "reset", "lost")
 
 SOMEONE = pygit2.Signature("someone", "someone@example.invalid", 1_700_000_000, 0)
 
@@ -67,6 +72,11 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def _fail(self) -> None:
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _handle(self) -> None:
         auth = self.headers.get("Authorization", "")
         user, password = "", ""
@@ -77,6 +87,15 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
             self._deny()
             return
         body = self._body()
+        chaos = self.server.chaos
+        fault = None if chaos is None else chaos.draw("git", CHAOS_KINDS)
+        if fault == "500":
+            self._fail()
+            return
+        if fault == "reset":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         path, _, query = self.path.partition("?")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -95,6 +114,9 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
         result = subprocess.run(
             ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
         )
+        if fault == "lost":  # done (a push updated the branch), but the client hears 500
+            self._fail()
+            return
         head, _, payload = result.stdout.partition(b"\r\n\r\n")
         headers = [line.split(": ", 1) for line in head.decode().split("\r\n") if line]
         status = next((int(v.split()[0]) for k, v in headers if k.lower() == "status"), 200)
@@ -119,6 +141,7 @@ class _GitHTTPServer(http.server.ThreadingHTTPServer):
         # Tokens the fake GitHub minted for its installations, accepted like GitHub accepts them.
         self.installation_tokens: set[str] = set()
         self.requests: list[tuple[str, str, str]] = []
+        self.chaos: Chaos | None = None
 
 
 @dataclass
@@ -149,6 +172,10 @@ class GitServer:
 
     def revoke_token(self, token: str) -> None:
         self._http.installation_tokens.discard(token)
+
+    def play(self, chaos: Chaos | None) -> None:
+        """Let requests meet `chaos`' faults: a 500 before or after the work, a reset."""
+        self._http.chaos = chaos
 
     @property
     def requests(self) -> list[tuple[str, str, str]]:

@@ -12,6 +12,7 @@ HTTP), and every request needs the bearer token in the kubeconfig the fake write
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import ipaddress
@@ -29,10 +30,13 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.peers.chaos import Chaos
 from tests.peers.kubernetes.resources import ResourceType
 from tests.peers.kubernetes.store import ApiError, Store, Write
 from tests.peers.net import LOOPBACK
 
+CHAOS_KINDS = ("500", "503", "504", "409", "stall")
+STALL_SECONDS = 1.0
 VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-fake", "platform": "linux/amd64"}
 _UNKNOWN_FORMAT = (
     "the body of the request was in an unknown format - accepted media types include: "
@@ -53,6 +57,9 @@ class FakeKubernetes:
     certificate: bytes = b""  # PEM; the kubeconfig's certificate-authority-data
     #: (method, path with query) of every request, in order
     requests: list[tuple[str, str]] = field(default_factory=list)
+    #: random faults: a 500, 503 or 504 instead of the answer, a 409 Conflict on a replace, or a
+    #: stall before the answer
+    chaos: Chaos | None = None
 
     def kubeconfig(self, path: Path, *, context: str = "fake") -> Path:
         """A kubeconfig for this server with its bearer token."""
@@ -84,9 +91,16 @@ class FakeKubernetes:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
+        fault = None if self.chaos is None else self.chaos.draw("kubernetes", CHAOS_KINDS)
         try:
             if request.headers.get("Authorization") != f"Bearer {self.token}":
                 raise ApiError(401, "Unauthorized", "Unauthorized")
+            if fault == "stall":
+                await asyncio.sleep(STALL_SECONDS)
+            elif fault == "409" and request.method == "PUT":  # someone wrote it meanwhile
+                raise ApiError(409, "Conflict", "the object has been modified (fault injected)")
+            elif fault is not None and fault != "409":
+                raise ApiError(int(fault), "InternalError", "fault injected by the test")
             status, body, warnings = await self._route(request)
         except ApiError as err:
             status, body, warnings = err.code, err.status(), []
