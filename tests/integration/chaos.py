@@ -265,6 +265,8 @@ def differences(expected: dict[str, Any], found: dict[str, Any]) -> str:
         got = found[part]
         if want == got:
             continue
+        missing: object
+        extra: object
         if isinstance(want, dict):
             missing = {k: v for k, v in want.items() if got.get(k) != v}
             extra = {k: v for k, v in got.items() if want.get(k) != v}
