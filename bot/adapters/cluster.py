@@ -24,6 +24,7 @@ from urllib.parse import quote
 from kubernetes_asyncio import client, config
 
 from bot.core.failures import Failure, Temporary
+from bot.kit.peers import PEERS
 
 log = logging.getLogger(__name__)
 FIELD_MANAGER = "bootstrap-bot"
@@ -129,11 +130,17 @@ class Cluster:
             last = attempt == ATTEMPTS or method == "POST"
             try:
                 status, data = await self._request_once(method, path, query, body, content_type)
-            except ClusterUnavailable:
+            except ClusterUnavailable as outage:
                 if last:
+                    PEERS.failed("cluster", str(outage))
                     raise
             else:
-                if last or not (status >= 500 or status == 429):
+                failing = status >= 500 or status == 429
+                if failing and last:
+                    PEERS.failed("cluster", f"{method} {path}: HTTP {status}")
+                elif not failing:
+                    PEERS.answered("cluster")
+                if last or not failing:
                     return status, data
             await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
         raise AssertionError("unreachable")

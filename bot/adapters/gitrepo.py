@@ -27,6 +27,7 @@ from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, SizeTally
 from bot.core.names import STAGING_REFS
 from bot.kit.jobs import in_thread
+from bot.kit.peers import PEERS
 
 PushOutcome = Literal["created", "updated", "unchanged", "deleted"]
 
@@ -258,6 +259,12 @@ class GitRepository:
                 walker.hide(pygit2.Oid(hex=base))
             return [str(c.id) for c in walker if c.author.email != identity.email]
 
+    def parents(self, commit: str) -> list[str]:
+        """The parents of a commit in the cache."""
+        with self._lock:
+            found = self._repo[pygit2.Oid(hex=commit)].peel(pygit2.Commit)
+            return [str(parent) for parent in found.parent_ids]
+
     def equivalent(self, first: str, second: str) -> bool:
         """Whether two commits hold the same files on the same parents (a rebuild that changed
         nothing but the time)."""
@@ -311,10 +318,14 @@ async def fetch_again(repository: GitRepository, ref: str, token: str) -> str | 
     """`repository.fetch`, tried again a few times while the server fails or is out of reach."""
     for attempt in range(1, FETCH_ATTEMPTS + 1):
         try:
-            return await in_thread(repository.fetch, ref, token)
-        except GitUnavailable:
+            found = await in_thread(repository.fetch, ref, token)
+        except GitUnavailable as outage:
             if attempt == FETCH_ATTEMPTS:
+                PEERS.failed("git", str(outage))
                 raise
+        else:
+            PEERS.answered("git")
+            return found
         await asyncio.sleep(RETRY_SECONDS * attempt)
     raise AssertionError("unreachable")
 
@@ -362,10 +373,11 @@ async def update_branch(
             if attempt == attempts:
                 raise
             continue
-        except GitUnavailable:
+        except GitUnavailable as outage:
             # the push may have been done (only its answer lost): the next attempt fetches
             # the branch afresh and finds the commit there, or pushes it again
             if attempt == attempts:
+                PEERS.failed("git", str(outage))
                 raise
             await asyncio.sleep(RETRY_SECONDS * attempt)
             continue
@@ -419,6 +431,9 @@ class Git:
         self, head: str, base: str | None, identity: Identity = BOT_IDENTITY
     ) -> list[str]:
         return await in_thread(self.repository.foreign_commits, head, base, identity)
+
+    async def parents(self, commit: str) -> list[str]:
+        return await in_thread(self.repository.parents, commit)
 
     async def update_branch(
         self,

@@ -25,13 +25,18 @@ import asyncio
 import logging
 
 from bot.adapters.github.models import PullRequest
-from bot.core.names import BOT_BRANCHES, SUMMARY_MARKER
+from bot.core.names import BOT_BRANCHES, RENDER_CHECK, SUMMARY_MARKER
 from bot.core.reports import render_comment
-from bot.flows.checks import finish_render_check, start_render_check
+from bot.flows.checks import finish_render_check, needs_work, start_render_check
 from bot.flows.dry_run import dry_run_landscape
 from bot.flows.scope import LandscapeScope
 from bot.kit.logs import bind
-from bot.services.rerender import Rerender, rerender_branch
+from bot.services.rerender import (
+    Rerender,
+    committed_report,
+    rerender_branch,
+    rerendered_parent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +89,23 @@ async def render_pull_request(
         comment = render_comment(result.report, branch=pull.head, commit=result.head)
         await gh.upsert_comment(full_name, pull.number, marker=SUMMARY_MARKER, body=comment)
 
-    # 6. the check run on the head commit rendered
+    # 6. the check run on the head commit rendered, and on the commit it re-rendered when
+    # that one's job stopped before saying so (killed after its push)
     await finish_render_check(gh, full_name, result.rendered, result.report)
+    await _finish_rerendered_parent(scope, result)
 
     # 7. the dry run against the landscape's cluster
     if not fork and result.render is not None:
         await dry_run_landscape(scope, result.render, result.head, check_run=True)
     return result
+
+
+async def _finish_rerendered_parent(scope: LandscapeScope, result: Rerender) -> None:
+    parent = await rerendered_parent(scope.git, result)
+    if parent is None or not await needs_work(scope.gh, scope.full_name, parent, RENDER_CHECK):
+        return
+    report = await committed_report(scope.git, parent, result)
+    await finish_render_check(scope.gh, scope.full_name, parent, report)
 
 
 async def touches_bootstrap(scope: LandscapeScope, head: str, base: str) -> bool:

@@ -41,6 +41,9 @@ class _Registry(oras.provider.Registry):  # type: ignore[misc]
 
 
 T = TypeVar("T")
+#: told how each read went: None when the registry answered, else what failed (the services
+#: show it as the registry's health, `bot.kit.peers`)
+READ_OBSERVERS: list[Callable[[str | None], None]] = []
 #: tries of a read, and the first wait between them (doubled each time): a registry failing on
 #: its side or a connection that broke is tried again at once, a little; a lasting outage is
 #: the caller's `Temporary`
@@ -51,10 +54,16 @@ READ_BACKOFF_SECONDS = 0.25
 def _again(read: Callable[[], T]) -> T:
     for attempt in range(1, READ_ATTEMPTS + 1):
         try:
-            return read()
-        except StoreUnavailable:
+            answer = read()
+        except StoreUnavailable as outage:
             if attempt == READ_ATTEMPTS:
+                for observe in READ_OBSERVERS:
+                    observe(str(outage))
                 raise
+        else:
+            for observe in READ_OBSERVERS:
+                observe(None)
+            return answer
         time.sleep(READ_BACKOFF_SECONDS * 2 ** (attempt - 1))
     raise AssertionError("unreachable")
 

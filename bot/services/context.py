@@ -21,8 +21,10 @@ from bot.core.failures import Failure
 from bot.core.names import repository_key
 from bot.core.retries import Schedule
 from bot.kit.jobs import Job, JobQueue
+from bot.kit.peers import PEERS, register_peer_metrics
 from bot.ocm.egress import EgressPolicy
 from bot.ocm.location import LocationError, Repository
+from bot.ocm.registry import READ_OBSERVERS
 from bot.ocm.store import Store
 from bot.services.releases import ReleaseMetrics, ReleaseWatch
 from bot.settings import Settings
@@ -52,6 +54,16 @@ class NotFromAnInstallation(Failure, ValueError):
     """A delivery without an installation (the App's own hooks, such as `ping`)."""
 
 
+def _registry_read(outage: str | None) -> None:
+    if outage is None:
+        PEERS.answered("registry")
+    else:
+        PEERS.failed("registry", outage)
+
+
+READ_OBSERVERS.append(_registry_read)
+
+
 @dataclass
 class BotContext:
     settings: Settings
@@ -66,6 +78,7 @@ class BotContext:
     _repositories: dict[str, GitRepository] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        register_peer_metrics(self.metrics)
         if self.schedule is None:
             self.schedule = Schedule(self.settings.poll_interval, self.settings.job_timeout)
         self.release_metrics = ReleaseMetrics(self.metrics)

@@ -165,3 +165,21 @@ async def rerender_branch(
     report = render_succeeded(summary, warnings, "committed")
     committed = update.outcome != "unchanged"
     return Rerender(report, head, update.commit, committed, rendered.result)
+
+
+async def rerendered_parent(git: Git, head: Rerender) -> str | None:
+    """The commit `head` re-rendered, when `head` is up to date because it is the bot's own
+    re-render commit of it; None otherwise."""
+    if head.committed or head.render is None or head.report.conclusion != "success":
+        return None
+    parents = await git.parents(head.head)
+    if len(parents) != 1 or await git.foreign_commits(head.head, parents[0]):
+        return None
+    return parents[0]
+
+
+async def committed_report(git: Git, parent: str, head: Rerender) -> RenderReport:
+    """The report `parent`'s render gave when the bot committed `head` onto it."""
+    assert head.render is not None
+    summary = await summarise(await git.read_tree(parent), head.render)
+    return render_succeeded(summary, head.render.warnings, "committed")

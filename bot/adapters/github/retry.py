@@ -23,6 +23,7 @@ from gidgethub import httpx as gh_httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from bot.core.failures import Temporary
+from bot.kit.peers import PEERS
 
 log = logging.getLogger(__name__)
 
@@ -204,10 +205,15 @@ class GitHubAPI(gh_httpx.GitHubAPI):
             except httpx.TransportError as error:
                 delay = transport_delay(self._policy, method=method, url=url, attempt=attempt)
                 if delay is None:
+                    PEERS.failed("github", f"{method} {url}: {str(error) or type(error).__name__}")
                     raise
                 self._metrics.retries.labels("connection").inc()
                 log.warning("%s %s failed (%s); retrying in %.1fs", method, url, error, delay)
                 await self.sleep(delay)
+        if status >= 500:
+            PEERS.failed("github", f"{method} {url} answered {status}")
+        else:
+            PEERS.answered("github")
         self._metrics.requests.labels(method, str(status)).inc()
         remaining = response_headers.get("x-ratelimit-remaining")
         if remaining is not None and remaining.isdigit():
