@@ -7,7 +7,7 @@ APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 # Debian packages the test peers need: the OCI registry and git (with http-backend and daemon).
 DEBS    := docker-registry git
 
-.PHONY: demo example-ctf test lint typecheck unit bench system-deps clean
+.PHONY: demo example-ctf test lint typecheck unit bench chaos system-deps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,6 +54,11 @@ test: $(STAMP) system-deps lint typecheck
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench
+
+# The seeded chaos test over many seeds (`make test` runs two); prints the figures at the end.
+CHAOS_SEEDS ?= 1-20
+chaos: $(STAMP) system-deps
+	CHAOS_SEEDS=$(CHAOS_SEEDS) $(VENV)/bin/pytest -q tests/integration/flows/test_chaos.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache

@@ -91,15 +91,17 @@ class FakeKubernetes:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append((request.method, request.path_qs))
-        fault = None if self.chaos is None else self.chaos.draw("kubernetes", CHAOS_KINDS)
+        # a Conflict is what a replace meets when someone wrote the object since
+        kinds = CHAOS_KINDS if request.method == "PUT" else CHAOS_KINDS[:-2] + CHAOS_KINDS[-1:]
+        fault = None if self.chaos is None else self.chaos.draw("kubernetes", kinds)
         try:
             if request.headers.get("Authorization") != f"Bearer {self.token}":
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             if fault == "stall":
                 await asyncio.sleep(STALL_SECONDS)
-            elif fault == "409" and request.method == "PUT":  # someone wrote it meanwhile
+            elif fault == "409":
                 raise ApiError(409, "Conflict", "the object has been modified (fault injected)")
-            elif fault is not None and fault != "409":
+            elif fault is not None:
                 raise ApiError(int(fault), "InternalError", "fault injected by the test")
             status, body, warnings = await self._route(request)
         except ApiError as err:
