@@ -187,6 +187,13 @@ class Cluster:
             )
         return ClusterError(f"{what}: HTTP {status}", code=status)
 
+    async def version(self) -> str:
+        """The API server's version (GET /version), which any credentials may read."""
+        status, data = await self._request("GET", "/version")
+        if status != 200 or not isinstance(data, dict):
+            raise self._failure(status, data, "GET /version")
+        return str(data.get("gitVersion") or "unknown")
+
     # ---- discovery --------------------------------------------------------------------------
 
     async def _resource(self, api_version: str, kind: str) -> _Resource:

@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="validate the settings, print them with secrets redacted, and exit",
     )
+    serve.add_argument(
+        "--online",
+        action="store_true",
+        help="with --check: also try the App credentials, each cluster and each registry",
+    )
     serve.set_defaults(handler=_serve)
 
     health = commands.add_parser(
@@ -160,13 +165,25 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_REFUSED
     summary: dict[str, Any] = settings.redacted()
     out.write(yaml.safe_dump(summary, sort_keys=False))
-    if args.check:
-        return EXIT_OK
     private_key = settings.private_key_pem()
     assert settings.app_id is not None and private_key is not None  # startup_problems said so
     import asyncio
 
     from bot.kit.logs import configure_logging
+
+    if args.check and args.online:
+        from bot.server.online import online_problems
+
+        configure_logging(settings.log_level, settings.log_format)
+        answered, unreachable = asyncio.run(
+            online_problems(settings, app_id=settings.app_id, private_key=private_key)
+        )
+        out.writelines(f"ok   {line}\n" for line in answered)
+        err.writelines(f"FAIL {line}\n" for line in unreachable)
+        return EXIT_REFUSED if unreachable else EXIT_OK
+    if args.check:
+        return EXIT_OK
+
     from bot.server.main import serve
 
     configure_logging(settings.log_level, settings.log_format)

@@ -118,6 +118,12 @@ class RegistryStore:
             self._backend = "basic" if challenge.startswith("basic") else "token"
         return self._backend
 
+    def reachable(self) -> str:
+        """How the registry answers `GET /v2/` (its authentication scheme); StoreUnavailable
+        when it does not."""
+        self._backend = None
+        return self._auth_backend()
+
     def _client(self, repository: str) -> oras.provider.Registry:
         client = self._clients.get(repository)
         if client is None:

@@ -125,6 +125,12 @@ class GitHubApp:
             )
         return int(answer["id"])
 
+    async def app_name(self) -> str:
+        """The App the credentials belong to (GET /app, with the App's JWT)."""
+        with unavailable_as_temporary():
+            answer = await self._app_api.getitem("/app")
+        return str(answer.get("slug") or answer.get("name") or self.app_id)
+
     async def installation_ids(self) -> list[int]:
         with unavailable_as_temporary():
             return [int(i["id"]) async for i in self._app_api.getiter("/app/installations")]

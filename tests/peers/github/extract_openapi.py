@@ -17,6 +17,7 @@ from pathlib import Path
 
 #: (method, path) of every REST operation the bot or its test peer relies on.
 OPERATIONS: tuple[tuple[str, str], ...] = (
+    ("get", "/app"),
     ("get", "/app/installations"),
     ("post", "/app/installations/{installation_id}/access_tokens"),
     ("get", "/installation/repositories"),

@@ -103,6 +103,11 @@ class Operations:
         data["repository_selection"] = "selected"
         return data
 
+    def get_app(self, call: Call) -> tuple[int, Any]:
+        data = call.operation.example(200)
+        data.update(_integration(self.app_id, self.app_slug))
+        return 200, data
+
     def list_installations(self, call: Call) -> tuple[int, Any]:
         items = [
             self._installation_json(i, call.operation) for i in self.state.installations.values()
@@ -589,6 +594,7 @@ class Operations:
 
 
 HANDLERS: dict[str, Callable[[Operations, Call], tuple[int, Any]]] = {
+    "apps/get-authenticated": Operations.get_app,
     "apps/list-installations": Operations.list_installations,
     "apps/create-installation-access-token": Operations.create_token,
     "apps/get-repo-installation": Operations.repository_installation,

@@ -398,7 +398,7 @@ class FakeGitHub(Operations):
         self, request: web.Request, operation: Operation
     ) -> tuple[Installation | None, str]:
         scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-        app_level = operation.template.startswith("/app/") or operation.template.endswith(
+        app_level = operation.template.startswith("/app") or operation.template.endswith(
             "/installation"
         )
         if app_level:
