@@ -108,6 +108,20 @@ async def _finish_rerendered_parent(scope: LandscapeScope, result: Rerender) -> 
     await finish_render_check(scope.gh, scope.full_name, parent, report)
 
 
+async def summary_missing(scope: LandscapeScope, pull: PullRequest) -> bool:
+    """Whether a pull request whose render is done lacks the summary comment it should have
+    (someone deleted it): the resync then renders it again, which writes it."""
+    gh, full_name = scope.gh, scope.full_name
+    if fork_ignored(scope, pull):
+        return False
+    run = await gh.latest_check_run(full_name, pull.head_sha, RENDER_CHECK)
+    if run is None or run.status != "completed":
+        return False
+    if pull.head.startswith(BOT_BRANCHES) and run.conclusion == "success":
+        return False  # the bot's own proposals say it in their body
+    return await gh.find_comment(full_name, pull.number, SUMMARY_MARKER) is None
+
+
 async def touches_bootstrap(scope: LandscapeScope, head: str, base: str) -> bool:
     """Whether `head` changes the render's inputs: `.bootstrap/` or the landscape's config."""
     head_tree, base_tree = await asyncio.gather(

@@ -6,7 +6,7 @@ file and the resync loop share.
 3. propose a newer openMCP release (`bot.flows.upgrade`);
 4. in a resync, apply a landscape head to its cluster when no apply of it finished (a lost
    merge event), and render the open pull requests into each landscape the way their
-   webhooks would;
+   webhooks would (again when the summary comment has gone missing);
 5. report the discovery file's problems, and listed branches that do not exist, on the default
    branch's commit.
 
@@ -26,7 +26,7 @@ from bot.core.reports import discovery_report
 from bot.flows.checks import finish_render_check, pull_request_settled, rendered_already
 from bot.flows.deploy import awaits_deploy, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
-from bot.flows.pull_request import render_pull_request
+from bot.flows.pull_request import render_pull_request, summary_missing
 from bot.flows.scope import repository_scope
 from bot.flows.upgrade import check_upgrade
 from bot.kit.logs import bind
@@ -67,7 +67,8 @@ async def refresh_repository(
             if deployed is not None:
                 outcomes[landscape.branch + " deploy"] = deployed.conclusion
         for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
-            if await pull_request_settled(gh, full_name, pull.head_sha):
+            settled = await pull_request_settled(gh, full_name, pull.head_sha)
+            if settled and not await summary_missing(scope, pull):
                 continue
             if await render_pull_request(scope, pull) is not None:
                 rendered_pulls += 1

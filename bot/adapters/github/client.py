@@ -279,6 +279,30 @@ class InstallationClient:
         )
         return PullRequest.from_json(data, "updated")
 
+    async def find_comment(self, full_name: str, number: int, marker: str) -> Comment | None:
+        """The bot's comment carrying `marker` on the issue or pull request, if there is one."""
+        found = await self._find_comment(full_name, number, comment_marker(marker))
+        return (
+            None if found is None else Comment(int(found["id"]), found["html_url"], found["body"])
+        )
+
+    async def _find_comment(
+        self, full_name: str, number: int, hidden: str
+    ) -> dict[str, Any] | None:
+        comments = await self._list(
+            "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
+            {**_repo_vars(full_name), "number": number, "per_page": 100},
+        )
+        return next(
+            (
+                c
+                for c in comments
+                if (c.get("performed_via_github_app") or {}).get("id") == self._app.app_id
+                and (c.get("body") or "").startswith(hidden)
+            ),
+            None,
+        )
+
     async def upsert_comment(
         self, full_name: str, number: int, *, marker: str, body: str
     ) -> Comment:
@@ -287,19 +311,7 @@ class InstallationClient:
         text = fit(f"{hidden}\n{body}")
 
         async def find_it() -> dict[str, Any] | None:
-            comments = await self._list(
-                "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
-                {**_repo_vars(full_name), "number": number, "per_page": 100},
-            )
-            return next(
-                (
-                    c
-                    for c in comments
-                    if (c.get("performed_via_github_app") or {}).get("id") == self._app.app_id
-                    and (c.get("body") or "").startswith(hidden)
-                ),
-                None,
-            )
+            return await self._find_comment(full_name, number, hidden)
 
         async def write_it() -> dict[str, Any]:
             data: dict[str, Any] = await self._send(

@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pygit2
 import pytest
 
+from bot.core.discovery import DISCOVERY_PATH
 from bot.core.names import (
     APPLY_ACTION,
     DEPLOY_CHECK,
+    DISCOVERY_CHECK,
     DRY_RUN_CHECK,
     RENDER_CHECK,
     RERENDER_ACTION,
@@ -23,6 +26,7 @@ from bot.server.resync import Resync
 from tests.conftest import AppKey
 from tests.integration.deployment import BOOTSTRAP, Deployment, merged
 from tests.integration.flows.test_flow_pull_request import propose
+from tests.integration.flows.test_flow_push import push
 from tests.integration.landscape_bot import REPO, LandscapeBot, serve_landscape
 from tests.peers.github import FakeGitHub
 from tests.peers.github.state import CheckRun, PullRequest
@@ -180,3 +184,36 @@ async def test_re_run_of_a_dry_run_checks_again(deployment: Deployment):
     again = runs_named(bot, head, DRY_RUN_CHECK)
     assert len(again) == 2
     assert again[-1].fields["conclusion"] == dry_run.fields["conclusion"]
+
+
+async def test_re_run_of_the_discovery_check_reads_the_branches_again(
+    landscape_bot: LandscapeBot,
+):
+    bot = landscape_bot
+    bot.repository.roles["alice"] = "write"
+    listing = b"landscapes:\n  - branch: main\n  - branch: staging\n"
+    before, after = push(bot, {DISCOVERY_PATH: listing})
+    await bot.deliver("push", bot.push_event("main", before, after))
+    (missing,) = runs_named(bot, after, DISCOVERY_CHECK)
+    assert missing.fields["conclusion"] == "failure"  # staging does not exist
+
+    git = pygit2.Repository(str(bot.repository.bare))
+    git.references.create("refs/heads/staging", git.references["refs/heads/main"].target)
+    await bot.deliver("check_run", bot.check_run_event(missing, "rerequested"))
+    runs = runs_named(bot, after, DISCOVERY_CHECK)
+    assert len(runs) == 2 and runs[-1].fields["conclusion"] == "success"
+    assert runs[-1].fields["output"]["title"] == "2 landscapes"
+
+
+async def test_the_resync_writes_a_summary_comment_that_went_missing(landscape_bot: LandscapeBot):
+    bot = landscape_bot
+    pull, _ = await rendered_pull(bot)
+    (comment,) = bot.bot_comments(pull.number)
+    resync = Resync(bot.context)
+    await resync.run_once()
+    assert bot.bot_comments(pull.number) == [comment]  # present: nothing redone
+
+    del bot.fake.state.comments[comment.id]  # someone deleted it
+    await resync.run_once()
+    (again,) = bot.bot_comments(pull.number)
+    assert again.body == comment.body

@@ -239,6 +239,15 @@ class MemoryGitHub:
         self.comments.setdefault(full_name, []).append(StoredComment(comment, number, user))
         return comment
 
+    async def find_comment(self, full_name: str, number: int, marker: str) -> Comment | None:
+        self._call("find_comment", full_name)
+        for stored in self.comments_on(full_name, number):
+            if stored.author == BOT_LOGIN and stored.comment.body.startswith(
+                comment_marker(marker)
+            ):
+                return stored.comment
+        return None
+
     async def upsert_comment(
         self, full_name: str, number: int, *, marker: str, body: str
     ) -> Comment:
