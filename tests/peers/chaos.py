@@ -8,7 +8,9 @@ figures. `calm()` ends the faults: the peers have recovered.
 
 from __future__ import annotations
 
+import http.server
 import random
+import socket
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -47,3 +49,16 @@ class Chaos:
     def figures(self) -> str:
         """What was injected, one `peer kind count` per line."""
         return "\n".join(f"{p} {k} {n}" for (p, k), n in sorted(self.injected.items()))
+
+
+def refuse(handler: http.server.BaseHTTPRequestHandler, status: int) -> None:
+    """Answer `status` with no body (a threaded peer's fault)."""
+    handler.send_response(status)
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
+def drop(handler: http.server.BaseHTTPRequestHandler) -> None:
+    """Close the connection unanswered (a threaded peer's fault)."""
+    handler.close_connection = True
+    handler.connection.shutdown(socket.SHUT_RDWR)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import http.server
 import os
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import FileMode
 
-from tests.peers.chaos import Chaos
+from tests.peers.chaos import Chaos, drop, refuse
 from tests.peers.net import LOOPBACK, free_port, port_open, stop, wait_until
 
 CHAOS_KINDS = ("500", "reset", "lost")
@@ -72,11 +71,6 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _fail(self) -> None:
-        self.send_response(500)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
     def _handle(self) -> None:
         auth = self.headers.get("Authorization", "")
         user, password = "", ""
@@ -90,11 +84,10 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
         chaos = self.server.chaos
         fault = None if chaos is None else chaos.draw("git", CHAOS_KINDS)
         if fault == "500":
-            self._fail()
+            refuse(self, 500)
             return
         if fault == "reset":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            drop(self)
             return
         path, _, query = self.path.partition("?")
         env = {
@@ -115,7 +108,7 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
             ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
         )
         if fault == "lost":  # done (a push updated the branch), but the client hears 500
-            self._fail()
+            refuse(self, 500)
             return
         head, _, payload = result.stdout.partition(b"\r\n\r\n")
         headers = [line.split(": ", 1) for line in head.decode().split("\r\n") if line]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from tests.peers.chaos import Chaos
+from tests.peers.chaos import Chaos, drop, refuse
 from tests.peers.net import LOOPBACK, free_port
 
 CHAOS_KINDS = ("500", "503", "stall", "truncated", "reset")
@@ -68,13 +67,10 @@ def run_registry_proxy(upstream: str, *, page: int | None = None) -> Iterator[Re
             proxy.requests.append((self.command, self.path))
             fault = None if proxy.chaos is None else proxy.chaos.draw("registry", CHAOS_KINDS)
             if proxy.failing or fault in ("500", "503"):
-                self.send_response(500 if fault == "500" else 503)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                refuse(self, 500 if fault == "500" else 503)
                 return
             if fault == "reset":
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+                drop(self)
                 return
             if fault == "stall":
                 time.sleep(STALL_SECONDS)
