@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from bot.adapters.github.models import Annotation, CheckAction, CheckRunOutput
+from bot.adapters.github.models import Annotation, CheckAction, CheckRun, CheckRunOutput
 from bot.adapters.github.port import GitHubPort
 from bot.core.failures import Failure, Temporary
 from bot.core.names import (
@@ -98,9 +98,8 @@ async def _end_open_checks(
             status, conclusion = "queued", None
             try:
                 plan = await _next_plan(gh, full_name, sha, name, error.retry_after)
-            except Exception:  # GitHub itself may be out; the resync finds the run queued
-                log.warning("could not read the check run %s on %s@%s", name, full_name, sha[:12])
-                continue
+            except Exception:  # GitHub itself may be out: counted afresh
+                plan = next_retry(None, now=_now(), longest=_schedule().round_interval)
             texts = waiting_texts(str(error), plan)
             wait = (plan.at - _now()).total_seconds()
             soonest = wait if soonest is None else min(soonest, wait)
@@ -251,7 +250,10 @@ async def needs_work(gh: GitHubPort, full_name: str, sha: str, name: str) -> boo
     """Whether a resync should do the step behind the check run `name` on the commit now: it
     never ran; it waits for a peer and its retry is due; or it was left in progress by a job
     that is gone (see `Schedule`). A completed run is done with."""
-    run = await gh.latest_check_run(full_name, sha, name)
+    return _needs_work(await gh.latest_check_run(full_name, sha, name))
+
+
+def _needs_work(run: CheckRun | None) -> bool:
     if run is None:
         return True
     if run.status == "completed":
@@ -281,7 +283,7 @@ async def pull_request_settled(gh: GitHubPort, full_name: str, sha: str) -> bool
     if not await rendered_already(gh, full_name, sha):
         return False
     dry_run = await gh.latest_check_run(full_name, sha, DRY_RUN_CHECK)
-    return dry_run is None or not await needs_work(gh, full_name, sha, DRY_RUN_CHECK)
+    return dry_run is None or not _needs_work(dry_run)
 
 
 async def rendered_already(gh: GitHubPort, full_name: str, sha: str) -> bool:
