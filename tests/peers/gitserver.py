@@ -25,7 +25,7 @@ from pygit2.enums import FileMode
 from tests.peers.chaos import Chaos, drop, refuse
 from tests.peers.net import LOOPBACK, free_port, port_open, stop, wait_until
 
-CHAOS_KINDS = ("500", "reset", "lost")
+CHAOS_KINDS = ("500", "reset", "lost", "refused")
 
 SOMEONE = pygit2.Signature("someone", "someone@example.invalid", 1_700_000_000, 0)
 
@@ -82,7 +82,9 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
             return
         body = self._body()
         chaos = self.server.chaos
-        fault = None if chaos is None else chaos.draw("git", CHAOS_KINDS)
+        pushing = self.command == "POST" and self.path.endswith("/git-receive-pack")
+        kinds = CHAOS_KINDS if pushing else CHAOS_KINDS[:-1]  # only a push can be refused
+        fault = None if chaos is None else chaos.draw("git", kinds)
         if fault == "500":
             refuse(self, 500)
             return
@@ -104,9 +106,16 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
             "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
             "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
         }
-        result = subprocess.run(
-            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
-        )
+        # a push refused: the branch's ref is locked (another push holds it), and git's own
+        # receive-pack says so ("failed to lock"), as GitHub does in a race
+        lock = self._locked_ref(path, body) if fault == "refused" else None
+        try:
+            result = subprocess.run(
+                ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+            )
+        finally:
+            if lock is not None:
+                lock.unlink(missing_ok=True)
         if fault == "lost":  # done (a push updated the branch), but the client hears 500
             refuse(self, 500)
             return
@@ -120,6 +129,20 @@ class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def _locked_ref(self, path: str, body: bytes) -> Path | None:
+        """Lock the first ref a receive-pack request updates (its first pkt-line:
+        `<old> <new> <ref>\\0<capabilities>`); the lock file, or None for other requests."""
+        if not path.endswith("/git-receive-pack") or len(body) < 4:
+            return None
+        command = body[4:].split(b"\0", 1)[0].split(b"\n", 1)[0].split()
+        if len(command) != 3 or not command[2].startswith(b"refs/heads/"):
+            return None
+        repository = self.server.root / path.strip("/").removesuffix("/git-receive-pack")
+        lock = repository / (command[2].decode() + ".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        lock.touch()
+        return lock
 
     do_GET = do_POST = _handle
 
@@ -167,7 +190,8 @@ class GitServer:
         self._http.installation_tokens.discard(token)
 
     def play(self, chaos: Chaos | None) -> None:
-        """Let requests meet `chaos`' faults: a 500 before or after the work, a reset."""
+        """Let requests meet `chaos`' faults: a 500 before or after the work, a reset, a push
+        refused on a locked ref."""
         self._http.chaos = chaos
 
     @property

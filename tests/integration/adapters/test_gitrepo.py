@@ -6,6 +6,7 @@ import re
 import secrets
 import socket
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pygit2
@@ -22,6 +23,7 @@ from bot.adapters.gitrepo import (
     update_branch,
 )
 from bot.core.fileset import FileSet
+from tests.peers.chaos import Chaos
 from tests.peers.gitserver import GitServer, commit_directly
 from tests.peers.net import LOOPBACK
 
@@ -150,6 +152,52 @@ async def test_update_branch_retries_from_a_fresh_fetch(remote, git_server: GitS
         cache, branch="main", change=add_manifest, message="Re-render manifests", token=token
     )
     assert (again.outcome, again.commit) == ("unchanged", result.commit)
+
+
+class Scripted(Chaos):
+    """The git server's faults in a given order, one per push (fetches meet none)."""
+
+    def __init__(self, *kinds: str) -> None:
+        super().__init__(seed=0)
+        self.script = list(kinds)
+
+    def draw(self, peer: str, kinds: Sequence[str]) -> str | None:
+        playable = self.script and self.pushing and self.script[0] in kinds
+        return self.script.pop(0) if playable else None
+
+    pushing = False
+
+
+@pytest.mark.parametrize("fault", ["refused", "500", "lost", "reset"])
+async def test_a_push_the_server_refused_or_failed_is_tried_again(
+    remote, git_server: GitServer, fault: str
+):
+    """A locked ref ("failed to lock"), a 500 before or after the push was done, a dropped
+    connection: the next attempt fetches afresh and ends with the one commit on the branch."""
+    bare, cache = remote
+    script = Scripted(fault)
+
+    def add_manifest(files: FileSet) -> FileSet:
+        script.pushing = True  # the render is done: the next request is the push
+        return files | {"envs/dev/a.yaml": b"a: 1\n"}
+
+    async def token() -> str:
+        script.pushing = False
+        return git_server.token
+
+    git_server.play(script)
+    try:
+        result = await update_branch(
+            cache, branch="main", change=add_manifest, message="Re-render manifests", token=token
+        )
+    finally:
+        git_server.play(None)
+    assert script.script == [], "the fault was played"
+    head = pygit2.Repository(str(bare)).references["refs/heads/main"].peel(pygit2.Commit)
+    assert head.message == "Re-render manifests"
+    assert head.parents[0].message != "Re-render manifests", "one re-render commit, not two"
+    assert result.attempts == 2
+    assert not (bare / "refs" / "heads" / "main.lock").exists()
 
 
 async def test_a_bot_branch_rebuilt_on_its_base_is_not_churned(remote, git_server: GitServer):
