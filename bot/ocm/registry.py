@@ -92,8 +92,13 @@ class RegistryStore:
         self._clients: dict[str, oras.provider.Registry] = {}
         self._backend: str | None = None
         self.last_content_type = ""
+        self.last_status = 0
         self.requests = 0  # HTTP requests made, for benchmarks and tests
         self._on_request = on_request
+
+    def _note_status(self, response: requests.Response, *_: object, **__: object) -> None:
+        """The last answer's status (oras-py says only the reason of a failed tag list)."""
+        self.last_status = response.status_code
 
     def _count(self, *_: object, **__: object) -> None:
         """One HTTP request made (also a `requests` response hook: oras-py sends every
@@ -131,6 +136,7 @@ class RegistryStore:
                 hostname=self.host, insecure=self.plain_http, auth_backend=self._auth_backend()
             )
             client.session.hooks["response"].append(self._count)
+            client.session.hooks["response"].append(self._note_status)
             _mount_bounded(client.session, self.egress)
             creds = self.credentials(repository) if self.credentials else None
             if creds and (creds.username or creds.identity_token):
@@ -198,14 +204,18 @@ class RegistryStore:
 
     def _list_tags_once(self, repository: str) -> list[str]:
         client = self._client(repository)
+        self.last_status = 0
         try:
             return list(client.get_tags(f"{self.host}/{repository}"))
+        except requests.RequestException as err:  # a broken body's JSON error included
+            raise StoreUnavailable(f"listing tags of {repository}: {err}") from None
         except ValueError as err:
             if "404" in str(err) or "NAME_UNKNOWN" in str(err):
                 raise NotFound(f"repository {repository} not in {self.description}") from None
+            if self.last_status >= 500 or self.last_status == 429:  # failing on its side
+                said = f"listing tags of {repository}: HTTP {self.last_status}"
+                raise StoreUnavailable(said) from None
             raise StoreError(f"listing tags of {repository}: {err}") from None
-        except requests.RequestException as err:
-            raise StoreUnavailable(f"listing tags of {repository}: {err}") from None
 
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         url = self._url(repository, "manifests", reference)

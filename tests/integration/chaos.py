@@ -156,12 +156,18 @@ async def command(bot: LandscapeBot, number: int, text: str) -> None:
 
 
 async def settle(bot: LandscapeBot, kube: Any) -> int:
-    """Resync rounds until one writes nothing; the rounds it took. A run left in progress is
-    redone as if its job's budget had passed (its job is gone: the scenario waited for it)."""
+    """Resync rounds until one writes nothing; the rounds it took. The rounds are as far
+    apart as the longest wait of the bot's (an hour: a registry left alone after failing is
+    asked again), and a run left in progress is redone as if its job's budget had passed (its
+    job is gone: the scenario waited for it)."""
     bot.app[TIMERS].cancel_all()  # the rounds do what the timers would
     assert bot.context.schedule is not None
     bot.context.schedule = replace(bot.context.schedule, job_budget=timedelta(0))
+    releases, hours = bot.context.releases, [0]
+    started = releases.clock
+    releases.clock = lambda: started() + 3600 * hours[0]
     for rounds in range(1, SETTLE_ROUNDS + 1):
+        hours[0] += 1
         before = _writes(bot, kube)
         await Resync(bot.context).run_once()
         if _writes(bot, kube) == before:

@@ -146,3 +146,29 @@ def test_a_blob_that_is_not_its_digest_is_refused_while_it_comes(serve):
 
     with pytest.raises(StoreError, match=r"is not the blob sha256:0+ \(its digest differs\)"):
         blob_of(serve(other))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (503, b"", StoreUnavailable),  # failing on its side
+        (200, b'{"tags": ["v0.0.1", ', StoreUnavailable),  # a body broken off
+        (400, b"", StoreError),  # refusing the request: tried once
+    ],
+)
+def test_a_tag_list_is_tried_again_while_the_registry_fails(serve, monkeypatch, status, body, kind):
+    monkeypatch.setattr(registry, "READ_BACKOFF_SECONDS", 0.0)
+    asked = []
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        asked.append(handler.path)
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    with pytest.raises(kind) as raised:
+        RegistryStore(serve(answer), plain_http=True).list_tags("a/b")
+    assert type(raised.value) is kind
+    assert len(asked) == (registry.READ_ATTEMPTS if kind is StoreUnavailable else 1)
