@@ -110,14 +110,14 @@ async def _reported(
     scope: LandscapeScope, report: DeployReport, pull: PullRequest | None
 ) -> DeployReport:
     scope.context.deploy_metrics.applies.labels(report.cluster, report.conclusion).inc()
-    await finish_check(scope.gh, scope.full_name, DEPLOY_CHECK, report)
-    if pull is not None:
+    if pull is not None:  # before the run completes: a completed run means it was told
         await scope.gh.upsert_comment(
             scope.full_name,
             pull.number,
             marker=deploy_marker(report.commit),
             body=report.comment(),
         )
+    await finish_check(scope.gh, scope.full_name, DEPLOY_CHECK, report)
     return report
 
 

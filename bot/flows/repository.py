@@ -63,7 +63,11 @@ async def refresh_repository(
             continue
         # 4. the cluster, and the pull requests into it
         if await awaits_deploy(scope, head):
-            deployed = await deploy_landscape(scope, commit=head)
+            # the merged pull request is told too, as its `closed` delivery would have done
+            merged = await gh.merged_pull_request(
+                full_name, base=landscape.branch, merge_commit=head
+            )
+            deployed = await deploy_landscape(scope, commit=head, pull=merged)
             if deployed is not None:
                 outcomes[landscape.branch + " deploy"] = deployed.conclusion
         for pull in await gh.open_pull_requests(full_name, base=landscape.branch):

@@ -50,6 +50,7 @@ _BLANKS = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ?"), "<time>"),
     (re.compile(r"\b\d+(\.\d+)?\s?(ms|s|m)\b"), "<duration>"),
     (re.compile(r"#issuecomment-\d+"), "#issuecomment-<n>"),
+    (re.compile(r"reply-to-\d+"), "reply-to-<n>"),
     (re.compile(r"/check-runs/\d+"), "/check-runs/<n>"),
     (re.compile(r"upgrades-[0-9a-f]{8}"), "upgrades-<r>"),
 ]

@@ -219,6 +219,21 @@ class InstallationClient:
         )
         return [PullRequest.from_json(item) for item in found]
 
+    async def merged_pull_request(
+        self, full_name: str, *, base: str, merge_commit: str
+    ) -> PullRequest | None:
+        """The pull request into `base` whose merge made `merge_commit`, among the last 30
+        closed (a merge a resync applies is recent)."""
+        found = await self._get(
+            "/repos/{owner}/{repo}/pulls{?base,state,sort,direction,per_page}",
+            {**_repo_vars(full_name), "base": base, "state": "closed", "sort": "updated",
+             "direction": "desc", "per_page": 30},
+        )  # fmt: skip
+        for item in found if isinstance(found, list) else []:
+            if item.get("merge_commit_sha") == merge_commit and item.get("merged_at"):
+                return PullRequest.from_json(item)
+        return None
+
     async def close_pull_request(self, full_name: str, number: int) -> PullRequest:
         """Close a pull request unmerged (closing a closed one changes nothing)."""
         current = await self.pull_request(full_name, number)

@@ -192,10 +192,13 @@ async def test_a_push_of_rendered_files_is_applied_once(deployment: Deployment):
 
 async def test_the_resync_applies_a_merge_whose_event_was_lost(deployment: Deployment):
     bot, kube, flux = deployment.bot, deployment.kube, deployment.flux
-    _, merge = await merged(bot)  # neither `closed` nor `push` arrives
+    pull, merge = await merged(bot)  # neither `closed` nor `push` arrives
     async with flux.running():
         await Resync(bot.context).run_once()
     assert deploy_run(bot, merge).fields["conclusion"] == "success"
+    # the merged pull request is told, as its `closed` delivery would have done
+    told = [c for c in bot.bot_comments(pull.number) if "bootstrap-bot:deploy-" in c.body]
+    assert len(told) == 1 and "dev is at openmcp v0.0.1" in told[0].body
     assert kube.store.objects[BOOTSTRAP]["status"]["lastAppliedRevision"] == f"main@sha1:{merge}"
 
     # The next round finds that apply finished: nothing is sent to the cluster.

@@ -195,6 +195,15 @@ class MemoryGitHub:
             if p.base == base and p.state == "open"
         ]
 
+    async def merged_pull_request(
+        self, full_name: str, *, base: str, merge_commit: str
+    ) -> PullRequest | None:
+        self._call("merged_pull_request", full_name)
+        for p in self.pulls.get(full_name, []):
+            if p.base == base and p.merged and p.merge_commit == merge_commit:
+                return self._refreshed(full_name, p)
+        return None
+
     async def close_pull_request(self, full_name: str, number: int) -> PullRequest:
         self._call("close_pull_request", full_name)
         pull = await self.pull_request(full_name, number)
