@@ -40,6 +40,9 @@ MAX_FETCH_BYTES = 512 * 1024 * 1024
 FETCH_SECONDS = 300.0
 #: folders nested deeper are not read (the limits on files are the file set's)
 MAX_TREE_DEPTH = 64
+#: the most commits whose changes are read to tell who changed a path (GitHub lists 250 of
+#: a pull request's commits; beyond this, every path counts as changed by someone else)
+MAX_COMMITS_READ = 500
 
 
 class GitFailure(Failure):
@@ -259,6 +262,29 @@ class GitRepository:
                 walker.hide(pygit2.Oid(hex=base))
             return [str(c.id) for c in walker if c.author.email != identity.email]
 
+    def changed_by_others(self, head: str, base: str | None, identity: Identity) -> set[str] | None:
+        """The paths that commits on `head` but not on `base`, not authored by `identity`,
+        changed against their first parent; None when there are too many commits to read."""
+        paths: set[str] = set()
+        with self._lock:
+            walker = self._repo.walk(pygit2.Oid(hex=head), pygit2.enums.SortMode.TOPOLOGICAL)
+            if base is not None:
+                walker.hide(pygit2.Oid(hex=base))
+            for count, found in enumerate(walker):
+                if count >= MAX_COMMITS_READ:
+                    return None
+                if found.author.email == identity.email:
+                    continue
+                parents = found.parents
+                diff = (
+                    parents[0].tree.diff_to_tree(found.tree)
+                    if parents
+                    else found.tree.diff_to_tree(swap=True)
+                )
+                for delta in diff.deltas:
+                    paths.update((delta.old_file.path, delta.new_file.path))
+        return paths
+
     def parents(self, commit: str) -> list[str]:
         """The parents of a commit in the cache."""
         with self._lock:
@@ -431,6 +457,11 @@ class Git:
         self, head: str, base: str | None, identity: Identity = BOT_IDENTITY
     ) -> list[str]:
         return await in_thread(self.repository.foreign_commits, head, base, identity)
+
+    async def changed_by_others(
+        self, head: str, base: str | None, identity: Identity = BOT_IDENTITY
+    ) -> set[str] | None:
+        return await in_thread(self.repository.changed_by_others, head, base, identity)
 
     async def parents(self, commit: str) -> list[str]:
         return await in_thread(self.repository.parents, commit)

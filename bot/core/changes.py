@@ -173,7 +173,7 @@ def summary_text(summary: ChangeSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _code(text: str) -> str:
+def code(text: str) -> str:
     """Inline code that survives backticks and table pipes in the text."""
     text = text.replace("|", "\\|")
     fence = "``" if "`" in text else "`"
@@ -186,7 +186,7 @@ def summary_markdown(summary: ChangeSummary) -> str:
     if not summary.files_differ:
         return parts[0] + "\n"
     if summary.destructive:
-        names = ", ".join(f"{k.kind} {_code(k.name)}" for k in summary.destructive)
+        names = ", ".join(f"{k.kind} {code(k.name)}" for k in summary.destructive)
         parts.append(
             f"> [!CAUTION]\n> Destructive: this removes {names}, and with it every "
             "object it holds or defines."
@@ -195,7 +195,7 @@ def summary_markdown(summary: ChangeSummary) -> str:
     for change in summary.objects_added:
         rows.append(f"| added | {_object_cell(change.key)} | |")
     for change in summary.objects_changed:
-        fields = ", ".join(_code(f) for f in change.fields[:MAX_FIELDS_SHOWN])
+        fields = ", ".join(code(f) for f in change.fields[:MAX_FIELDS_SHOWN])
         more = len(change.fields) - MAX_FIELDS_SHOWN
         fields += f" and {more} more" if more > 0 else ""
         rows.append(f"| changed | {_object_cell(change.key)} | {fields} |")
@@ -203,13 +203,11 @@ def summary_markdown(summary: ChangeSummary) -> str:
         flag = "**destructive**" if change.key.destructive_if_removed else ""
         rows.append(f"| removed | {_object_cell(change.key)} | {flag} |")
     if summary.objects_unknown:
-        parts.append(
-            f"The objects before this change are unknown: {_code(summary.objects_unknown)}"
-        )
+        parts.append(f"The objects before this change are unknown: {code(summary.objects_unknown)}")
     if rows:
         parts.append("| | object | |\n|---|---|---|\n" + "\n".join(rows))
     file_rows = [
-        f"| {state} | {_code(p)} |"
+        f"| {state} | {code(p)} |"
         for state, paths in (
             ("added", summary.files_added),
             ("changed", summary.files_changed),
@@ -227,7 +225,7 @@ def summary_markdown(summary: ChangeSummary) -> str:
 
 def _object_cell(key: ObjectKey) -> str:
     where = f"{key.namespace}/{key.name}" if key.namespace else key.name
-    return f"{key.kind} {_code(where)} <sub>{key.api_version}</sub>"
+    return f"{key.kind} {code(where)} <sub>{key.api_version}</sub>"
 
 
 def unified_diff(old_files: Mapping[str, bytes], new_files: Mapping[str, bytes]) -> str:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.core.changes import ChangeSummary, summary_markdown
+from bot.core.changes import ChangeSummary, code, summary_markdown
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
+from bot.core.hand_edits import HandEdit
 from bot.core.problems import Problem
 from bot.core.retries import RetryPlan
 
@@ -78,33 +79,78 @@ def _where(problem: Problem) -> str:
     return f"{problem.file}:{problem.line}" + (f":{problem.column}" if problem.column else "")
 
 
+@dataclass(frozen=True)
+class Merging:
+    """What merging a pull request changes in the branch it goes into: the head's render
+    against the base as it is."""
+
+    base: str
+    summary: ChangeSummary
+
+
+def _tally(noun: str, counts: Sequence[int]) -> str:
+    """ "5 objects added, 1 changed": the counts that are not zero (at least one is not)."""
+    said = [(n, word) for n, word in zip(counts, ("added", "changed", "removed"), strict=True) if n]
+    (first, word), rest = said[0], said[1:]
+    lead = f"{first} {noun}{'s' if first != 1 else ''} {word}"
+    return ", ".join([lead, *(f"{n} {w}" for n, w in rest)])
+
+
+def merge_title(merging: Merging) -> str:
+    """One line of what merging does, for a check run's title and the comment's heading."""
+    summary, base = merging.summary, merging.base
+    if not summary.files_differ:
+        return f"Merging changes nothing in {base}"
+    counts = (len(summary.objects_added), len(summary.objects_changed),
+              len(summary.objects_removed))  # fmt: skip
+    if summary.objects_unknown:
+        what = "objects unknown: the branch does not build now"
+    elif sum(counts):
+        what = _tally("object", counts)
+    else:
+        files = (summary.files_added, summary.files_changed, summary.files_removed)
+        what = _tally("file", [len(f) for f in files]) + ", no object changes"
+    prefix = "Destructive: " if summary.destructive else ""
+    return f"{prefix}Merging into {base}: {what}"
+
+
+#: what the bot did with a successful render, as the status line above what merging changes
+_ACTION_SAID = {
+    "committed": "The bot committed the re-rendered manifests to this branch.",
+    "up-to-date": "The rendered manifests are up to date with the bootstrap config.",
+    "not-committed-fork": (
+        "This pull request comes from a fork, so the bot does not push to it: run "
+        "`bootstrap-bot render` and commit the result, or open the PR from this repository."
+    ),
+}
+
+
 def render_succeeded(
     summary: ChangeSummary,
     warnings: Sequence[Problem],
     action: Action,
     *,
     proposal: str = "a pull request",
+    merging: Merging | None = None,
 ) -> RenderReport:
-    """`proposal` names the pull request a "proposed" render went to."""
-    said = {
-        "committed": "The re-rendered manifests were committed to this branch.",
-        "up-to-date": "The rendered manifests are up to date with the bootstrap config.",
-        "not-committed-fork": (
-            "This pull request comes from a fork, so the bot does not push to it: run "
-            "`bootstrap-bot render` and commit the result, or open the PR from this repository."
-        ),
-        "proposed": (
-            f"The rendered manifests on this commit are stale: the re-render is proposed in "
-            f"{proposal}."
-        ),
-    }[action]
-    title = "Up to date" if action == "up-to-date" else summary.headline()
+    """`summary`: what the render changes on its own commit; `merging`: what merging the pull
+    request changes in its base (then the content, with the action as a status line);
+    `proposal` names the pull request a "proposed" render went to."""
+    said = _ACTION_SAID.get(action) or (
+        f"The rendered manifests on this commit are stale: the re-render is proposed in {proposal}."
+    )
     conclusion: Conclusion = "success"
     if action == "not-committed-fork" and summary.files_differ:
         conclusion = "failure"
     elif action == "proposed":
         conclusion = "neutral"  # nothing is wrong with the commit; it is just not rendered
-    parts = [said, summary_markdown(summary) if summary.files_differ else ""]
+    if merging is not None:
+        title = merge_title(merging)
+        parts = [said, f"#### What merging changes in `{merging.base}`",
+                 summary_markdown(merging.summary)]  # fmt: skip
+    else:
+        title = "Up to date" if action == "up-to-date" else summary.headline()
+        parts = [said, summary_markdown(summary) if summary.files_differ else ""]
     parts.append(_problem_list("Warnings", warnings))
     return RenderReport(
         conclusion,
@@ -112,6 +158,47 @@ def render_succeeded(
         "\n\n".join(p.strip() for p in parts if p) + "\n",
         tuple(_findings(warnings)),
     )
+
+
+def hand_edit_note(edit: HandEdit) -> str:
+    """The annotation on a generated file a pull request edits by hand."""
+    return (
+        f"Generated from .bootstrap/ by bootstrap-bot: the next render reverts this edit. "
+        f"Change {edit.instead} instead."
+    )
+
+
+def render_hand_edited(edits: Sequence[HandEdit], warnings: Sequence[Problem]) -> RenderReport:
+    """A pull request that edits generated files by hand: failed, each file annotated; the
+    bot committed nothing over the edits."""
+    count = len(edits)
+    title = f"{count} generated file{'s' if count != 1 else ''} edited by hand"
+    rows = "\n".join(f"| {code(e.path)} | {e.line} | {e.instead} |" for e in edits)
+    parts = [
+        f"{'This file is' if count == 1 else 'These files are'} generated from `.bootstrap/` "
+        "by bootstrap-bot: the next render reverts what this pull request changes in "
+        f"{'it' if count == 1 else 'them'}, so the bot commits nothing over "
+        f"{'it' if count == 1 else 'them'}. Make the change where it belongs, and undo the "
+        "edit (or run `/bootstrap render` after changing the input).",
+        f"| generated file | line | change instead |\n|---|---|---|\n{rows}",
+        _problem_list("Warnings", warnings),
+    ]
+    findings = [Finding(e.path, e.line, 0, hand_edit_note(e), "failure") for e in edits]
+    return RenderReport(
+        "failure",
+        title,
+        "\n\n".join(p.strip() for p in parts if p) + "\n",
+        (*findings, *_findings(warnings)),
+    )
+
+
+#: a pull request into a landscape branch that changes no input and no generated file
+UNTOUCHED = RenderReport(
+    "success",
+    "Changes nothing the bot renders",
+    "This pull request changes neither `.bootstrap/` nor the rendered manifests (`envs/`, "
+    "`resources/`): merging it leaves what the landscape runs as it is.\n",
+)
 
 
 def render_failed(

@@ -1,16 +1,18 @@
 """A pull request into a landscape branch: re-render its head and report on it.
 
 1. (the caller found the landscape the PR targets)
-2. skip PRs that leave `.bootstrap/` as the base has it, unless asked to render anyway, and
-   PRs from forks when the operator has the bot ignore them;
+2. skip PRs from forks when the operator has the bot ignore them; a PR that changes neither
+   `.bootstrap/` nor a generated file gets a green check run without a render (so the check
+   can be required), unless someone asked for a render;
 3. mark the head commit's `bootstrap-bot/render` check run in progress;
 4. re-render the head; commit the result onto it when the PR comes from this repository
-   (a fork is never pushed to: its check run says what to do);
+   (a fork is never pushed to: its check run says what to do) and edits no generated file
+   by hand (those edits fail the check, annotated; the bot commits nothing over them);
 5. keep one summary comment on the PR up to date (none on the bot's own proposals while
    their render is up to date: their body says what they change);
-6. finish the check run with the change summary or the located problems: last, so a
-   completed run means its comment was written (a job stopped before leaves it queued, and
-   the resync does it all again);
+6. finish the check run with what merging changes in the base, or the located problems:
+   last, so a completed run means its comment was written (a job stopped before leaves it
+   queued, and the resync does it all again);
 7. when the landscape names a cluster, dry-run the render against it: a
    `bootstrap-bot/dry-run` check run with what the API server would refuse (not for forks:
    their objects never reach a cluster).
@@ -26,7 +28,7 @@ import logging
 
 from bot.adapters.github.models import PullRequest
 from bot.core.names import BOT_BRANCHES, RENDER_CHECK, SUMMARY_MARKER
-from bot.core.reports import render_comment
+from bot.core.reports import UNTOUCHED, render_comment
 from bot.flows.checks import finish_render_check, needs_work, start_render_check
 from bot.flows.dry_run import dry_run_landscape
 from bot.flows.scope import LandscapeScope
@@ -65,8 +67,10 @@ async def render_pull_request(
         log.info("pull request %d comes from a fork; fork_pull_requests is ignore", pull.number)
         return None
 
-    # 2. only PRs that change the bootstrap inputs
-    if not (always or fork) and not await touches_bootstrap(scope, pull.head, pull.base):
+    # 2. only PRs that change the bootstrap inputs or the generated files
+    if not (always or fork) and not await touches_landscape(scope, pull.head, pull.base):
+        if await gh.latest_check_run(full_name, pull.head_sha, RENDER_CHECK) is None:
+            await finish_render_check(gh, full_name, pull.head_sha, UNTOUCHED)
         return None
 
     # 3. the head commit's check run, in progress
@@ -80,6 +84,7 @@ async def render_pull_request(
         may_commit=not fork,
         config_path=landscape.config_path,
         read_from=pull_head_ref(pull) if fork else None,
+        base=pull.base,
     )
 
     # 5. the sticky summary comment (the bot's own proposals say it in their body already,
@@ -122,14 +127,20 @@ async def summary_missing(scope: LandscapeScope, pull: PullRequest) -> bool:
     return await gh.find_comment(full_name, pull.number, SUMMARY_MARKER) is None
 
 
-async def touches_bootstrap(scope: LandscapeScope, head: str, base: str) -> bool:
-    """Whether `head` changes the render's inputs: `.bootstrap/` or the landscape's config."""
+#: where the render writes, whatever the environment: a PR changing files there is rendered
+GENERATED = ("envs/", "resources/")
+
+
+async def touches_landscape(scope: LandscapeScope, head: str, base: str) -> bool:
+    """Whether `head` changes the render's inputs (`.bootstrap/`, the landscape's config) or
+    the files it generates."""
     head_tree, base_tree = await asyncio.gather(
         scope.git.fetch_tree(head), scope.git.fetch_tree(base)
     )
     if head_tree is None or base_tree is None:
         return True
     head_files, base_files = head_tree[1], base_tree[1]
-    return head_files.under(".bootstrap") != base_files.under(".bootstrap") or (
+    inputs = [".bootstrap", *(d.rstrip("/") for d in GENERATED)]
+    return any(head_files.under(d) != base_files.under(d) for d in inputs) or (
         head_files.get(scope.config_path) != base_files.get(scope.config_path)
     )

@@ -3,7 +3,10 @@
 1. fetch the branch (or ref) into the cache repository and read its files;
 2. render them (`bot.services.pipeline.render_tree`: OCM, templates, kustomize) off the event loop;
 3. summarise what the render changes against the commit;
-4. if it changes anything and the bot may push there, commit "Re-render manifests" with a
+4. for a pull request (`base`): find the generated files someone edited by hand (then the
+   report fails, annotated on them, and nothing is committed), and summarise what merging
+   the render changes in the base: the report's content;
+5. if it changes anything and the bot may push there, commit "Re-render manifests" with a
    compare-and-swap push (onto the branch itself, or onto a bot branch started from it); if
    someone pushed meanwhile, render their newer files and try again.
 
@@ -19,7 +22,15 @@ from bot.adapters.gitrepo import BOT_IDENTITY, BranchUpdate, Git, GitFailure, Id
 from bot.core.changes import ChangeSummary
 from bot.core.config import CONFIG_PATH
 from bot.core.fileset import FileSet
-from bot.core.reports import RenderReport, render_failed, render_succeeded
+from bot.core.hand_edits import hand_edits
+from bot.core.reports import (
+    Action,
+    Merging,
+    RenderReport,
+    render_failed,
+    render_hand_edited,
+    render_succeeded,
+)
 from bot.kit.jobs import in_thread
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
@@ -118,6 +129,8 @@ class Rerender:
     committed: bool
     #: the render, when it succeeded
     render: LandscapeRender | None = None
+    #: what merging the render changes in the pull request's base, when there is one
+    merging: Merging | None = None
 
 
 async def rerender_branch(
@@ -129,11 +142,13 @@ async def rerender_branch(
     config_path: str = CONFIG_PATH,
     identity: Identity = BOT_IDENTITY,
     read_from: str | None = None,
+    base: str | None = None,
 ) -> Rerender:
     """Render `branch` and commit the result onto it when `may_commit`.
 
     `read_from` renders another ref than the branch (a fork's pull request head,
-    `refs/pull/N/head`); the bot never commits then."""
+    `refs/pull/N/head`); the bot never commits then. `base` is the branch a pull request
+    from `branch` goes into (step 4)."""
     if read_from is not None and may_commit:
         raise ValueError("a render read from another ref than the branch cannot be committed")
     rendered = await render_commit(
@@ -143,13 +158,29 @@ async def rerender_branch(
     if rendered.failure is not None:
         return Rerender(rendered.failure, head, head, committed=False)
     assert rendered.result is not None and rendered.summary is not None
-    summary, warnings = rendered.summary, rendered.result.warnings
+    summary, warnings, result = rendered.summary, rendered.result.warnings, rendered.result
+    merging = None
+    if base is not None:
+        fetched = await git.fetch_tree(base)
+        if fetched is None:
+            raise MissingRef(base)
+        base_commit, base_tree = fetched
+        touched = await git.changed_by_others(head, base_commit, identity)
+        owned = result.rendering.owned
+        edits = hand_edits(rendered.tree, base_tree, result.tree, touched=touched, owned=owned,
+                           config_path=config_path)  # fmt: skip
+        if edits:
+            return Rerender(render_hand_edited(edits, warnings), head, head, False, result)
+        merging = Merging(base, await summarise(base_tree, result))
+
+    def done(action: Action, new_head: str = head, committed: bool = False) -> Rerender:
+        report = render_succeeded(summary, warnings, action, merging=merging)
+        return Rerender(report, head, new_head, committed, result, merging)
+
     if not rendered.stale:
-        report = render_succeeded(summary, warnings, "up-to-date")
-        return Rerender(report, head, head, False, rendered.result)
+        return done("up-to-date")
     if not may_commit:
-        report = render_succeeded(summary, warnings, "not-committed-fork")
-        return Rerender(report, head, head, committed=False, render=rendered.result)
+        return done("not-committed-fork")
     try:
         update = await commit_rerender(
             git,
@@ -162,9 +193,7 @@ async def rerender_branch(
     except LandscapeError as failed:  # the newer push no longer renders
         return Rerender(_failed(failed), head, head, committed=False)
     assert update.commit is not None
-    report = render_succeeded(summary, warnings, "committed")
-    committed = update.outcome != "unchanged"
-    return Rerender(report, head, update.commit, committed, rendered.result)
+    return done("committed", update.commit, update.outcome != "unchanged")
 
 
 async def rerendered_parent(git: Git, head: Rerender) -> str | None:
@@ -182,4 +211,4 @@ async def committed_report(git: Git, parent: str, head: Rerender) -> RenderRepor
     """The report `parent`'s render gave when the bot committed `head` onto it."""
     assert head.render is not None
     summary = await summarise(await git.read_tree(parent), head.render)
-    return render_succeeded(summary, head.render.warnings, "committed")
+    return render_succeeded(summary, head.render.warnings, "committed", merging=head.merging)

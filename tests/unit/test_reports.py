@@ -36,7 +36,10 @@ def test_a_failed_render_locates_what_it_can_and_quotes_the_go_tool():
 def test_a_successful_render_says_what_the_bot_did():
     summary = summarize_changes({}, {"envs/dev/a.yaml": b"a: 1\n"}, [], [])
     committed = render_succeeded(summary, [], "committed")
-    assert committed.conclusion == "success" and "committed to this branch" in committed.summary
+    assert (
+        committed.conclusion == "success"
+        and "committed the re-rendered manifests to this branch" in committed.summary
+    )
     assert "`envs/dev/a.yaml`" in committed.summary
     fork = render_succeeded(summary, [], "not-committed-fork")
     assert fork.conclusion == "failure" and "fork" in fork.summary
