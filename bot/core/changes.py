@@ -9,7 +9,7 @@ flagged as destructive. The summary reads as Markdown (PR bodies, check runs) or
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,12 @@ def changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [prefix or "(whole object)"] if old != new else []
 
 
+def outermost(paths: Sequence[str]) -> list[str]:
+    """`paths` without those inside another one listed (`spec` covers `spec.replicas`)."""
+    kept = set(paths)
+    return [p for p in paths if not any(p.startswith(f"{q}.") for q in kept if q != p)]
+
+
 def summarize_changes(
     old_files: Mapping[str, bytes],
     new_files: Mapping[str, bytes],
@@ -142,9 +148,11 @@ def summarize_changes(
 # --- text ---------------------------------------------------------------------------------------
 
 
-def _fields_text(change: ObjectChange) -> str:
-    shown = ", ".join(change.fields[:MAX_FIELDS_SHOWN])
-    more = len(change.fields) - MAX_FIELDS_SHOWN
+def _fields_text(change: ObjectChange, each: Callable[[str], str] = str) -> str:
+    """The first few changed fields (none inside another one shown), and how many more."""
+    fields = outermost(change.fields)
+    shown = ", ".join(each(f) for f in fields[:MAX_FIELDS_SHOWN])
+    more = len(fields) - MAX_FIELDS_SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
 
 
@@ -180,32 +188,40 @@ def code(text: str) -> str:
     return f"{fence}{text}{fence}" if fence == "`" else f"{fence} {text} {fence}"
 
 
-def summary_markdown(summary: ChangeSummary) -> str:
-    """The form for PR bodies, comments and check runs."""
+def destructive_caution(summary: ChangeSummary) -> str:
+    """The alert that leads a text when the change removes a CRD or a Namespace, or ""."""
+    if not summary.destructive:
+        return ""
+    names = ", ".join(f"{k.kind} {code(k.name)}" for k in summary.destructive)
+    return (
+        f"> [!CAUTION]\n> Destructive: merging removes {names}, and with it every object it "
+        "holds or defines."
+    )
+
+
+def summary_markdown(summary: ChangeSummary, *, caution: bool = True) -> str:
+    """The form for PR bodies, comments and check runs; `caution=False` when the text leads
+    with `destructive_caution` already."""
     parts = [f"**{summary.headline()}**"]
     if not summary.files_differ:
         return parts[0] + "\n"
-    if summary.destructive:
-        names = ", ".join(f"{k.kind} {code(k.name)}" for k in summary.destructive)
-        parts.append(
-            f"> [!CAUTION]\n> Destructive: this removes {names}, and with it every "
-            "object it holds or defines."
-        )
+    if caution and summary.destructive:
+        parts.append(destructive_caution(summary))
     rows = []
-    for change in summary.objects_added:
-        rows.append(f"| added | {_object_cell(change.key)} | |")
-    for change in summary.objects_changed:
-        fields = ", ".join(code(f) for f in change.fields[:MAX_FIELDS_SHOWN])
-        more = len(change.fields) - MAX_FIELDS_SHOWN
-        fields += f" and {more} more" if more > 0 else ""
-        rows.append(f"| changed | {_object_cell(change.key)} | {fields} |")
-    for change in summary.objects_removed:
+    for change in summary.objects_removed:  # destructive changes first
         flag = "**destructive**" if change.key.destructive_if_removed else ""
-        rows.append(f"| removed | {_object_cell(change.key)} | {flag} |")
+        rows.append((not flag, f"| removed | {_object_cell(change.key)} | {flag} |"))
+    for change in summary.objects_added:
+        rows.append((True, f"| added | {_object_cell(change.key)} | |"))
+    for change in summary.objects_changed:
+        fields = _fields_text(change, code)
+        rows.append((True, f"| changed | {_object_cell(change.key)} | {fields} |"))
+    rows.sort(key=lambda row: row[0])  # stable: the destructive removals lead
     if summary.objects_unknown:
         parts.append(f"The objects before this change are unknown: {code(summary.objects_unknown)}")
     if rows:
-        parts.append("| | object | |\n|---|---|---|\n" + "\n".join(rows))
+        table = "\n".join(row for _, row in rows)
+        parts.append(f"| change | object | fields |\n|---|---|---|\n{table}")
     file_rows = [
         f"| {state} | {code(p)} |"
         for state, paths in (
@@ -218,7 +234,7 @@ def summary_markdown(summary: ChangeSummary) -> str:
     count = len(file_rows)
     parts.append(
         f"<details><summary>{count} file{'s' if count != 1 else ''}</summary>\n\n"
-        "| | file |\n|---|---|\n" + "\n".join(file_rows) + "\n\n</details>"
+        "| change | file |\n|---|---|\n" + "\n".join(file_rows) + "\n\n</details>"
     )
     return "\n\n".join(parts) + "\n"
 

@@ -216,18 +216,36 @@ class DeployReport:
 
     @property
     def summary(self) -> str:
+        """The check run's summary: where, what was applied, Flux's state, and for a failure
+        the next step (the cause is the title's, and not said again)."""
         counts: dict[str, int] = {}
         for _, outcome in self.applied:
             counts[outcome] = counts.get(outcome, 0) + 1
-        parts = [f"Cluster `{self.cluster}`, commit {self.commit}, openmcp {self.version}."]
+        release = f", openmcp {self.version}" if self.version else ""
+        parts = [f"Cluster `{self.cluster}`, commit {self.commit}{release}."]
         if self.applied:
             tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
             parts.append(f"Applied {len(self.applied)} objects by server-side apply: {tally}.")
-        if self.readiness.lines:
-            parts.append("Flux:\n" + "\n".join(f"- {line}" for line in self.readiness.lines))
-        if self.problem:
-            parts.append(f"**{self.problem}**")
+        cause = self.problem.partition(": ")[2]  # an object's message: its line says no more
+        lines = [line for line in self.readiness.lines if not cause or cause not in line]
+        if lines:
+            parts.append("Flux:\n" + "\n".join(f"- {line}" for line in lines))
+        if self.conclusion == "failure":
+            parts.append(f"**Next:** {self.next_step}")
         return "\n\n".join(parts)
+
+    @property
+    def next_step(self) -> str:
+        if not self.applied:  # refused before anything changed
+            return (
+                "once the cause is fixed, comment `/bootstrap apply` or press **Apply again** "
+                f"on the `{DEPLOY_CHECK}` check run."
+            )
+        return (
+            "fix the cause in a pull request into the landscape branch (merging it applies "
+            "the fix), or, when it was the cluster's, press **Apply again** on the "
+            f"`{DEPLOY_CHECK}` check run or comment `/bootstrap apply`."
+        )
 
     @property
     def text(self) -> str:
@@ -238,7 +256,9 @@ class DeployReport:
         return "| object | server-side apply |\n|---|---|\n" + rows
 
     def comment(self) -> str:
-        return f"**{self.title}** (`{DEPLOY_CHECK}`)\n\n{self.summary}"
+        """The result first (the cause in it), then where and what, then the next step."""
+        mark = "✅" if self.conclusion == "success" else "❌"
+        return f"{mark} **{self.title}** (`{DEPLOY_CHECK}`)\n\n{self.summary}"
 
 
 def refused(environment: str, cluster: str, commit: str, why: str) -> DeployReport:

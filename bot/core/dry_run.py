@@ -31,6 +31,12 @@ class Checked:
     ref: str
     outcome: Outcome
     detail: str = ""
+    #: for a deferred object: what it waits for (a CRD, a Namespace the change creates)
+    needs: str = ""
+
+    @classmethod
+    def deferred(cls, ref: str, needs: str) -> Checked:
+        return cls(ref, "deferred", f"checked once {needs} exists", needs)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class DryRunReport:
     problem: str = ""
     #: which git credentials the apply would use, and that they fit the GitRepository
     credentials: str = ""
+    #: the API server could not be reached: no verdict either way
+    unavailable: bool = False
 
     @property
     def refused(self) -> tuple[Checked, ...]:
@@ -52,11 +60,14 @@ class DryRunReport:
     def conclusion(self) -> Literal["success", "failure"]:
         return "failure" if self.problem or self.refused else "success"
 
-    def _tally(self) -> str:
+    def _tally(self, *, why: bool = False) -> str:
         counts: dict[str, int] = {}
         for item in self.checked:
             counts[item.outcome] = counts.get(item.outcome, 0) + 1
-        return ", ".join(f"{counts[o]} {_WORDS[o]}" for o in _WORDS if o in counts)
+        tally = ", ".join(f"{counts[o]} {_WORDS[o]}" for o in _WORDS if o in counts)
+        if why and "deferred" in counts:
+            tally += " (they need CRDs or Namespaces this change creates)"
+        return tally
 
     @property
     def title(self) -> str:
@@ -70,7 +81,7 @@ class DryRunReport:
                 f"{where} refuses {len(self.refused)} of {len(self.checked)} objects of "
                 f"{self.environment} at {self.commit[:12]}: {first.ref}: {first.detail}"
             )
-        return f"{where} accepts {self.environment} at {self.commit[:12]}: {self._tally()}"
+        return f"{where} accepts {self.environment} at {self.commit[:12]}: {self._tally(why=True)}"
 
     @property
     def summary(self) -> str:
@@ -87,14 +98,15 @@ class DryRunReport:
             parts.append("Refused:\n" + "\n".join(f"- {c.ref}: {c.detail}" for c in self.refused))
         deferred = [c for c in self.checked if c.outcome == "deferred"]
         if deferred:
-            what = "1 object needs" if len(deferred) == 1 else f"{len(deferred)} objects need"
-            parts.append(
-                f"{what} a kind or namespace this change creates; the API server checks "
-                f"{'it' if len(deferred) == 1 else 'them'} when the merge is applied."
-            )
+            parts.append(_deferred_text(deferred))
         if self.problem:
             parts.append(f"**{self.problem}**")
         return "\n\n".join(parts)
+
+    def verdict(self) -> str:
+        """One line for a pull request body: a mark and the title."""
+        mark = "⏳" if self.unavailable else ("✅" if self.conclusion == "success" else "❌")
+        return f"{mark} **Dry run:** {self.title}"
 
     def comment(self) -> str:
         return f"**{self.title}** (`{DRY_RUN_CHECK}`)\n\n{self.summary}"
@@ -107,7 +119,28 @@ class DryRunReport:
         rows = "\n".join(
             f"| {c.ref} | {_WORDS[c.outcome]} | {_cell(c.detail)} |" for c in self.checked
         )
-        return "| object | dry run | |\n|---|---|---|\n" + rows
+        return "| object | dry run | detail |\n|---|---|---|\n" + rows
+
+
+def _deferred_text(deferred: list[Checked]) -> str:
+    """Why objects were not checked, grouped by what they wait for: a first install (or a new
+    provider) brings CRDs and Namespaces the API server does not know before the apply."""
+    waiting: dict[str, list[str]] = {}
+    for item in deferred:
+        waiting.setdefault(item.needs or item.detail, []).append(item.ref)
+    count = len(deferred)
+    lines = "\n".join(
+        f"- {needs}: {len(refs)} object{'s' if len(refs) != 1 else ''} ({', '.join(refs[:3])}"
+        f"{', …' if len(refs) > 3 else ''})"
+        for needs, refs in waiting.items()
+    )
+    return (
+        f"{count} object{'s wait' if count != 1 else ' waits'} for a kind or namespace this "
+        f"change creates, so the API server cannot check {'them' if count != 1 else 'it'} "
+        "before the apply. That is expected on a first install or a new provider: the apply "
+        "creates the CustomResourceDefinitions and Namespaces first, waits until they are "
+        f"established, then applies the rest, which the API server checks then.\n\n{lines}"
+    )
 
 
 def _cell(text: str) -> str:

@@ -71,4 +71,4 @@ def instead(path: str, config_path: str) -> str:
     the patches every other generated file is rendered from."""
     if path.startswith(EXTRA_OUTPUT):
         return f"`{EXTRA_MANIFESTS}{path.removeprefix(EXTRA_OUTPUT)}`"
-    return f"`{config_path}`, or a patch in `{PATCHES}`"
+    return f"`{config_path}` (or patch the file in `{PATCHES}`)"

@@ -8,11 +8,14 @@ serve other versions of.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.changes import code
 from bot.golang.semver import InvalidVersion, Version
+from bot.gotemplate.bootstrapper import parse_image
 from bot.ocm.graph import ComponentGraph
 
 IMAGE_TYPES = ("ociImage",)
@@ -95,32 +98,86 @@ def upgrade_impact(
     return Impact(root, tuple(components), tuple(images), tuple(crds))
 
 
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+_TAG = re.compile(r"[A-Za-z0-9_.+-]{1,128}")
+
+
+def release_notes(component: str, version: str | None) -> str | None:
+    """The GitHub release page of `version` for a component named by its github.com path
+    (`github.com/OWNER/REPO[/…]`), or None."""
+    parts = component.split("/")
+    if len(parts) < 3 or parts[0] != "github.com" or version is None:
+        return None
+    owner, repo = parts[1], parts[2]
+    if not (_NAME.fullmatch(owner) and _NAME.fullmatch(repo) and _TAG.fullmatch(version)):
+        return None  # a name the registry made up does not become a link
+    return f"https://github.com/{owner}/{repo}/releases/tag/{version}"
+
+
 def _cell(value: str | None, absent: str) -> str:
-    return f"`{value}`" if value is not None else absent
+    return code(value) if value is not None else absent
+
+
+def _version_cell(component: str, value: str | None, absent: str) -> str:
+    url = release_notes(component, value)
+    return f"[{code(value or '')}]({url})" if url else _cell(value, absent)
+
+
+def _split_image(reference: str | None) -> tuple[str, str]:
+    """(name, tag and digest) of an image reference; the digest shortened to 12 digits."""
+    if reference is None:
+        return "", ""
+    parsed = parse_image(reference)
+    version = parsed.get("tag", "")
+    digest = parsed.get("digest", "")
+    if digest:
+        version += ("@" if version else "") + digest.partition(":")[2][:12]
+    return parsed.get("image", reference), version
+
+
+def _image_row(change: Change) -> str:
+    """One image: its name once and the tag change, or both references when it moved."""
+    (name_before, before), (name_after, after) = map(_split_image, (change.before, change.after))
+    if change.before is None or change.after is None or name_before == name_after:
+        name = name_after or name_before
+        cells = (
+            _cell(before if change.before else None, "— (added)"),
+            _cell(after if change.after else None, "— (removed)"),
+        )
+    else:
+        name, cells = "(moved)", (code(change.before), code(change.after))
+    where = f"{code(change.component)} | {code(change.name)}"
+    return f"| {where} | {code(name)} | {cells[0]} | {cells[1]} |"
+
+
+def root_change(impact: Impact) -> str:
+    """`v0.0.1` → `v0.0.2`, with a link to the release notes when there are some."""
+    root = impact.root
+    after = _version_cell(root.name, root.after, "none")
+    return f"{_cell(root.before, 'none')} → {after}"
 
 
 def impact_markdown(impact: Impact) -> str:
-    root = impact.root
-    direction = "downgrade" if root.before and root.after and _is_down(root) else "upgrade"
-    parts = [f"**{root.name}** `{root.before}` → `{root.after}` ({direction})"]
+    """The tables of what the release changes: components, images, CRDs."""
+    parts = []
     if impact.components:
         rows = [
-            f"| {c.name} | {_cell(c.before, '— (added)')} | {_cell(c.after, '— (dropped)')} |"
+            f"| {code(c.name)} | {_cell(c.before, '— (added)')} | "
+            f"{_version_cell(c.name, c.after, '— (dropped)')} |"
             for c in impact.components
         ]
         parts.append("| component | from | to |\n|---|---|---|\n" + "\n".join(rows))
     else:
         parts.append("No referenced component changes version.")
     if impact.images:
-        rows = [
-            f"| {c.component} | {c.name} | {_cell(c.before, '— (added)')} | "
-            f"{_cell(c.after, '— (removed)')} |"
-            for c in impact.images
-        ]
-        parts.append("| component | image | from | to |\n|---|---|---|---|\n" + "\n".join(rows))
+        rows = [_image_row(c) for c in impact.images]
+        parts.append(
+            "| component | resource | image | from | to |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+        )
     if impact.crds:
         rows = [
-            f"| {c.name} | {c.before if c.before is not None else '— (added)'} | "
+            f"| {code(c.name)} | {c.before if c.before is not None else '— (added)'} | "
             f"{c.after if c.after is not None else '— (removed)'} |"
             for c in impact.crds
         ]

@@ -118,7 +118,7 @@ def status_text(
         ("declined releases", declined),
         *cluster,
     ]
-    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return "| what | state |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
 # -- the commands' own answers ------------------------------------------------------------------
@@ -187,8 +187,16 @@ def no_cluster_named(branch: str, config_path: str) -> str:
     )
 
 
-def deploy_reply(title: str, summary: str) -> str:
-    return f"**{title}**\n\n{summary}"
+def applied(report: str, *, branch: str, commit: str, pull: int | None) -> str:
+    """`/bootstrap apply`: which commit it applied (in a pull request: the landscape branch,
+    not the pull request), then the deploy report."""
+    said = f"Applied `{branch}` at {commit[:12]}"
+    if pull is not None:
+        said += (
+            f": the landscape branch as it is, not this pull request (#{pull}); merging it "
+            f"applies its changes"
+        )
+    return f"{said}.\n\n{report}"
 
 
 IGNORE_WHICH = f"Say which release: `{PREFIX} ignore VERSION`."
@@ -215,7 +223,28 @@ def ignored(version: str, branch: str, closed: tuple[str, str] | None = None) ->
 
 STATUS_NO_CONFIG = "unknown: no bootstrap config"
 STATUS_INVALID_CONFIG = "unknown: the bootstrap config is invalid"
-STATUS_NOT_RENDERED = "not rendered yet"
+STATUS_RENDERED = "✅ up to date with the bootstrap config"
+STATUS_NOT_APPLIED = "not applied yet"
+
+
+def status_stale(proposal: str | None) -> str:
+    said = "⚠️ stale: the bootstrap config renders other manifests"
+    return said + (f"; the re-render is proposed in {proposal}" if proposal else "")
+
+
+def status_unrenderable(title: str) -> str:
+    return f"❌ does not render: {title}"
+
+
+#: how a check run's state reads in `/bootstrap status`
+_MARKS = {"success": "✅", "failure": "❌"}
+
+
+def check_state(status: str, conclusion: str | None, title: str) -> str:
+    """A check run as words: a mark and its title ("⏳" while it is not completed)."""
+    if status != "completed":
+        return f"⏳ {title or status.replace('_', ' ')}"
+    return f"{_MARKS.get(conclusion or '', '⚪')} {title}"
 
 
 def status_release(version: str | None, component: str) -> str:

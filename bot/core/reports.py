@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.core.changes import ChangeSummary, code, summary_markdown
+from bot.core.changes import ChangeSummary, code, destructive_caution, summary_markdown
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
+from bot.core.dry_run import DryRunReport
 from bot.core.hand_edits import HandEdit
 from bot.core.problems import Problem
 from bot.core.retries import RetryPlan
@@ -101,8 +102,11 @@ def merge_title(merging: Merging) -> str:
     summary, base = merging.summary, merging.base
     if not summary.files_differ:
         return f"Merging changes nothing in {base}"
-    counts = (len(summary.objects_added), len(summary.objects_changed),
-              len(summary.objects_removed))  # fmt: skip
+    counts = (
+        len(summary.objects_added),
+        len(summary.objects_changed),
+        len(summary.objects_removed),
+    )
     if summary.objects_unknown:
         what = "objects unknown: the branch does not build now"
     elif sum(counts):
@@ -110,8 +114,8 @@ def merge_title(merging: Merging) -> str:
     else:
         files = (summary.files_added, summary.files_changed, summary.files_removed)
         what = _tally("file", [len(f) for f in files]) + ", no object changes"
-    prefix = "Destructive: " if summary.destructive else ""
-    return f"{prefix}Merging into {base}: {what}"
+    destructive = " is destructive" if summary.destructive else ""
+    return f"Merging into {base}{destructive}: {what}"
 
 
 #: what the bot did with a successful render, as the status line above what merging changes
@@ -146,8 +150,11 @@ def render_succeeded(
         conclusion = "neutral"  # nothing is wrong with the commit; it is just not rendered
     if merging is not None:
         title = merge_title(merging)
-        parts = [said, f"#### What merging changes in `{merging.base}`",
-                 summary_markdown(merging.summary)]  # fmt: skip
+        parts = [
+            said,
+            f"#### What merging changes in `{merging.base}`",
+            summary_markdown(merging.summary),
+        ]
     else:
         title = "Up to date" if action == "up-to-date" else summary.headline()
         parts = [said, summary_markdown(summary) if summary.files_differ else ""]
@@ -178,8 +185,8 @@ def render_hand_edited(edits: Sequence[HandEdit], warnings: Sequence[Problem]) -
         f"{'This file is' if count == 1 else 'These files are'} generated from `.bootstrap/` "
         "by bootstrap-bot: the next render reverts what this pull request changes in "
         f"{'it' if count == 1 else 'them'}, so the bot commits nothing over "
-        f"{'it' if count == 1 else 'them'}. Make the change where it belongs, and undo the "
-        "edit (or run `/bootstrap render` after changing the input).",
+        f"{'it' if count == 1 else 'them'}. Make the change where it belongs and undo the "
+        "edit; the bot then renders the change and commits the result here.",
         f"| generated file | line | change instead |\n|---|---|---|\n{rows}",
         _problem_list("Warnings", warnings),
     ]
@@ -231,16 +238,27 @@ def render_comment(report: RenderReport, *, branch: str, commit: str) -> str:
 
 
 def render_proposal(
-    summary: ChangeSummary, warnings: Sequence[Problem], *, branch: str, commit: str
+    summary: ChangeSummary,
+    warnings: Sequence[Problem],
+    *,
+    branch: str,
+    commit: str,
+    dry_run: DryRunReport | None = None,
 ) -> tuple[str, str]:
-    """Title and body of the pull request that brings a stale landscape branch up to date."""
+    """Title and body of the pull request that brings a stale landscape branch up to date:
+    the verdict first, then what merging changes, then the commands."""
     title = f"Re-render manifests of {branch}"
     parts = [
-        f"The bootstrap config of `{branch}` was changed without a pull request, so its rendered "
-        f"manifests are stale at {commit[:12]}. This pull request commits the re-render; merge "
-        f"it to bring them up to date. The bot keeps it current until then.",
-        summary_markdown(summary),
+        f"**Brings the rendered manifests of `{branch}` up to date** with its bootstrap config "
+        f"at {commit[:12]}, which was changed without a pull request. Merge this to bring them "
+        f"up to date; the bot keeps it current until then.",
+        destructive_caution(summary),
+        dry_run.verdict() if dry_run is not None else "",
+        f"### What merging changes in `{branch}`",
+        summary_markdown(summary, caution=False),
         _problem_list("Warnings", warnings),
+        "**Commands:** `/bootstrap plan` (what merging changes, dry run again) · "
+        "`/bootstrap render` (render again) · `/bootstrap help`.",
     ]
     return title, "\n\n".join(p.strip() for p in parts if p) + "\n"
 

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.core.changes import ChangeSummary, summary_markdown
-from bot.core.impact import Impact, impact_markdown
+from bot.core.changes import ChangeSummary, destructive_caution, summary_markdown
+from bot.core.dry_run import DryRunReport
+from bot.core.impact import Impact, impact_markdown, root_change
 from bot.core.names import UPGRADE_RECORD_MARKER, comment_marker
 from bot.core.problems import Problem
 from bot.core.upgrades import parse_versions
@@ -158,43 +159,57 @@ def upgrade_body(
     impact: Impact,
     summary: ChangeSummary,
     warnings: Sequence[Problem] = (),
+    dry_run: DryRunReport | None = None,
 ) -> str:
-    verb = "downgrades" if record.downgrade else "upgrades"
+    """The verdict first (from → to, destructive changes, the dry run), then the tables, then
+    the commands; the record last."""
+    verb = "Downgrades" if record.downgrade else "Upgrades"
     parts = [
-        f"This {verb} the openMCP release of `{record.landscape}` (environment "
-        f"`{environment}`) from `{record.before}` to `{record.after}`: the version in "
-        f"`component.location` and the manifests rendered from it, in one commit.",
+        f"**{verb} `{record.landscape}`: {root_change(impact)}** (openMCP `{environment}`): "
+        f"the version in `component.location` and the manifests rendered from it, in one "
+        f"commit.",
+        destructive_caution(summary),
     ]
     if record.downgrade:
         parts.append(
             f"> [!WARNING]\n> `{record.after}` is older than `{record.before}`: a downgrade, "
             f"asked for with `/bootstrap upgrade {record.after}`."
         )
+    if dry_run is not None:
+        parts.append(dry_run.verdict())
     parts += [
         "### What the release changes",
         impact_markdown(impact),
-        "### What merging changes in the landscape",
-        summary_markdown(summary),
+        f"### What merging changes in `{record.landscape}`",
+        summary_markdown(summary, caution=False),
     ]
     if warnings:
         lines = "\n".join(f"- {w}" for w in warnings)
         parts.append(f"**Warnings**\n\n{lines}")
-    if record.pinned:
-        parts.append(
-            f"`{record.after}` was asked for with `/bootstrap upgrade {record.after}`, so "
-            f"newer releases do not replace it here; `/bootstrap upgrade` proposes the "
-            f"newest allowed one instead."
-        )
-    else:
-        parts.append(
-            "A newer release updates this pull request. Closing it unmerged declines "
-            f"`{record.after}`: the bot then proposes only releases newer than it "
-            f"(`/bootstrap upgrade {record.after}` undoes that)."
-        )
-    body = "\n\n".join(p.strip() for p in parts)
+    parts.append(_upgrade_commands(record))
+    body = "\n\n".join(p.strip() for p in parts if p)
     if len(body) > MAX_BODY:
         body = body[:MAX_BODY] + "\n\n… (cut: the full change summary is in the check run)"
     return f"{body}\n\n{record.marker()}\n"
+
+
+def _upgrade_commands(record: UpgradeRecord) -> str:
+    version = record.after
+    if record.pinned:
+        keeps = (
+            f"`{version}` was asked for, so newer releases do not replace it here; "
+            "`/bootstrap upgrade` proposes the newest allowed one instead."
+        )
+    else:
+        keeps = (
+            f"A newer release updates this pull request; closing it unmerged declines "
+            f"`{version}` (`/bootstrap upgrade {version}` undoes that)."
+        )
+    return (
+        f"**Commands:** `/bootstrap plan` (what merging changes, dry run again) · "
+        f"`/bootstrap ignore {version}` · `/bootstrap upgrade VERSION` · `/bootstrap help`. "
+        f"{keeps}"
+    )
 
 
 def declined_note(version: str, *, branch_kept: bool) -> str:

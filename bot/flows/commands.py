@@ -24,7 +24,7 @@ from bot.core.config import load_bootstrap_config, read_bot_settings
 from bot.core.discovery import Landscape
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet
-from bot.core.names import RENDER_CHECK, reply_marker
+from bot.core.names import DEPLOY_CHECK, reply_marker
 from bot.core.replies import (
     Answer,
     denied,
@@ -259,10 +259,15 @@ async def _status(place: Place, scope: LandscapeScope, _: Command) -> tuple[str,
             version = replies.status_release(location.version, location.component)
         except Failure:
             version = replies.STATUS_INVALID_CONFIG
-    run = await gh.latest_check_run(full_name, head, RENDER_CHECK)
-    render = replies.STATUS_NOT_RENDERED if run is None else (run.conclusion or run.status)
     proposal = await gh.find_pull_request(
         full_name, head=proposal_branch(landscape), base=landscape.branch
+    )
+    render = await _render_state(scope, proposal.html_url if proposal else None)
+    run = await gh.latest_check_run(full_name, head, DEPLOY_CHECK)
+    applied = (
+        replies.STATUS_NOT_APPLIED
+        if run is None
+        else replies.check_state(run.status, run.conclusion, run.title)
     )
     history, upgrade = await upgrade_history(scope)
     text = status_text(
@@ -273,9 +278,23 @@ async def _status(place: Place, scope: LandscapeScope, _: Command) -> tuple[str,
         proposal=proposal.html_url if proposal else None,
         upgrade=f"{upgrade.title}: {upgrade.html_url}" if upgrade else None,
         declined=declined_text(history.declined),
-        cluster=await cluster_rows(scope),
+        cluster=(("last apply", applied), *await cluster_rows(scope)),
     )
     return text, True
+
+
+async def _render_state(scope: LandscapeScope, proposal: str | None) -> str:
+    """Whether the landscape branch's manifests are what its config renders (the branch's
+    head is often a merge commit, which no render check run is on: so it is rendered)."""
+    rendered = await render_commit(
+        scope.git,
+        scope.branch,
+        open_reader=scope.context.open_reader,
+        config_path=scope.config_path,
+    )
+    if rendered.failure is not None:
+        return replies.status_unrenderable(rendered.failure.title)
+    return replies.status_stale(proposal) if rendered.stale else replies.STATUS_RENDERED
 
 
 async def _upgrade(place: Place, scope: LandscapeScope, command: Command) -> tuple[str, bool]:
@@ -293,7 +312,9 @@ async def _apply(place: Place, scope: LandscapeScope, command: Command) -> tuple
     report = await deploy_landscape(scope, rotate_key="--rotate-key" in command.options)
     if report is None:
         return replies.no_cluster_named(scope.branch, scope.config_path), False
-    return replies.deploy_reply(report.title, report.summary), report.conclusion == "success"
+    pull = place.pull.number if place.pull is not None else None
+    text = replies.applied(report.comment(), branch=scope.branch, commit=report.commit, pull=pull)
+    return text, report.conclusion == "success"
 
 
 async def _ignore(place: Place, scope: LandscapeScope, command: Command) -> tuple[str, bool]:

@@ -57,7 +57,7 @@ async def dry_run_landscape(
             log.warning("dry run of %s@%s on %s: %s", full_name, commit[:12], name, err)
             if check_run:
                 await wait_check(scope.gh, full_name, commit, DRY_RUN_CHECK, err)
-            return DryRunReport(env, name, commit, problem=str(err))
+            return DryRunReport(env, name, commit, problem=str(err), unavailable=True)
     log.info("dry run of %s@%s on %s: %s", full_name, commit[:12], name, report.conclusion)
 
     # 4. told
@@ -94,6 +94,6 @@ async def _checked(api: Cluster, obj: deploy.Obj, objects: list[deploy.Obj]) -> 
             raise
         needs = deploy.created_with(obj, objects) if err.code == 404 else None
         if needs is not None:
-            return Checked(ref, "deferred", f"checked once {needs} exists")
+            return Checked.deferred(ref, needs)
         return Checked(ref, "refused", err.detail)
     return Checked(ref, applied.outcome)

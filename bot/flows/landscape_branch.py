@@ -7,7 +7,8 @@ propose the re-render in the pull request `bootstrap-bot/render/<branch>`.
 3. up to date: a green check run; an earlier proposal is obsolete, so it is closed;
 4. stale: commit the re-render onto the bot branch, rebuilt from the landscape branch (never
    over commits someone else pushed to it: the PR then gets a comment and is left alone);
-5. open or update the pull request;
+5. open or update the pull request: the verdict first (destructive changes, a dry run
+   against the landscape's cluster), then what merging changes;
 6. the landscape commit's check run points at it.
 """
 
@@ -24,6 +25,7 @@ from bot.core.names import RENDER_TAKEN_OVER_MARKER, RENDER_WITHDRAWN_MARKER, re
 from bot.core.reports import RenderReport, render_proposal, render_succeeded
 from bot.flows.bot_branch import taken_over, withdraw_proposal
 from bot.flows.checks import finish_render_check
+from bot.flows.dry_run import dry_run_landscape
 from bot.flows.scope import LandscapeScope
 from bot.services.pipeline import LandscapeError
 from bot.services.rerender import MissingRef, commit_rerender, render_commit
@@ -84,7 +86,7 @@ async def sync_landscape_branch(scope: LandscapeScope) -> BranchSync:
 
     # 4. the re-render, on the bot branch started from the landscape branch
     try:
-        await commit_rerender(
+        update = await commit_rerender(
             scope.git,
             rendered,
             branch=branch,
@@ -110,9 +112,16 @@ async def sync_landscape_branch(scope: LandscapeScope) -> BranchSync:
         # handled (and reported on its commit) by the next sync.
         return BranchSync("failed", rendered.commit)
 
-    # 5. the pull request proposing it
+    # 5. the pull request proposing it, with what the landscape's cluster says to it
+    checked = None
+    if update.commit is not None:
+        checked = await dry_run_landscape(scope, rendered.result, update.commit, check_run=False)
     title, body = render_proposal(
-        rendered.summary, warnings, branch=landscape.branch, commit=rendered.commit
+        rendered.summary,
+        warnings,
+        branch=landscape.branch,
+        commit=rendered.commit,
+        dry_run=checked,
     )
     pull = await gh.ensure_pull_request(
         full_name, head=branch, base=landscape.branch, title=title, body=body

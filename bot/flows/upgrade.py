@@ -11,8 +11,9 @@
    ends here, having rendered nothing);
 7. the version bump and the re-render in one commit on the bot branch, rebuilt from the
    landscape branch (never over someone else's commits: the PR gets a comment instead);
-8. open or update the pull request: what the release changes, what merging changes, and the
-   record the next run reads.
+8. open or update the pull request: the verdict (from → to, destructive changes, what a dry
+   run against the landscape's cluster says), what the release changes, what merging
+   changes, and the record the next run reads.
 
 When an upgrade pull request is closed (`upgrade_closed`): merged, its branch is deleted;
 unmerged, its version is declined and the PR says so.
@@ -53,6 +54,7 @@ from bot.core.upgrade_pr import (
 )
 from bot.core.upgrades import NotAvailable, requested_version, same_version, select_upgrade
 from bot.flows.bot_branch import delete_bot_branch, taken_over, withdraw_proposal
+from bot.flows.dry_run import dry_run_landscape
 from bot.flows.scope import LandscapeScope
 from bot.golang.semver import Version
 from bot.ocm.graph import ComponentGraph
@@ -112,6 +114,8 @@ class _Built:
     graph_before: ComponentGraph
     objects_before: tuple[Objects | None, str]
     after: LandscapeRender
+    #: the upgrade commit, once pushed
+    commit: str = ""
 
 
 async def upgrade_pulls(scope: LandscapeScope) -> list[tuple[PullRequest, UpgradeRecord | None]]:
@@ -310,7 +314,7 @@ async def _commit_upgrade(
         return after.tree
 
     try:
-        await scope.git.update_branch(
+        update = await scope.git.update_branch(
             branch=branch,
             change=bumped,
             message=upgrade_title(now.config.environment, version, downgrade=record.downgrade),
@@ -332,6 +336,7 @@ async def _commit_upgrade(
         detail = f"`{version}` cannot be proposed for `{scope.branch}`: {err}"
         log.warning("%s: %s", scope.full_name, detail)
         raise _Stop(UpgradeResult("failed", detail, now.current, version, proposed.pull)) from None
+    built[-1].commit = update.commit or ""
     return built[-1]
 
 
@@ -350,12 +355,16 @@ async def _open_pull_request(
         last.after.all_objects,
     )
     summary = await summarise(last.files, last.after, objects_before=last.objects_before)
+    checked = None
+    if last.commit:  # what the cluster says, for the verdict at the top of the body
+        checked = await dry_run_landscape(scope, last.after, last.commit, check_run=False)
     body = upgrade_body(
         record,
         environment=environment,
         impact=impact,
         summary=summary,
         warnings=last.after.warnings,
+        dry_run=checked,
     )
     title = upgrade_title(environment, version, downgrade=record.downgrade)
     pull = await scope.gh.ensure_pull_request(

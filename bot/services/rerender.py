@@ -167,8 +167,14 @@ async def rerender_branch(
         base_commit, base_tree = fetched
         touched = await git.changed_by_others(head, base_commit, identity)
         owned = result.rendering.owned
-        edits = hand_edits(rendered.tree, base_tree, result.tree, touched=touched, owned=owned,
-                           config_path=config_path)  # fmt: skip
+        edits = hand_edits(
+            rendered.tree,
+            base_tree,
+            result.tree,
+            touched=touched,
+            owned=owned,
+            config_path=config_path,
+        )
         if edits:
             return Rerender(render_hand_edited(edits, warnings), head, head, False, result)
         merging = Merging(base, await summarise(base_tree, result))

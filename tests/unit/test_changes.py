@@ -86,7 +86,7 @@ def test_text_form_marks_each_line_and_flags_destructive_removals():
 def test_markdown_form_has_a_caution_a_table_and_the_files_folded():
     md = summary_markdown(summary())
     assert md.startswith("**Files: 1 added, 1 changed, 1 removed.")
-    assert "> [!CAUTION]\n> Destructive: this removes CustomResourceDefinition " in md
+    assert "> [!CAUTION]\n> Destructive: merging removes CustomResourceDefinition " in md
     assert "| changed | Deployment `openmcp-system/op` <sub>apps/v1</sub> | `spec.image` |" in md
     assert "| removed | Namespace `old-team` <sub>v1</sub> | **destructive** |" in md
     assert "<details><summary>3 files</summary>" in md and "| removed | `gone.yaml` |" in md

@@ -186,15 +186,17 @@ def test_the_dry_run_report_fails_on_any_refusal_and_lists_what_waits():
     )
     assert "1 to create, 1 checked at apply time, 1 refused" in report.summary
     assert (
-        "1 object needs a kind or namespace this change creates; the API server checks it "
-        in report.summary
+        "1 object waits for a kind or namespace this change creates, so the API server cannot "
+        "check it before the apply. That is expected on a first install" in report.summary
     )
     assert report.text.splitlines()[-1] == (
         "| Kustomization default/extra | refused | spec.prune: Required \\| value |"
     )
     accepted = DryRunReport("dev", "dev", COMMIT, checked[:2])
     assert accepted.conclusion == "success"
-    assert accepted.title.endswith(": 1 to create, 1 checked at apply time")
+    assert accepted.title.endswith(
+        ": 1 to create, 1 checked at apply time (they need CRDs or Namespaces this change creates)"
+    )
     unchecked = DryRunReport("dev", "dev", COMMIT, problem="cannot reach the API server")
     assert unchecked.conclusion == "failure" and unchecked.text == ""
     assert unchecked.title.endswith("was not checked on `dev`: cannot reach the API server")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.core.impact import Change, impact_markdown, upgrade_impact
+from bot.core.impact import (
+    Change,
+    Impact,
+    impact_markdown,
+    release_notes,
+    root_change,
+    upgrade_impact,
+)
+from bot.ocm.graph import ComponentGraph
 from tests.reference_case import ROOT_COMPONENT, constructor_graph, release_constructor
 
 PROVIDER = "github.com/openmcp-project/service-provider-test"
@@ -58,10 +66,12 @@ def test_the_impact_lists_exactly_what_changed(tmp_path: Path):
         Change("gone.example.io", "v1", None),
     )
     text = impact_markdown(impact)
-    assert f"**{ROOT_COMPONENT}** `v0.0.1` → `v0.0.2` (upgrade)" in text
-    assert f"| {PROVIDER} | `v0.2.0` | `v0.3.0` |" in text
-    assert "| added.example.io | — (added) | v1alpha1 |" in text
-    assert "| gone.example.io | v1 | — (removed) |" in text
+    notes = "https://github.com/openmcp-project"
+    assert root_change(impact) == f"`v0.0.1` → [`v0.0.2`]({notes}/openmcp/releases/tag/v0.0.2)"
+    provider_notes = f"{notes}/service-provider-test/releases/tag/v0.3.0"
+    assert f"| `{PROVIDER}` | `v0.2.0` | [`v0.3.0`]({provider_notes}) |" in text
+    assert "| `added.example.io` | — (added) | v1alpha1 |" in text
+    assert "| `gone.example.io` | v1 | — (removed) |" in text
 
 
 def test_an_unchanged_release_and_a_downgrade():
@@ -69,5 +79,35 @@ def test_an_unchanged_release_and_a_downgrade():
     same = upgrade_impact(graph, graph, [], [])
     assert (same.components, same.images, same.crds) == ((), (), ())
     assert "No referenced component changes version." in impact_markdown(same)
-    down = same.__class__(Change(ROOT_COMPONENT, "v0.0.2", "v0.0.1"), (), (), ())
-    assert "(downgrade)" in impact_markdown(down)
+
+
+def test_release_notes_link_only_github_paths_with_plain_names():
+    assert (
+        release_notes("github.com/o/r/sub", "v1.2.3")
+        == "https://github.com/o/r/releases/tag/v1.2.3"
+    )
+    assert release_notes("example.com/o/r", "v1") is None
+    assert release_notes("github.com/o", "v1") is None
+    assert release_notes("github.com/o/r", None) is None
+    assert release_notes("github.com/o/r)[x](y", "v1") is None
+    assert release_notes("github.com/o/r", "v1) <b>") is None
+
+
+def test_an_image_row_names_the_image_once_and_shows_the_tag_change():
+    graph, _ = constructor_graph("registry.test/openmcp")
+    moved = Change("img", "ghcr.io/a/op:v1", "ghcr.io/a/op:v2", "github.com/a/op")
+    changed = same_release(graph, images=(moved,))
+    text = impact_markdown(changed)
+    assert "| `github.com/a/op` | `img` | `ghcr.io/a/op` | `v1` | `v2` |" in text
+    digest = Change("img", "ghcr.io/a/op:v1", "ghcr.io/a/op@sha256:" + "ab" * 32, "c")
+    assert "| `ghcr.io/a/op` | `v1` | `abababababab` |" in impact_markdown(
+        same_release(graph, images=(digest,))
+    )
+    elsewhere = Change("img", "ghcr.io/a/op:v1", "quay.io/a/op:v1", "c")
+    assert "| `(moved)` | `ghcr.io/a/op:v1` | `quay.io/a/op:v1` |" in impact_markdown(
+        same_release(graph, images=(elsewhere,))
+    )
+
+
+def same_release(graph: ComponentGraph, images: tuple[Change, ...]) -> Impact:
+    return Impact(Change(ROOT_COMPONENT, "v0.0.1", "v0.0.2"), (), images, ())

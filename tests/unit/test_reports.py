@@ -56,7 +56,10 @@ def test_a_stale_branch_gets_a_proposal_that_names_its_pull_request():
     assert proposed.conclusion == "neutral" and "proposed in #7" in proposed.summary
     title, body = render_proposal(summary, [], branch="incoming", commit="0123456789abcdef")
     assert title == "Re-render manifests of incoming"
-    assert "stale at 0123456789ab" in body and "`envs/dev/a.yaml`" in body
+    assert (
+        "config at 0123456789ab, which was changed without a pull request" in body
+        and "`envs/dev/a.yaml`" in body
+    )
     assert "proposed in" not in body
 
 

@@ -95,7 +95,7 @@ def test_titles_and_bodies_say_what_happens():
     assert upgrade_title("dev", "v0.0.2") == "Upgrade openMCP dev to v0.0.2"
     assert upgrade_title("dev", "v0.0.0", downgrade=True) == "Downgrade openMCP dev to v0.0.0"
     text = body()
-    assert "Closing it unmerged declines `v0.0.2`" in text
+    assert "closing it unmerged declines `v0.0.2`" in text
     pinned = body(UpgradeRecord("main", "v0.0.1", "v0.0.0", "x", pinned=True, downgrade=True))
     assert "a downgrade" in pinned and "newer releases do not replace it here" in pinned
     # GitHub's body limit: cut, the record kept.
