@@ -7,7 +7,7 @@ APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 # Debian packages the test peers need: the OCI registry and git (with http-backend and daemon).
 DEBS    := docker-registry git
 
-.PHONY: demo example-ctf test lint typecheck unit bench chaos system-deps clean
+.PHONY: demo example-ctf test lint typecheck unit bench chaos screenshots system-deps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -62,3 +62,9 @@ chaos: $(STAMP) system-deps
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache
+
+# The README's pictures, from the golden Markdown, by Debian's headless Chromium.
+screenshots: $(STAMP)
+	@dpkg-query -W -f='$${Status}\n' chromium fonts-noto-color-emoji 2>/dev/null | grep -c "ok installed" | grep -q 2 \
+		|| { $(APT) update -qq && $(APT) install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
+	$(PY) -m docs.screenshots

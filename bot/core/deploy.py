@@ -229,7 +229,8 @@ class DeployReport:
         cause = self.problem.partition(": ")[2]  # an object's message: its line says no more
         lines = [line for line in self.readiness.lines if not cause or cause not in line]
         if lines:
-            parts.append("Flux:\n" + "\n".join(f"- {line}" for line in lines))
+            besides = ", besides that" if len(lines) < len(self.readiness.lines) else ""
+            parts.append(f"Flux{besides}:\n" + "\n".join(f"- {line}" for line in lines))
         if self.conclusion == "failure":
             parts.append(f"**Next:** {self.next_step}")
         return "\n\n".join(parts)

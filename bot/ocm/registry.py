@@ -210,7 +210,8 @@ class RegistryStore:
         except requests.RequestException as err:  # a broken body's JSON error included
             raise StoreUnavailable(f"listing tags of {repository}: {err}") from None
         except ValueError as err:
-            if "404" in str(err) or "NAME_UNKNOWN" in str(err):
+            # the status the hook saw, not "404" in the text: the registry's port may hold it
+            if self.last_status == 404 or "NAME_UNKNOWN" in str(err):
                 raise NotFound(f"repository {repository} not in {self.description}") from None
             if self.last_status >= 500 or self.last_status == 429:  # failing on its side
                 said = f"listing tags of {repository}: HTTP {self.last_status}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pygit2
 import pytest
 
-from bot.core.names import DRY_RUN_CHECK
+from bot.core.names import DRY_RUN_CHECK, RENDER_CHECK
 from tests.integration.deployment import Deployment, check_run, merged
 from tests.integration.flows.test_flow_commands import reactions
 from tests.integration.flows.test_flow_pull_request import fork_commit, open_fork_pull
@@ -57,7 +57,9 @@ async def test_a_pull_request_is_dry_run_against_its_cluster_before_merge(deploy
     # objects in flux-system or of Flux's kinds (default/bootstrap) cannot yet.
     assert run["output"]["title"] == (
         f"`dev` accepts dev at {pull_head(bot, pull)[:12]}: 19 to create, 22 checked at apply time"
+        " (they need CRDs or Namespaces this change creates)"
     )
+    assert "22 objects wait for a kind or namespace this change creates" in run["output"]["summary"]
     table = run["output"]["text"]
     assert "| Namespace flux-system | to create |" in table
     assert (
@@ -125,3 +127,31 @@ async def test_a_fork_pull_request_never_reaches_the_cluster(deployment: Deploym
     (reply,) = [c.body for c in bot.bot_comments(pull.number) if "/bootstrap plan" in c.body]
     assert "would change `main`" in reply and DRY_RUN_CHECK not in reply
     assert kube.requests == []
+
+
+async def test_a_hand_edited_generated_file_fails_its_check_there_and_is_dry_run(
+    deployment: Deployment,
+):
+    bot = deployment.bot
+    await merged(bot)  # main holds the rendered manifests now
+    path = "envs/dev/root-kustomization.yaml"
+    text = head_of(bot.repository.bare, "main").tree[path].peel(pygit2.Blob).data.decode()
+    edited = text + "  suspend: true\n"
+    git = pygit2.Repository(str(bot.repository.bare))
+    git.references.create("refs/heads/by-hand", head_of(bot.repository.bare, "main").id)
+    edit = commit_directly(bot.repository.bare, "by-hand", {path: edited.encode()})
+    pull = bot.fake.open_pull_request(
+        REPO, head="by-hand", base="main", title="Suspend it", user="alice"
+    )
+    await bot.deliver("pull_request", bot.pull_request_event(pull, "opened"))
+
+    assert pull_head(bot, pull) == edit  # the bot commits nothing over the edit
+    render = check_run(bot, edit, RENDER_CHECK).fields
+    assert render["conclusion"] == "failure"
+    assert render["output"]["title"] == "1 generated file edited by hand"
+    (note,) = check_run(bot, edit, RENDER_CHECK).annotations
+    assert (note["path"], note["start_line"]) == (path, len(text.splitlines()) + 1)
+    assert "the next render reverts this edit" in note["message"]
+    assert dry_run(bot, pull).fields["status"] == "completed"  # dry-run like any other
+    (comment,) = [c for c in bot.bot_comments(pull.number)]
+    assert "edited by hand" in comment.body and f"`{path}`" in comment.body

@@ -78,7 +78,9 @@ async def test_enabling_a_service_provider_gets_one_rerender_commit(landscape_bo
     assert b"service-providers/test.yaml" in kustomization
     assert runs_on(bot, user_commit) == [(RENDER_CHECK, "success")]
     comments = bot.bot_comments(pull.number)
-    assert len(comments) == 1 and "committed to this branch" in comments[0].body
+    assert len(comments) == 1 and "committed the re-rendered manifests" in comments[0].body
+    added = "| added | ServiceProvider `test` <sub>"
+    assert added in comments[0].body
 
     # The same event delivered again (a new delivery id) changes nothing.
     await bot.deliver("pull_request", opened)
@@ -86,13 +88,18 @@ async def test_enabling_a_service_provider_gets_one_rerender_commit(landscape_bo
     assert len(bot.bot_comments(pull.number)) == 1
     assert runs_on(bot, user_commit) == [(RENDER_CHECK, "success")]
 
-    # The bot's own commit arrives as synchronize: up to date, green, nothing pushed.
+    # The bot's own commit arrives as synchronize: up to date, green, nothing pushed; the
+    # head's check run and the sticky comment still show what merging adds to main.
     await bot.deliver("pull_request", bot.pull_request_event(pull, "synchronize"))
     assert head_of(bot.repository.bare, "enable-provider").id == head.id
-    bot_runs = [r for r in bot.fake.state.check_runs.values() if r.head_sha == str(head.id)]
-    assert [(r.fields.get("conclusion"), r.fields["output"]["title"]) for r in bot_runs] == [
-        ("success", "Up to date")
-    ]
+    (bot_run,) = [r for r in bot.fake.state.check_runs.values() if r.head_sha == str(head.id)]
+    output = bot_run.fields["output"]
+    assert bot_run.fields["conclusion"] == "success"
+    assert output["title"].startswith("Merging into main: ") and "added" in output["title"]
+    assert added in output["summary"] and "up to date with the bootstrap" in output["summary"]
+    (comment,) = bot.bot_comments(pull.number)
+    assert added in comment.body and output["title"] in comment.body
+    assert "up to date with the bootstrap config" in comment.body
 
     # The resync loop finds only main's commit unreported (set up without the bot) and marks
     # it up to date; run again, it changes nothing at all.
@@ -140,7 +147,7 @@ async def test_a_config_error_fails_the_check_at_its_line_and_commits_nothing(
     assert head.message == "Re-render manifests" and [str(p) for p in head.parent_ids] == [fixed]
     assert runs_on(bot, fixed) == [(RENDER_CHECK, "success")]
     (comment,) = bot.bot_comments(pull.number)
-    assert "committed to this branch" in comment.body
+    assert "committed the re-rendered manifests to this branch" in comment.body
 
 
 async def test_a_lost_delivery_is_caught_up_by_the_resync_loop(landscape_bot: LandscapeBot):

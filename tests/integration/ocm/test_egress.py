@@ -14,6 +14,7 @@ from bot.core.config import CONFIG_PATH
 from bot.ocm.egress import EgressPolicy, EgressRefused
 from bot.ocm.location import Repository
 from bot.ocm.registry import RegistryStore
+from bot.ocm.store import NotFound
 from bot.services.context import open_landscape_reader
 from bot.services.pipeline import LandscapeError, render_tree
 from bot.settings import RegistrySettings, Settings
@@ -28,7 +29,7 @@ def test_a_loopback_registry_is_reached_only_when_the_operator_allows_it(oci_reg
     with pytest.raises(EgressRefused, match=f"resolves to {LOOPBACK}, which is not a public"):
         refused.list_tags("any/thing")
     allowed = RegistryStore(oci_registry.host, plain_http=True, egress=EgressPolicy(loopback=True))
-    with pytest.raises(Exception, match="Not Found"):  # reached: the registry has none
+    with pytest.raises(NotFound, match="repository any/thing not in"):  # reached: it has none
         allowed.list_tags("any/thing")
 
 

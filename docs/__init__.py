@@ -1,0 +1,1 @@
+"""The README's pictures, made from the golden Markdown (`make screenshots`)."""
