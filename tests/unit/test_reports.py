@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from bot.core.changes import summarize_changes
+from bot.core.changes import ChangeSummary, ObjectChange, ObjectKey, summarize_changes
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
 from bot.core.problems import Problem
 from bot.core.reports import (
     Finding,
+    Merging,
     discovery_report,
+    merge_title,
     render_comment,
     render_failed,
     render_proposal,
@@ -76,3 +78,20 @@ def test_the_discovery_report_locates_problems_and_names_missing_branches():
     )
     assert "`prod` (prod/config.yaml) — **no such branch**" in bad.summary
     assert f"`{DISCOVERY_PATH}:6:5` landscapes[2].branch: required" in bad.summary
+
+
+def test_the_merge_title_says_what_merging_changes_and_leads_with_destruction():
+    crd = ObjectKey("CustomResourceDefinition", "", "x.io", "apiextensions.k8s.io/v1")
+    ns = ObjectKey("Namespace", "", "n", "v1")
+    nothing = ChangeSummary((), (), (), (), (), ())
+    assert merge_title(Merging("dev", nothing)) == "Merging changes nothing in dev"
+    files_only = ChangeSummary((), ("README.md",), (), (), (), ())
+    assert merge_title(Merging("dev", files_only)) == (
+        "Merging into dev: 1 file changed, no object changes"
+    )
+    both = ChangeSummary(("a",), (), ("b",), (ObjectChange(ns),), (), (ObjectChange(crd),))
+    assert merge_title(Merging("dev", both)) == (
+        "Merging into dev is destructive: 1 object added, 1 removed"
+    )
+    unknown = ChangeSummary(("a",), (), (), (), (), (), objects_unknown="no build")
+    assert "objects unknown" in merge_title(Merging("dev", unknown))

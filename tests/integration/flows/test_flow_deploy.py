@@ -92,6 +92,18 @@ async def test_a_merged_change_is_applied_and_reported_once_flux_is_ready(
     assert f"| cluster | `dev`: Flux has main@sha1:{merge} |" in reply
     assert "| openMCP release deployed | `v0.0.1` (in git: `v0.0.1`) |" in reply
     assert f"Kustomization default/bootstrap: Ready at main@sha1:{merge}" in reply
+    # the merge commit carries no render check run: the branch is rendered to say so
+    assert "| rendered manifests | ✅ up to date with the bootstrap config |" in reply
+    assert f"| last apply | ✅ {deploy_run(bot, merge).fields['output']['title']} |" in reply
+
+    # /bootstrap apply in the pull request says what it applied: the branch, not the PR
+    asked = bot.fake.add_comment(REPO, pull.number, "/bootstrap apply", user="walt")
+    async with flux.running():
+        await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=True))
+    (reply,) = [c.body for c in bot.bot_comments(pull.number) if "> /bootstrap apply" in c.body]
+    assert f"Applied `main` at {merge[:12]}: the landscape branch as it is, not this pull " in reply
+    assert f"(#{pull.number}); merging it applies its changes" in reply
+    assert "✅ **dev is at openmcp v0.0.1" in reply
 
     # The secret's value went to the cluster only.
     assert PASSWORD not in everything_told(bot)
