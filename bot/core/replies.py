@@ -171,6 +171,69 @@ def render_failed_text(title: str, summary: str) -> str:
     return f"{title}.\n\n{summary}"
 
 
+# -- what an upgrade check found (the reply to `/bootstrap upgrade`, the logs) -------------------
+UPGRADES_DISABLED = "Upgrades are disabled (`bot.upgrade.enabled`)."
+
+
+def config_does_not_load(config_path: str, error: object) -> str:
+    return f"`{config_path}` does not load: {error}"
+
+
+def location_unreadable(error: object) -> str:
+    return f"`component.location`: {error}"
+
+
+def registry_unreadable(error: object) -> str:
+    return f"The registry cannot be read now: {error}"
+
+
+def at_version_already(branch: str, version: str) -> str:
+    return f"`{branch}` is at `{version}` already."
+
+
+def nothing_newer(current: str, declined: Sequence[str]) -> str:
+    listed = f" (declined: {', '.join(f'`{v}`' for v in declined)})" if declined else ""
+    return f"No allowed release newer than `{current}`{listed}."
+
+
+def cannot_propose(version: str, branch: str, error: object) -> str:
+    return f"`{version}` cannot be proposed for `{branch}`: {error}"
+
+
+def upgrade_withdrawn(why: str) -> str:
+    """The comment on an upgrade pull request the bot closes as no longer needed."""
+    return f"{why} This upgrade is no longer proposed."
+
+
+def rerender_withdrawn(branch: str, commit: str) -> str:
+    """The comment on a re-render proposal the bot closes: the branch is up to date."""
+    return (
+        f"The rendered manifests on `{branch}` are up to date at {commit[:12]}, so this "
+        f"re-render is no longer needed."
+    )
+
+
+def taken_over(branch: str, commits: Sequence[str], then: str) -> str:
+    """The comment on a proposal whose branch holds someone else's commits."""
+    shown = ", ".join(c[:12] for c in commits)
+    return (
+        f"Someone else pushed to `{branch}` ({shown}), so the bot no longer updates it. "
+        f"Merge or close this pull request; once it is closed and the branch deleted, {then}."
+    )
+
+
+THEN_NEWEST_AGAIN = "the bot proposes the newest release again"
+THEN_FRESH_RERENDER = "the bot proposes a fresh re-render"
+
+
+def not_bound(cluster_name: str, full_name: str, branch: str) -> str:
+    return (
+        f"cluster `{cluster_name}` is not configured for {full_name} branch `{branch}`: the "
+        f"bot's operators bind clusters to repositories and branches in its settings "
+        f"(`clusters:`), and a landscape may only name one bound to it"
+    )
+
+
 def upgrade_proposed(outcome: str, version: str | None, branch: str, url: str) -> str:
     verb = {"created": "Proposed", "updated": "Updated the proposal of"}.get(outcome, "Proposing")
     return f"{verb} `{version}` for `{branch}` in {url}."

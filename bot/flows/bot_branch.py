@@ -37,12 +37,3 @@ async def withdraw_proposal(
     await scope.gh.upsert_comment(scope.full_name, pull.number, marker=marker, body=why)
     await scope.gh.close_pull_request(scope.full_name, pull.number)
     await delete_bot_branch(scope, pull.head, base=base)
-
-
-def taken_over(branch: str, commits: list[str], then: str) -> str:
-    """The comment on a proposal whose branch holds someone else's commits."""
-    shown = ", ".join(c[:12] for c in commits)
-    return (
-        f"Someone else pushed to `{branch}` ({shown}), so the bot no longer updates it. "
-        f"Merge or close this pull request; once it is closed and the branch deleted, {then}."
-    )

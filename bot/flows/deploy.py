@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from bot.adapters.cluster import Cluster, ClusterError, ObjectRef, wait_for
 from bot.adapters.github.models import PullRequest
-from bot.core import deploy
+from bot.core import deploy, replies
 from bot.core.config import read_bot_settings
 from bot.core.deploy import DeployReport, Readiness
 from bot.core.failures import Failure, Temporary
@@ -34,7 +34,6 @@ from bot.flows.target import (
     Target,
     built_objects,
     landscape_target,
-    not_bound,
     required_source,
 )
 from bot.kit.logs import bind
@@ -66,7 +65,7 @@ async def deploy_landscape(
 
     # 2. bound to this repository and branch?
     if target.cluster is None:
-        why = not_bound(target.cluster_name, full_name, scope.branch)
+        why = replies.not_bound(target.cluster_name, full_name, scope.branch)
         report = deploy.refused(env, target.cluster_name, target.commit, why)
         return await _reported(scope, report, pull)
 
@@ -212,7 +211,7 @@ async def cluster_rows(scope: LandscapeScope) -> tuple[tuple[str, str], ...]:
     if target is None:
         return (("cluster", "none named in `bot.cluster`"),)
     if target.cluster is None:
-        why = not_bound(target.cluster_name, scope.full_name, scope.branch)
+        why = replies.not_bound(target.cluster_name, scope.full_name, scope.branch)
         return (("cluster", why),)
     try:
         _, objects = await built_objects(target)

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 
 from bot.adapters.cluster import Cluster, ClusterError, ObjectRef
-from bot.core import deploy
+from bot.core import deploy, replies
 from bot.core.dry_run import Checked, DryRunReport
 from bot.core.failures import Failure, Temporary
 from bot.core.names import DRY_RUN_CHECK
 from bot.flows.checks import finish_check, wait_check
 from bot.flows.git_credentials import checked_credentials
 from bot.flows.scope import LandscapeScope
-from bot.flows.target import bound_cluster, not_bound, required_source
+from bot.flows.target import bound_cluster, required_source
 from bot.services.pipeline import LandscapeRender
 from bot.settings import ClusterSettings
 
@@ -43,7 +43,7 @@ async def dry_run_landscape(
     name, cluster = bound
     env = render.config.environment
     if cluster is None:
-        why = not_bound(name, full_name, landscape.branch)
+        why = replies.not_bound(name, full_name, landscape.branch)
         report = DryRunReport(env, name, commit, problem=why)
     else:
         # 2.-3.

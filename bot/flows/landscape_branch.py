@@ -20,10 +20,11 @@ from typing import Literal
 
 from bot.adapters.github.models import PullRequest
 from bot.adapters.gitrepo import ForeignCommits
+from bot.core import replies
 from bot.core.discovery import Landscape
 from bot.core.names import RENDER_TAKEN_OVER_MARKER, RENDER_WITHDRAWN_MARKER, render_branch
 from bot.core.reports import RenderReport, render_proposal, render_succeeded
-from bot.flows.bot_branch import taken_over, withdraw_proposal
+from bot.flows.bot_branch import withdraw_proposal
 from bot.flows.checks import finish_render_check
 from bot.flows.dry_run import dry_run_landscape
 from bot.flows.scope import LandscapeScope
@@ -75,10 +76,7 @@ async def sync_landscape_branch(scope: LandscapeScope) -> BranchSync:
         report = render_succeeded(rendered.summary, warnings, "up-to-date")
         await finish_render_check(gh, full_name, rendered.commit, report)
         if existing is not None:
-            why = (
-                f"The rendered manifests on `{landscape.branch}` are up to date at "
-                f"{rendered.commit[:12]}, so this re-render is no longer needed."
-            )
+            why = replies.rerender_withdrawn(landscape.branch, rendered.commit)
             await withdraw_proposal(
                 scope, existing, base=rendered.commit, marker=RENDER_WITHDRAWN_MARKER, why=why
             )
@@ -100,7 +98,7 @@ async def sync_landscape_branch(scope: LandscapeScope) -> BranchSync:
                 full_name,
                 existing.number,
                 marker=RENDER_TAKEN_OVER_MARKER,
-                body=taken_over(branch, taken.commits, "the bot proposes a fresh re-render"),
+                body=replies.taken_over(branch, taken.commits, replies.THEN_FRESH_RERENDER),
             )
         # The commit is done with (a resync leaves it) until the branch is handed back.
         where = existing.html_url if existing is not None else f"`{branch}`"

@@ -81,14 +81,6 @@ def bound_cluster(
     return name, cluster
 
 
-def not_bound(cluster_name: str, full_name: str, branch: str) -> str:
-    return (
-        f"cluster `{cluster_name}` is not configured for {full_name} branch `{branch}`: the "
-        f"bot's operators bind clusters to repositories and branches in its settings "
-        f"(`clusters:`), and a landscape may only name one bound to it"
-    )
-
-
 async def built_objects(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """3. kustomize's objects of `envs/<env>/fluxcd` and of `envs/<env>`."""
     env = target.config.environment

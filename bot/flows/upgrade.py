@@ -27,6 +27,7 @@ from typing import Literal
 
 from bot.adapters.github.models import PullRequest
 from bot.adapters.gitrepo import ForeignCommits
+from bot.core import replies
 from bot.core.bot_section import UpgradePolicy
 from bot.core.config import BootstrapConfig
 from bot.core.config_edit import set_component_version
@@ -53,7 +54,7 @@ from bot.core.upgrade_pr import (
     with_record,
 )
 from bot.core.upgrades import NotAvailable, requested_version, same_version, select_upgrade
-from bot.flows.bot_branch import delete_bot_branch, taken_over, withdraw_proposal
+from bot.flows.bot_branch import delete_bot_branch, withdraw_proposal
 from bot.flows.dry_run import dry_run_landscape
 from bot.flows.scope import LandscapeScope
 from bot.golang.semver import Version
@@ -206,24 +207,23 @@ async def _landscape_now(scope: LandscapeScope, asked: Asked | None) -> _Now:
     """1. The landscape branch's config, upgrade policy and current version."""
     fetched = await scope.git.fetch_tree(scope.branch)
     if fetched is None:
-        raise _Stop(UpgradeResult("unreadable", f"The branch `{scope.branch}` does not exist."))
+        raise _Stop(UpgradeResult("unreadable", replies.branch_missing(scope.branch)))
     head, tree = fetched
     try:
         config, _ = read_config(tree, scope.config_path)
         location = parse_location(config.component.location)
     except LandscapeError as err:
-        raise _Stop(
-            UpgradeResult("unreadable", f"`{scope.config_path}` does not load: {err}")
-        ) from None
+        said = replies.config_does_not_load(scope.config_path, err)
+        raise _Stop(UpgradeResult("unreadable", said)) from None
     except LocationError as err:
-        raise _Stop(UpgradeResult("unreadable", f"`component.location`: {err}")) from None
+        raise _Stop(UpgradeResult("unreadable", replies.location_unreadable(err))) from None
     policy = config.bot.upgrade
     if asked is not None:
         policy = replace(policy, enabled=True)  # asking is enabling, once
     if not location.version:
         raise _Stop(UpgradeResult("unreadable", "`component.location` names no version."))
     if not policy.enabled:
-        raise _Stop(UpgradeResult("disabled", "Upgrades are disabled (`bot.upgrade.enabled`)."))
+        raise _Stop(UpgradeResult("disabled", replies.UPGRADES_DISABLED))
     return _Now(head, tree, config, location, policy)
 
 
@@ -246,7 +246,7 @@ async def _releases(scope: LandscapeScope, now: _Now, in_round: bool) -> list[st
             location.repository, location.component, in_round=in_round
         )
     except RegistryUnavailable as err:
-        detail = f"The registry cannot be read now: {err}"
+        detail = replies.registry_unreadable(err)
         raise _Stop(UpgradeResult("unavailable", detail, now.current)) from None
     except Failure as err:  # an unknown component, a CTF path
         raise _Stop(UpgradeResult("unreadable", str(err), now.current)) from None
@@ -267,7 +267,7 @@ def _version_to_propose(
         except NotAvailable as err:
             raise _Stop(UpgradeResult("unreadable", f"{err}.", current)) from None
         if same_version(str(requested.version), current):
-            at = f"`{scope.branch}` is at `{current}` already."
+            at = replies.at_version_already(scope.branch, current)
             raise _Stop(UpgradeResult("current", at))
         return _Choice(requested.version, pinned=True, downgrade=requested.downgrade)
     if asked is None and proposed.record is not None and proposed.record.pinned:
@@ -281,9 +281,7 @@ async def _nothing_to_propose(
     """5. No version to propose: an open proposal is withdrawn (its branch deleted when only
     the bot committed to it)."""
     declined = proposed.declined
-    why = f"No allowed release newer than `{now.current}`" + (
-        f" (declined: {', '.join(f'`{v}`' for v in declined)})." if declined else "."
-    )
+    why = replies.nothing_newer(now.current, declined)
     if proposed.pull is None or proposed.record is None:
         return UpgradeResult("current", why, now.current)
     await _withdraw(scope, proposed.pull, proposed.record, now.head, why)
@@ -322,18 +320,17 @@ async def _commit_upgrade(
         )
     except ForeignCommits as taken:
         if proposed.pull is not None:
-            then = "the bot proposes the newest release again"
             await scope.gh.upsert_comment(
                 scope.full_name,
                 proposed.pull.number,
                 marker=UPGRADE_TAKEN_OVER_MARKER,
-                body=taken_over(branch, taken.commits, then),
+                body=replies.taken_over(branch, taken.commits, replies.THEN_NEWEST_AGAIN),
             )
-        held = f"`{branch}` holds someone else's commits."
+        held = replies.proposal_taken_over(branch)
         result = UpgradeResult("taken-over", held, now.current, version, proposed.pull)
         raise _Stop(result) from None
     except Failure as err:  # the config no longer edits, or the release does not render
-        detail = f"`{version}` cannot be proposed for `{scope.branch}`: {err}"
+        detail = replies.cannot_propose(version, scope.branch, err)
         log.warning("%s: %s", scope.full_name, detail)
         raise _Stop(UpgradeResult("failed", detail, now.current, version, proposed.pull)) from None
     built[-1].commit = update.commit or ""
@@ -410,7 +407,7 @@ async def _withdraw(
         pull,
         base=base,
         marker=UPGRADE_WITHDRAWN_MARKER,
-        why=f"{why} This upgrade is no longer proposed.",
+        why=replies.upgrade_withdrawn(why),
     )
 
 

@@ -281,6 +281,39 @@ TEXTS: dict[str, Callable[[], str]] = {
     "status": _status,
     "plan": lambda: replies.plan_text(UPGRADES, branch="dev", commit=COMMIT, pull=7),
     "plan-nothing": lambda: replies.plan_text(NOTHING, branch="dev", commit=COMMIT, pull=None),
+    "rerun-denied": lambda: replies.rerun_denied(
+        "bootstrap-bot/deploy", Landscape("prod"), "mallory", "write", "admin"
+    ),
+    "taken-over": lambda: replies.taken_over(
+        "bootstrap-bot/upgrade/dev", [COMMIT], replies.THEN_NEWEST_AGAIN
+    ),
+    "upgrade-withdrawn": lambda: replies.upgrade_withdrawn(
+        replies.nothing_newer("v0.0.2", ["v0.0.3"])
+    ),
+    "rerender-withdrawn": lambda: replies.rerender_withdrawn("dev", COMMIT),
+    "upgrade-outcomes": lambda: "\n".join(
+        f"- {said}"
+        for said in (
+            replies.UPGRADES_DISABLED,
+            replies.config_does_not_load(".bootstrap/config.yaml", "line 3: bad"),
+            replies.location_unreadable("no version"),
+            replies.registry_unreadable("HTTP 503"),
+            replies.at_version_already("dev", "v0.0.2"),
+            replies.nothing_newer("v0.0.2", []),
+            replies.cannot_propose("v0.0.3", "dev", "the templates could not be rendered"),
+        )
+    ),
+    "status-states": lambda: "\n".join(
+        f"- {said}"
+        for said in (
+            replies.STATUS_RENDERED,
+            replies.status_stale(URL),
+            replies.status_unrenderable("The bootstrap config is invalid"),
+            replies.STATUS_NOT_APPLIED,
+            replies.check_state("queued", None, "Waiting: a service the bot needs is unavailable"),
+            replies.check_state("completed", "failure", FLUX_FAILED.title),
+        )
+    ),
     "discovery-check": lambda: _check(
         reports.discovery_report(
             [DiscoveryProblem("unknown key `brnach`", 4, 5)],
