@@ -40,3 +40,22 @@ async def test_a_newer_release_is_proposed_once_and_a_decline_is_kept(landscapes
     assert await gh.read_ref(REPO, branch) is None
     after = await propose_upgrade(await landscapes.scope())
     assert after.outcome == "current" and "declined: `v0.0.2`" in after.detail
+
+
+async def test_the_upgrade_body_leads_with_the_dry_run_of_the_landscape_s_cluster(
+    landscapes: Landscapes,
+):
+    # the landscape names a cluster the operator has not bound to it: the dry run says so,
+    # at the top of the body, before the tables
+    named = landscapes.config() + "bot:\n  cluster: dev\n"
+    landscapes.push("main", {".bootstrap/config.yaml": named.encode()})
+
+    proposed = await propose_upgrade(await landscapes.scope())
+
+    assert proposed.outcome == "proposed" and proposed.pull is not None
+    body = proposed.pull.body
+    verdict = "❌ **Dry run:** dev at "
+    assert verdict in body and "was not checked on `dev`: cluster `dev` is not configured" in body
+    assert body.index(verdict) < body.index("### What the release changes")
+    notes = "https://github.com/openmcp-project/openmcp/releases/tag/v0.0.2"
+    assert body.startswith(f"**Upgrades `main`: `v0.0.1` → [`v0.0.2`]({notes})**")
