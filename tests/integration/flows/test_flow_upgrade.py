@@ -182,18 +182,19 @@ async def test_new_releases_become_one_upgrade_pull_request(
     (pull,) = upgrade_pulls(bot)
     assert (pull.title, pull.base, pull.state) == ("Upgrade openMCP dev to v0.0.2", "main", "open")
     body = pull.body or ""
-    assert "| github.com/openmcp-project/cluster-provider-test | `v0.1.0` | `v0.2.0` |" in body
+    notes = f"https://{CLUSTER_PROVIDER}/releases/tag/v0.2.0"  # its name is a github.com path
     impact = body.split("### What the release changes")[1].split("### What merging")[0]
     rows = [line for line in impact.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows == [
         "| component | from | to |",
-        f"| {CLUSTER_PROVIDER} | `v0.1.0` | `v0.2.0` |",
-        "| component | image | from | to |",
-        f"| {ROOT_COMPONENT} | fluxcd-source-controller | `ghcr.io/fluxcd/source-controller:v1.6.2`"
-        " | `ghcr.io/fluxcd/source-controller:v1.7.0` |",
+        f"| `{CLUSTER_PROVIDER}` | `v0.1.0` | [`v0.2.0`]({notes}) |",
+        "| component | resource | image | from | to |",
+        f"| `{ROOT_COMPONENT}` | `fluxcd-source-controller` | `ghcr.io/fluxcd/source-controller`"
+        " | `v1.6.2` | `v1.7.0` |",
         "| CRD | served before | served after |",
-        "| testclusters.clusters.openmcp.cloud | — (added) | v1alpha1 |",
+        "| `testclusters.clusters.openmcp.cloud` | — (added) | v1alpha1 |",
     ]
+    assert body.startswith("**Upgrades `main`: `v0.0.1` → [`v0.0.2`](")
     record = read_record(body)
     assert record is not None
     assert (record.landscape, record.before, record.after) == ("main", "v0.0.1", "v0.0.2")
@@ -233,7 +234,7 @@ async def test_new_releases_become_one_upgrade_pull_request(
     rebuilt = head_of(bot.repository.bare, UPGRADE)
     assert [str(p) for p in rebuilt.parent_ids] == [main_head]
     assert tree_of(bot, UPGRADE) == direct_render(bot, tmp_path, "v0.0.3", capsys)
-    assert "`v0.0.1` → `v0.0.3`" in (updated.body or "")
+    assert (updated.body or "").startswith("**Upgrades `main`: `v0.0.1` → [`v0.0.3`](")
 
     # Closed unmerged: v0.0.3 is declined, the PR says so, its branch is gone.
     updated.state = "closed"
@@ -316,7 +317,7 @@ async def test_upgrade_and_ignore_commands(
     assert f"Updated the proposal of `v0.0.0` for `main` in {pull_url(newer)}" in reply
     assert newer.title == "Downgrade openMCP dev to v0.0.0"
     assert "a downgrade" in (newer.body or "")
-    assert "`v0.0.1` → `v0.0.0` (downgrade)" in (newer.body or "")
+    assert (newer.body or "").startswith("**Downgrades `main`: `v0.0.1` → [`v0.0.0`](")
     await Resync(bot.context).run_once()  # the poll keeps what was asked for
     assert newer.title == "Downgrade openMCP dev to v0.0.0"
 
