@@ -26,6 +26,9 @@ _STAGE_TITLES = {
     "kustomize": "The rendered manifests do not build with kustomize",
 }
 
+#: the most hand-edited files a report lists (each is annotated too, up to GitHub's limit)
+MAX_LISTED = 100
+
 #: what the bot did with a successful render
 Action = Literal["committed", "up-to-date", "not-committed-fork", "proposed"]
 
@@ -90,7 +93,7 @@ class Merging:
 
 
 def _tally(noun: str, counts: Sequence[int]) -> str:
-    """ "5 objects added, 1 changed": the counts that are not zero (at least one is not)."""
+    """The counts that are not zero, as in "5 objects added, 1 changed" (one is not zero)."""
     said = [(n, word) for n, word in zip(counts, ("added", "changed", "removed"), strict=True) if n]
     (first, word), rest = said[0], said[1:]
     lead = f"{first} {noun}{'s' if first != 1 else ''} {word}"
@@ -180,7 +183,9 @@ def render_hand_edited(edits: Sequence[HandEdit], warnings: Sequence[Problem]) -
     bot committed nothing over the edits."""
     count = len(edits)
     title = f"{count} generated file{'s' if count != 1 else ''} edited by hand"
-    rows = "\n".join(f"| {code(e.path)} | {e.line} | {e.instead} |" for e in edits)
+    rows = "\n".join(f"| {code(e.path)} | {e.line} | {e.instead} |" for e in edits[:MAX_LISTED])
+    if count > MAX_LISTED:
+        rows += f"\n| … and {count - MAX_LISTED} more | | |"
     parts = [
         f"{'This file is' if count == 1 else 'These files are'} generated from `.bootstrap/` "
         "by bootstrap-bot: the next render reverts what this pull request changes in "

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from bot.adapters.github.models import MAX_ANNOTATIONS, Annotation, CheckRunOutput, fitted
 from bot.core.changes import ChangeSummary, ObjectChange, ObjectKey, summarize_changes
 from bot.core.discovery import DISCOVERY_PATH, DiscoveryProblem, Landscape
+from bot.core.hand_edits import HandEdit
 from bot.core.problems import Problem
 from bot.core.reports import (
+    MAX_LISTED,
     Finding,
     Merging,
     discovery_report,
     merge_title,
     render_comment,
     render_failed,
+    render_hand_edited,
     render_proposal,
     render_succeeded,
 )
@@ -95,3 +99,14 @@ def test_the_merge_title_says_what_merging_changes_and_leads_with_destruction():
     )
     unknown = ChangeSummary(("a",), (), (), (), (), (), objects_unknown="no build")
     assert "objects unknown" in merge_title(Merging("dev", unknown))
+
+
+def test_a_flood_of_hand_edits_is_listed_and_annotated_within_bounds():
+    edits = [HandEdit(f"envs/dev/f{i}.yaml", 1, "`.bootstrap/config.yaml`") for i in range(500)]
+    report = render_hand_edited(edits, [])
+    assert report.title == "500 generated files edited by hand"
+    rows = [line for line in report.summary.splitlines() if line.startswith("| `envs/")]
+    assert len(rows) == MAX_LISTED and f"| … and {500 - MAX_LISTED} more | | |" in report.summary
+    notes = [Annotation(f.path, f.line, f.message, level=f.level) for f in report.findings]
+    output = fitted(CheckRunOutput(report.title, report.summary, annotations=notes))
+    assert output is not None and len(output.annotations) == MAX_ANNOTATIONS

@@ -147,6 +147,8 @@ class DeployKey:
 #: GitHub's limits: a body (issue, pull request, comment) and a check run's summary and text
 MAX_BODY = 65_536
 MAX_CHECK_RUN_TEXT = 65_535
+#: the most annotations one check run carries (50 per request): the first ones, in order
+MAX_ANNOTATIONS = 200
 
 
 def fit(text: str, limit: int = MAX_BODY) -> str:
@@ -165,4 +167,4 @@ def fitted(output: CheckRunOutput | None) -> CheckRunOutput | None:
         return None
     text = None if output.text is None else fit(output.text, MAX_CHECK_RUN_TEXT)
     summary = fit(output.summary, MAX_CHECK_RUN_TEXT)
-    return CheckRunOutput(output.title, summary, text, output.annotations)
+    return CheckRunOutput(output.title, summary, text, output.annotations[:MAX_ANNOTATIONS])
