@@ -295,6 +295,10 @@ def status_stale(proposal: str | None) -> str:
     return said + (f"; the re-render is proposed in {proposal}" if proposal else "")
 
 
+def status_render_unknown(outage: str) -> str:
+    return f"unknown now: {outage} (try again later)"
+
+
 def status_unrenderable(title: str) -> str:
     return f"❌ does not render: {title}"
 

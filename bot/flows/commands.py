@@ -285,13 +285,17 @@ async def _status(place: Place, scope: LandscapeScope, _: Command) -> tuple[str,
 
 async def _render_state(scope: LandscapeScope, proposal: str | None) -> str:
     """Whether the landscape branch's manifests are what its config renders (the branch's
-    head is often a merge commit, which no render check run is on: so it is rendered)."""
-    rendered = await render_commit(
-        scope.git,
-        scope.branch,
-        open_reader=scope.context.open_reader,
-        config_path=scope.config_path,
-    )
+    head is often a merge commit, which no render check run is on: so it is rendered); a
+    peer that is out leaves it unknown, and the rest of the status is still told."""
+    try:
+        rendered = await render_commit(
+            scope.git,
+            scope.branch,
+            open_reader=scope.context.open_reader,
+            config_path=scope.config_path,
+        )
+    except Temporary as outage:
+        return replies.status_render_unknown(str(outage))
     if rendered.failure is not None:
         return replies.status_unrenderable(rendered.failure.title)
     return replies.status_stale(proposal) if rendered.stale else replies.STATUS_RENDERED

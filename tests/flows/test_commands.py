@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.core.names import comment_marker, reply_marker
 from bot.flows.commands import run_comment_commands
+from bot.ocm.reader import ComponentReader
+from bot.ocm.store import StoreUnavailable
 from tests.flows.conftest import REPO, Landscapes
 from tests.peers.github.memory import MemoryGitHub
 from tests.peers.github.payloads import example
@@ -47,6 +51,9 @@ async def test_help_and_status_are_answered_in_one_reply(landscapes: Landscapes)
     assert "With your role `write` you may act on: `main`." in text
     assert "| openMCP release | `v0.0.1` of `github.com/openmcp-project/openmcp` |" in text
     assert "| cluster | none named in `bot.cluster` |" in text
+    # main holds the inputs only: rendered, it is stale
+    assert "| rendered manifests | ⚠️ stale: the bootstrap config renders other manifests |" in text
+    assert "| last apply | not applied yet |" in text
     assert gh.reactions[payload["comment"]["id"]] == ["eyes", "rocket"]
 
     # a redelivery edits the one reply
@@ -93,3 +100,21 @@ async def test_a_peer_outage_is_not_called_a_bug(landscapes: Landscapes):
     assert answer.text == (
         "bootstrap-bot could not finish this now: GitHub answered 502. Try again in a few minutes."
     )
+
+
+async def test_status_with_the_registry_out_tells_the_rest(
+    landscapes: Landscapes, monkeypatch: pytest.MonkeyPatch
+):
+    gh = landscapes.gh
+    gh.permissions["walt"] = "write"
+    payload = comment_payload(gh, "/bootstrap status")
+
+    def out(repository: object) -> ComponentReader:
+        raise StoreUnavailable("registry.test answered 503")
+
+    monkeypatch.setattr(landscapes.context, "open_reader", out)
+    (answer,) = await run_comment_commands(landscapes.context, gh, payload)
+
+    assert answer.ok
+    said = "| rendered manifests | unknown now: registry.test answered 503 (try again later) |"
+    assert said in answer.text and "| openMCP release | `v0.0.1` of " in answer.text

@@ -309,6 +309,7 @@ TEXTS: dict[str, Callable[[], str]] = {
             replies.STATUS_RENDERED,
             replies.status_stale(URL),
             replies.status_unrenderable("The bootstrap config is invalid"),
+            replies.status_render_unknown("registry.test answered 503"),
             replies.STATUS_NOT_APPLIED,
             replies.check_state("queued", None, "Waiting: a service the bot needs is unavailable"),
             replies.check_state("completed", "failure", FLUX_FAILED.title),
