@@ -154,9 +154,10 @@ def render_succeeded(
     if merging is not None:
         title = merge_title(merging)
         parts = [
+            destructive_caution(merging.summary),  # destruction first, before anything else
             said,
             f"#### What merging changes in `{merging.base}`",
-            summary_markdown(merging.summary),
+            summary_markdown(merging.summary, caution=False),
         ]
     else:
         title = "Up to date" if action == "up-to-date" else summary.headline()
