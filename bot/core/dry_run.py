@@ -105,11 +105,14 @@ class DryRunReport:
 
     def verdict(self) -> str:
         """One line for a pull request body: a mark and the title."""
-        mark = "⏳" if self.unavailable else ("✅" if self.conclusion == "success" else "❌")
-        return f"{mark} **Dry run:** {self.title}"
+        return f"{self.mark} **Dry run:** {self.title}"
+
+    @property
+    def mark(self) -> str:
+        return "⏳" if self.unavailable else ("✅" if self.conclusion == "success" else "❌")
 
     def comment(self) -> str:
-        return f"**{self.title}** (`{DRY_RUN_CHECK}`)\n\n{self.summary}"
+        return f"{self.mark} **{self.title}** (`{DRY_RUN_CHECK}`)\n\n{self.summary}"
 
     @property
     def text(self) -> str:

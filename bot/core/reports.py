@@ -151,7 +151,9 @@ def render_succeeded(
         conclusion = "failure"
     elif action == "proposed":
         conclusion = "neutral"  # nothing is wrong with the commit; it is just not rendered
-    if merging is not None:
+    if merging is not None and not merging.summary.files_differ:
+        title, parts = merge_title(merging), [said]  # the title says it all
+    elif merging is not None:
         title = merge_title(merging)
         parts = [
             destructive_caution(merging.summary),  # destruction first, before anything else
