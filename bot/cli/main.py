@@ -17,6 +17,9 @@ from bot.cli import ocm as cli_ocm
 from bot.cli import render as cli_render
 from bot.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
+#: GitHub refuses an App name longer than this
+MAX_APP_NAME = 34
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -91,7 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument(
         "--webhook-url", required=True, help="where GitHub delivers webhooks: https://HOST/webhook"
     )
-    manifest.add_argument("--name", help="the App's name (unique on GitHub)")
+    manifest.add_argument(
+        "--name", help=f"the App's name (unique on GitHub, at most {MAX_APP_NAME} characters)"
+    )
+    manifest.add_argument(
+        "--homepage-url", help="the App's homepage (default: the webhook URL's https://HOST/)"
+    )
+    manifest.add_argument(
+        "--deploy-keys",
+        action="store_true",
+        help="also ask for `administration: write`, which clusters with `git.type: deploy-key` "
+        "need (the bot creates the deploy key Flux clones with)",
+    )
     manifest.add_argument(
         "--redirect-url",
         help="where GitHub sends the browser after registration, with the code that fetches "
@@ -113,9 +127,18 @@ def _app_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "URL; GitHub signs deliveries, but only TLS keeps them private\n"
         )
         return EXIT_USAGE
+    if args.name is not None and not 0 < len(args.name) <= MAX_APP_NAME:
+        err.write(
+            f"bootstrap-bot app-manifest: --name {args.name!r} has {len(args.name)} characters; "
+            f"GitHub allows 1 to {MAX_APP_NAME}\n"
+        )
+        return EXIT_USAGE
     text = resources.files("bot").joinpath("app-manifest.yml").read_text()
     manifest = yaml.safe_load(text)
     manifest["hook_attributes"]["url"] = args.webhook_url
+    manifest["url"] = args.homepage_url or f"https://{url.netloc}/"
+    if args.deploy_keys:
+        manifest["default_permissions"]["administration"] = "write"
     if args.name:
         manifest["name"] = args.name
     if args.redirect_url:

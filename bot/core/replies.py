@@ -222,6 +222,13 @@ def taken_over(branch: str, commits: Sequence[str], then: str) -> str:
     )
 
 
+DEPLOY_KEYS_NEED_ADMINISTRATION = (
+    "GitHub refused the deploy key: the App's installation does not grant `administration: "
+    "write`, which clusters with `git.type: deploy-key` need. The bot's operators add it on "
+    "the App's settings page (or register the App with `bootstrap-bot app-manifest "
+    "--deploy-keys`), and the repository's owner accepts it on the installation; or they "
+    "give the cluster another `git.type`"
+)
 THEN_NEWEST_AGAIN = "the bot proposes the newest release again"
 THEN_FRESH_RERENDER = "the bot proposes a fresh re-render"
 

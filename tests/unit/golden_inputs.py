@@ -290,6 +290,9 @@ TEXTS: dict[str, Callable[[], str]] = {
     "upgrade-withdrawn": lambda: replies.upgrade_withdrawn(
         replies.nothing_newer("v0.0.2", ["v0.0.3"])
     ),
+    "deploy-keys-need-administration": lambda: "\n\n".join(
+        reports.failure_texts(replies.DEPLOY_KEYS_NEED_ADMINISTRATION)
+    ),
     "rerender-withdrawn": lambda: replies.rerender_withdrawn("dev", COMMIT),
     "upgrade-outcomes": lambda: "\n".join(
         f"- {said}"

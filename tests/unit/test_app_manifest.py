@@ -20,7 +20,6 @@ NEEDED = {
     "issues": "write",
     "checks": "write",
     "metadata": "read",
-    "administration": "write",
 }
 
 
@@ -54,7 +53,32 @@ def test_the_app_manifest_command_fills_in_the_webhook_url(capsys):
     expected = yaml.safe_load(MANIFEST.read_text())
     expected["hook_attributes"]["url"] = url
     expected["name"] = "acme-bootstrap-bot"
+    expected["url"] = "https://bootstrap-bot.example.com/"  # no one else's App page
     assert printed == expected
+    assert "administration" not in printed["default_permissions"]
+
+
+def test_deploy_keys_are_the_opt_in_for_administration(capsys):
+    from bot.cli.main import main
+
+    url = "https://bot.example.com/webhook"
+    home = "https://example.com/ops/bootstrap-bot"
+    assert (
+        main(["app-manifest", "--webhook-url", url, "--deploy-keys", "--homepage-url", home]) == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["default_permissions"]["administration"] == "write" and printed["url"] == home
+
+
+@pytest.mark.parametrize(("name", "code"), [("a" * 34, 0), ("a" * 35, 2), ("", 2)])
+def test_an_app_name_is_what_github_allows(capsys, name, code):
+    from bot.cli.main import main
+
+    assert (
+        main(["app-manifest", "--webhook-url", "https://b.example/webhook", "--name", name]) == code
+    )
+    if code:
+        assert "GitHub allows 1 to 34" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("url", ["http://bot.example.com/webhook", "bot.example.com", "https://"])

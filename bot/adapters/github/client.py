@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import base64
 import http
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -30,6 +31,8 @@ from bot.adapters.github.retry import (
     GitHubUnavailable,
     unavailable_as_temporary,
 )
+from bot.core import replies
+from bot.core.failures import Failure
 from bot.core.names import comment_marker
 
 #: GitHub accepts at most this many check run annotations per request.
@@ -475,22 +478,43 @@ class InstallationClient:
             )
             return DeployKey(int(data["id"]), data["title"], bool(data["read_only"]), "created")
 
-        return await self._create(add_it, lambda: self.find_deploy_key(full_name, public_key))
+        with _administration_needed():
+            return await self._create(add_it, lambda: self.find_deploy_key(full_name, public_key))
 
     async def find_deploy_key(self, full_name: str, public_key: str) -> DeployKey | None:
         """The repository's deploy key with this key material, if there is one."""
         material = " ".join(public_key.split()[:2])
-        for key in await self._list("/repos/{owner}/{repo}/keys", _repo_vars(full_name)):
+        with _administration_needed():
+            keys = await self._list("/repos/{owner}/{repo}/keys", _repo_vars(full_name))
+        for key in keys:
             if " ".join(key["key"].split()[:2]) == material:
                 return DeployKey(int(key["id"]), key["title"], bool(key["read_only"]))
         return None
 
     async def delete_deploy_key(self, full_name: str, key_id: int) -> None:
-        await self._send(
-            "delete",
-            "/repos/{owner}/{repo}/keys/{key_id}",
-            {**_repo_vars(full_name), "key_id": key_id},
-        )
+        with _administration_needed():
+            await self._send(
+                "delete",
+                "/repos/{owner}/{repo}/keys/{key_id}",
+                {**_repo_vars(full_name), "key_id": key_id},
+            )
+
+
+class MissingPermission(Failure):
+    """The installation did not grant what a call needs (GitHub answered 403): the operator's
+    to fix, on the App's settings and the installation."""
+
+
+@contextmanager
+def _administration_needed() -> Iterator[None]:
+    """Deploy keys need `administration`, which the App asks for only with `--deploy-keys`;
+    a rate limit's 403 is a `RateLimited` before it gets here."""
+    try:
+        yield
+    except BadRequest as exc:
+        if exc.status_code != http.HTTPStatus.FORBIDDEN:
+            raise
+        raise MissingPermission(replies.DEPLOY_KEYS_NEED_ADMINISTRATION) from None
 
 
 def _iso(epoch: float) -> str:

@@ -12,6 +12,7 @@ import pytest
 from gidgethub import BadRequest
 
 from bot.adapters.github.app import GitHubApp
+from bot.adapters.github.client import MissingPermission
 from bot.adapters.github.models import Annotation, CheckRunOutput
 from bot.adapters.github.retry import GitHubUnavailable, RateLimited, RetryPolicy
 from bot.adapters.gitrepo import GitFailure, GitRepository, update_branch
@@ -30,6 +31,14 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
+
+
+def grant_administration(fake_github: FakeGitHub) -> None:
+    """The installation granted `administration: write` (an App registered with
+    `--deploy-keys`)."""
+    installation = fake_github.state.installation_of(REPO)
+    assert installation is not None
+    installation.permissions["administration"] = "write"
 
 
 @pytest.fixture
@@ -198,6 +207,11 @@ async def test_permissions_and_deploy_keys(setup, fake_github):
     assert await gh.permission(REPO, "bob") == "read"
     assert await gh.permission(REPO, "mallory") == "none"
     public = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl flux"
+    # deploy keys need `administration`, which the App's manifest does not ask for by default
+    with pytest.raises(MissingPermission, match="does not grant `administration: write`"):
+        await gh.ensure_deploy_key(REPO, title="flux dev", public_key=public)
+    assert fake_github.calls("repos/list-deploy-keys")[-1].status == 403
+    grant_administration(fake_github)
     first = await gh.ensure_deploy_key(REPO, title="flux dev", public_key=public)
     again = await gh.ensure_deploy_key(REPO, title="renamed", public_key=public + " other")
     assert (first.outcome, again.outcome) == ("created", "unchanged")
@@ -263,6 +277,7 @@ async def test_a_create_that_failed_is_looked_up_before_it_is_sent_again(setup, 
     """A 502 or a dropped connection on a POST: GitHub may have done it (`lost`) or not; the
     client looks for the object before sending the POST again, so there is exactly one."""
     _, gh, repository, sleeps = setup
+    grant_administration(fake_github)
     commit_directly(repository.bare, "bot/lost", {"f": b"6"})
     sha = await gh.read_ref(REPO, "main")
     assert sha is not None

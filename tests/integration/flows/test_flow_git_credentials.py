@@ -49,7 +49,10 @@ def start(
     """A deployment of main to `dev` with the given git credentials and `repository.url`."""
 
     @asynccontextmanager
-    async def started(git: GitCredentials, origin: str) -> AsyncIterator[Deployment]:
+    async def started(
+        git: GitCredentials, origin: str, *, administration: bool = True
+    ) -> AsyncIterator[Deployment]:
+        """`administration`: the installation granted it (deploy keys need it)."""
         async with run_deployment(
             fake_github,
             app_key,
@@ -61,6 +64,8 @@ def start(
             git=git,
             origin=origin,
         ) as deployment:
+            if administration:
+                deployment.bot.installation.permissions["administration"] = "write"
             yield deployment
 
     return started
@@ -203,3 +208,16 @@ async def test_an_existing_secret_is_only_checked(start: Start, tmp_path: Path):
         managers = [e["manager"] for e in store.objects[GIT_SECRET]["metadata"]["managedFields"]]
         assert managers == ["kubectl"]
         assert secret_data(deployment) == data
+
+
+async def test_a_deploy_key_without_the_administration_permission_is_the_operator_s_to_fix(
+    start: Start, tmp_path: Path
+):
+    git = GitCredentials(type="deploy-key", known_hosts_file=known_hosts(tmp_path))
+    async with start(git, SSH_ORIGIN, administration=False) as deployment:
+        _, _, run = await applied(deployment)
+        assert run["conclusion"] == "failure", run["output"]
+        assert "does not grant `administration: write`" in run["output"]["title"]
+        assert "bug" not in run["output"]["title"]
+        assert deployment.bot.fake.state.deploy_keys == {}
+        assert GIT_SECRET not in deployment.kube.store.objects  # nothing reached the cluster

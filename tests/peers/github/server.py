@@ -304,6 +304,7 @@ class FakeGitHub(Operations):
                 self._record(request, operation, fault.status, auth)
                 return await self._play(request, fault)
             installation, auth = self._authenticate(request, operation)
+            _check_permission(operation, installation)
             data = contract.check_request(operation, query, body)
             call = Call(operation, params, query, data, installation)
             status, answer, headers = self._dispatch(call)
@@ -476,3 +477,21 @@ async def run_fake_github(
     assert not fake.violations, "the fake GitHub answered outside GitHub's contract:\n" + "\n".join(
         fake.violations
     )
+
+
+#: the permission an operation needs, by its path (the families the App uses that need one
+#: the manifest does not grant by default; the others are granted by every installation here)
+_NEEDS = (("/repos/{owner}/{repo}/keys", "administration"),)
+_LEVELS = {"read": 1, "write": 2}
+
+
+def _check_permission(operation: Operation, installation: Installation | None) -> None:
+    """GitHub's answer to an installation token without the operation's permission."""
+    if installation is None:
+        return
+    needed = next((p for prefix, p in _NEEDS if operation.template.startswith(prefix)), None)
+    if needed is None:
+        return
+    level = "read" if operation.method.upper() == "GET" else "write"
+    if _LEVELS.get(installation.permissions.get(needed, ""), 0) < _LEVELS[level]:
+        raise Refusal(403, "Resource not accessible by integration")

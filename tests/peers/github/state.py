@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
+import yaml
 
 #: GitHub's repository roles and the legacy `permission` each reports.
 ROLE_PERMISSION = {
@@ -24,11 +25,19 @@ ROLE_PERMISSION = {
 }
 
 
+def manifest_permissions() -> dict[str, str]:
+    """What an installation of the App granted: the App manifest's default permissions."""
+    manifest = yaml.safe_load((Path(__file__).parents[3] / "app-manifest.yml").read_text())
+    return {str(k): str(v) for k, v in manifest["default_permissions"].items()}
+
+
 @dataclass
 class Installation:
     id: int
     account: str
     repositories: list[str] = field(default_factory=list)
+    #: what the installation granted, as GitHub keeps it (`permissions` of the installation)
+    permissions: dict[str, str] = field(default_factory=manifest_permissions)
 
 
 @dataclass
