@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     cli_ocm.add_commands(ocm)
-    ocm.set_defaults(handler=cli_ocm.run)
+    ocm.set_defaults(handler=cli_ocm.run, command_parser=ocm)
 
     serve = commands.add_parser(
         "serve",
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --check: also try the App credentials, each cluster and each registry",
     )
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, command_parser=serve)
 
     health = commands.add_parser(
         "healthcheck",
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     health.add_argument("--url", help="ask this URL instead")
     health.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
-    health.set_defaults(handler=_healthcheck)
+    health.set_defaults(handler=_healthcheck, command_parser=health)
 
     manifest = commands.add_parser(
         "app-manifest",
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where GitHub sends the browser after registration, with the code that fetches "
         "the App's id, key and webhook secret",
     )
-    manifest.set_defaults(handler=_app_manifest)
+    manifest.set_defaults(handler=_app_manifest, command_parser=manifest)
     return parser
 
 
@@ -215,6 +215,10 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # told with the usage of the command they were given to, not the top level's
+        command = getattr(args, "command_parser", parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     code: int = args.handler(args, sys.stdout, sys.stderr)
     return code

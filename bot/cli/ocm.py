@@ -1,7 +1,9 @@
 """`bootstrap-bot ocm …`: inspect and build OCM component versions (registry or CTF).
 
-    ocm versions LOCATION                       one version per line, oldest first
-    ocm get LOCATION [--recursive] [-o FORMAT]  the descriptor(s), YAML or JSON
+    ocm list REPOSITORY [-o FORMAT]             the components a CTF archive or registry holds
+    ocm versions LOCATION [-o FORMAT]           one version per line, oldest first
+    ocm get LOCATION [--recursive] [-o FORMAT]  the descriptor(s), YAML or JSON (no version:
+                                                the newest)
     ocm download LOCATION RESOURCE DIR          extract a directory resource
     ocm build CONSTRUCTOR --to REPOSITORY       write a component-constructor file's versions
 
@@ -42,17 +44,42 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
     commands = ocm.add_subparsers(dest="ocm_command", metavar="OCM_COMMAND")
     commands.required = True
 
-    versions = commands.add_parser("versions", help="list a component's versions, oldest first")
-    versions.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT")
-    add_repository_options(versions)
-    versions.set_defaults(ocm_handler=_versions)
+    listing = commands.add_parser(
+        "list",
+        help="list the components of a CTF archive or an OCI registry",
+        epilog="example:\n  bootstrap-bot ocm list examples/openmcp.ctf.tgz",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    listing.add_argument("repository", metavar="REPOSITORY", help="a CTF path or registry[/prefix]")
+    listing.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    add_repository_options(listing)
+    listing.set_defaults(ocm_handler=_list, command_parser=listing)
 
-    get = commands.add_parser("get", help="print a component version's descriptor")
-    get.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT:VERSION")
+    versions = commands.add_parser(
+        "versions",
+        help="list a component's versions, oldest first",
+        epilog="example:\n  bootstrap-bot ocm versions "
+        "examples/openmcp.ctf.tgz//github.com/openmcp-project/openmcp",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    versions.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT")
+    versions.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    add_repository_options(versions)
+    versions.set_defaults(ocm_handler=_versions, command_parser=versions)
+
+    get = commands.add_parser(
+        "get",
+        help="print a component version's descriptor (no version: the newest)",
+        epilog="examples:\n  bootstrap-bot ocm get "
+        "examples/openmcp.ctf.tgz//github.com/openmcp-project/openmcp\n"
+        "  bootstrap-bot ocm get REGISTRY//COMPONENT:v0.0.1 --recursive -o json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    get.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT[:VERSION]")
     get.add_argument("--recursive", action="store_true", help="also every referenced version")
     get.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
     add_repository_options(get)
-    get.set_defaults(ocm_handler=_get)
+    get.set_defaults(ocm_handler=_get, command_parser=get)
 
     download = commands.add_parser("download", help="extract a directory resource")
     download.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT:VERSION")
@@ -61,13 +88,13 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
     )
     download.add_argument("directory", metavar="DIR", type=Path)
     add_repository_options(download)
-    download.set_defaults(ocm_handler=_download)
+    download.set_defaults(ocm_handler=_download, command_parser=download)
 
     builder = commands.add_parser("build", help="write component versions from a constructor")
     builder.add_argument("constructor", metavar="CONSTRUCTOR", type=Path)
     builder.add_argument("--to", required=True, metavar="REPOSITORY", help="registry or CTF dir")
     add_repository_options(builder)
-    builder.set_defaults(ocm_handler=_build)
+    builder.set_defaults(ocm_handler=_build, command_parser=builder)
 
 
 def _credentials(args: argparse.Namespace) -> CredentialStore:
@@ -102,20 +129,34 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return code
 
 
-def _versions(args: argparse.Namespace, out: TextIO) -> int:
-    reader, location = _reader(args, need_version=False)
-    for version in reader.list_versions(location.component):
-        out.write(version + "\n")
+def _lines(values: list[str], output: str, out: TextIO) -> int:
+    out.write(json.dumps(values) + "\n" if output == "json" else "".join(f"{v}\n" for v in values))
     return EXIT_OK
 
 
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    repository = parse_repository(args.repository)
+    return _lines(reader_for(args, repository).list_components(), args.output, out)
+
+
+def _versions(args: argparse.Namespace, out: TextIO) -> int:
+    reader, location = _reader(args, need_version=False)
+    return _lines(reader.list_versions(location.component), args.output, out)
+
+
 def _get(args: argparse.Namespace, out: TextIO) -> int:
-    reader, location = _reader(args, need_version=True)
+    reader, location = _reader(args, need_version=False)
+    version = location.version
+    if not version:  # the newest, as `ocm versions` lists them (oldest first)
+        listed = reader.list_versions(location.component)
+        if not listed:
+            raise LocationError(f"{args.location}: the component has no versions")
+        version = listed[-1]
     if args.recursive:
-        graph = reader.resolve(location.component, location.version)
+        graph = reader.resolve(location.component, version)
         descriptors = [describe(cv) for cv in graph.versions.values()]
     else:
-        descriptors = [describe(reader.get(location.component, location.version))]
+        descriptors = [describe(reader.get(location.component, version))]
     if args.output == "json":
         value = descriptors if args.recursive else descriptors[0]
         out.write(json.dumps(value, indent=2) + "\n")

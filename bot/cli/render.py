@@ -1,25 +1,27 @@
 """`bootstrap-bot render`: re-render a landscape directory, or check that it is up to date.
 
-    render [--repo DIR] [--config PATH] [--check] [--diff]
+    render [--repo DIR] [--config PATH] [--check | --dry-run] [--diff] [--output json] [-v|-q]
 
 The landscape in DIR (default `.`) is rendered from its `.bootstrap/` inputs and checked with
-kustomize; then the change summary is printed and, unless `--check`, the owned directories
-(`envs/<env>/`, `resources/`) are brought to the rendered content: new and changed files
-written, files the render no longer produces removed. Any error leaves DIR untouched.
+kustomize; then the change summary is printed and, unless `--check`, `--dry-run` or `--diff`
+(previews, which never write), the owned directories (`envs/<env>/`, `resources/`) are brought
+to the rendered content: new and changed files written, files the render no longer produces
+removed. Any error leaves DIR untouched.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.cli.exits import EXIT_OK, EXIT_REFUSED
 from bot.cli.ocm import add_repository_options, reader_for
-from bot.core.changes import summary_text, unified_diff
+from bot.core.changes import ChangeSummary, ObjectChange, summary_text, unified_diff
 from bot.core.config import CONFIG_PATH
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, PathError, normalize
@@ -30,6 +32,16 @@ from bot.ocm.reader import ComponentReader
 from bot.services.pipeline import LandscapeError, change_summary, render_tree
 
 SKIPPED_DIRECTORIES = {".git"}
+#: the most diff lines printed unless asked for more (a fresh landscape's diff is all of it)
+MAX_DIFF_LINES = 1000
+EXAMPLES = """\
+examples:
+  bootstrap-bot render                         render ., write envs/<env>/ and resources/
+  bootstrap-bot render --repo ../landscape --dry-run --diff
+                                               show what would change, write nothing
+  bootstrap-bot render --check                 exit 1 when . is not up to date (for CI)
+  bootstrap-bot render --check --output json   the same, as JSON for a script
+"""
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,6 +54,8 @@ def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
             "would; check the result with kustomize; print what changes and write it. Relative "
             "CTF paths in component.location are taken from the config file's directory."
         ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     render.add_argument(
         "--repo",
@@ -56,12 +70,37 @@ def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         metavar="PATH",
         help="the bootstrap config (default: DIR/.bootstrap/config.yaml)",
     )
-    render.add_argument(
+    previews = render.add_mutually_exclusive_group()
+    previews.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 when DIR is not up to date"
     )
-    render.add_argument("--diff", action="store_true", help="also print a unified diff")
+    previews.add_argument(
+        "--dry-run", action="store_true", help="print what would change; write nothing; exit 0"
+    )
+    render.add_argument(
+        "--diff",
+        action="store_true",
+        help=f"print a unified diff and write nothing (at most {MAX_DIFF_LINES} lines; "
+        "--diff-lines sets another limit, 0 none)",
+    )
+    render.add_argument(
+        "--diff-lines", type=int, default=MAX_DIFF_LINES, metavar="N", help=argparse.SUPPRESS
+    )
+    render.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="json: one object with the result, for scripts (default: text)",
+    )
+    loudness = render.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="also print the render's notes"
+    )
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="print only problems (the exit code tells)"
+    )
     add_repository_options(render)
-    render.set_defaults(handler=run)
+    render.set_defaults(handler=run, command_parser=render)
 
 
 def read_tree(root: Path) -> FileSet:
@@ -174,6 +213,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except LandscapeError as exc:
         _report(exc, root, str(args.config) if config_text is not None else None, err)
+        if args.output == "json":
+            out.write(json.dumps(failure_json(exc)) + "\n")
         return EXIT_REFUSED
     except (OSError, CredentialsError) as exc:
         err.write(f"bootstrap-bot render: {exc}; {root} is unchanged\n")
@@ -183,17 +224,92 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_REFUSED
     for warning in result.warnings:
         err.write(f"{_shown(warning, root, config_path if config_text is not None else None)}\n")
-    for note in result.rendering.notes:
-        err.write(f"note: {note}\n")
+    if args.verbose:
+        for note in result.rendering.notes:
+            err.write(f"note: {note}\n")
     summary = change_summary(tree, result)
-    out.write(summary_text(summary))
-    if args.diff:
-        out.write(unified_diff(tree, result.tree))
-    if args.check:
-        return EXIT_REFUSED if summary.files_differ else EXIT_OK
+    writes = not (args.check or args.dry_run or args.diff)
+    if args.output == "json":
+        out.write(json.dumps(summary_json(summary, written=writes and summary.files_differ)))
+        out.write("\n")
+    elif not args.quiet:
+        out.write(summary_text(summary))
+        if args.diff:
+            out.write(_cut(unified_diff(tree, result.tree), args.diff_lines))
+    if not writes:
+        if args.check and summary.files_differ:
+            again = "bootstrap-bot render" + ("" if root == Path(".") else f" --repo {root}")
+            err.write(
+                f"bootstrap-bot render: {root} is not up to date: run `{again}` and commit "
+                f"the result\n"
+            )
+            return EXIT_REFUSED
+        return EXIT_OK
     try:
         write_changes(root, tree, result.tree)
     except OutsideTheRepository as exc:
         err.write(f"bootstrap-bot render: {exc}; nothing written, {root} is unchanged\n")
         return EXIT_REFUSED
     return EXIT_OK
+
+
+def _cut(diff: str, limit: int) -> str:
+    lines = diff.splitlines(keepends=True)
+    if limit <= 0 or len(lines) <= limit:
+        return diff
+    more = len(lines) - limit
+    return "".join(lines[:limit]) + f"… {more} more diff lines (--diff-lines 0 prints all)\n"
+
+
+def summary_json(summary: ChangeSummary, *, written: bool) -> dict[str, Any]:
+    """The change summary as `--output json` prints it."""
+
+    def objects(changes: tuple[ObjectChange, ...]) -> list[dict[str, Any]]:
+        return [
+            {
+                "apiVersion": c.key.api_version,
+                "kind": c.key.kind,
+                "namespace": c.key.namespace,
+                "name": c.key.name,
+                **({"fields": list(c.fields)} if c.fields else {}),
+            }
+            for c in changes
+        ]
+
+    return {
+        "upToDate": not summary.files_differ,
+        "written": written,
+        "files": {
+            "added": list(summary.files_added),
+            "changed": list(summary.files_changed),
+            "removed": list(summary.files_removed),
+        },
+        "objects": {
+            "added": objects(summary.objects_added),
+            "changed": objects(summary.objects_changed),
+            "removed": objects(summary.objects_removed),
+            "unknownBefore": summary.objects_unknown,
+        },
+        "destructive": [str(k) for k in summary.destructive],
+    }
+
+
+def failure_json(failed: LandscapeError) -> dict[str, Any]:
+    """A refused render as `--output json` prints it: the stage and each located problem."""
+
+    def located(problem: Problem) -> dict[str, Any]:
+        return {
+            "file": problem.file,
+            "line": problem.line,
+            "column": problem.column,
+            "severity": problem.severity,
+            "message": problem.message,
+        }
+
+    return {
+        "upToDate": None,
+        "written": False,
+        "stage": failed.stage,
+        "problems": [located(p) for p in failed.problems],
+        "warnings": [located(p) for p in failed.warnings],
+    }

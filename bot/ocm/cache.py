@@ -107,3 +107,6 @@ class CachingStore:
 
     def list_tags(self, repository: str) -> list[str]:
         return self.inner.list_tags(repository)
+
+    def list_repositories(self) -> list[str]:
+        return self.inner.list_repositories()

@@ -110,6 +110,10 @@ class CTFStore:
         artifacts = index.get("artifacts") or []
         return [a for a in artifacts if isinstance(a, dict)]
 
+    def list_repositories(self) -> list[str]:
+        """Every repository the archive holds an artifact of, sorted."""
+        return sorted({str(a["repository"]) for a in self._artifacts() if a.get("repository")})
+
     def list_tags(self, repository: str) -> list[str]:
         tags = [a["tag"] for a in self._artifacts() if a.get("repository") == repository]
         if not tags and not any(a.get("repository") == repository for a in self._artifacts()):

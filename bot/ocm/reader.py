@@ -54,6 +54,14 @@ class ComponentReader:
 
     # --- versions --------------------------------------------------------------------------------
 
+    def list_components(self) -> list[str]:
+        """The components the repository holds (under its prefix), sorted."""
+        inside = self.repository.component_path("") + "/"
+        listed = self.store.list_repositories()
+        return sorted(
+            r.removeprefix(inside) for r in listed if r.startswith(inside) and r != inside
+        )
+
     def list_versions(self, component: str) -> list[str]:
         """The component's versions, oldest first."""
         try:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import tempfile
 import time
@@ -199,6 +200,24 @@ class RegistryStore:
 
     # --- reading -------------------------------------------------------------------------------
 
+    def list_repositories(self) -> list[str]:
+        """The registry's repositories, from its catalog (`/v2/_catalog`, which many
+        registries do not offer to everyone: then a StoreError says so)."""
+        found: list[str] = []
+        url = f"{self.scheme}://{self.host}/v2/_catalog?n={CATALOG_PAGE}"
+        for _ in range(CATALOG_PAGES):
+            page = json.loads(self._get("", url, limit=MAX_MANIFEST_BYTES))
+            names = page.get("repositories") if isinstance(page, dict) else None
+            if not isinstance(names, list):
+                raise StoreError(f"{self.description} answered its catalog with no repositories")
+            found.extend(str(n) for n in names)
+            if len(names) < CATALOG_PAGE:
+                return sorted(found)
+            url = f"{self.scheme}://{self.host}/v2/_catalog?n={CATALOG_PAGE}&last={names[-1]}"
+        raise StoreError(
+            f"{self.description} lists more than {CATALOG_PAGE * CATALOG_PAGES} repositories"
+        )
+
     def list_tags(self, repository: str) -> list[str]:
         return _again(lambda: self._list_tags_once(repository))
 
@@ -278,6 +297,8 @@ TOTAL_SECONDS = 300.0
 #: the largest answer read, and the largest manifest
 MAX_RESPONSE_BYTES = MAX_BLOB_BYTES
 MAX_MANIFEST_BYTES = store.MAX_MANIFEST_BYTES
+#: a catalog is read in pages of this many repositories, at most this many pages
+CATALOG_PAGE, CATALOG_PAGES = 1000, 20
 #: an answer larger than this is taken in on disk while it comes
 SPOOL_BYTES = 1024 * 1024
 

@@ -33,6 +33,10 @@ class Store(Protocol):
 
     def list_tags(self, repository: str) -> list[str]: ...
 
+    def list_repositories(self) -> list[str]:
+        """Every repository of the store (a registry's catalog, a CTF archive's index)."""
+        ...
+
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
         """The raw manifest bytes and their media type, by tag or digest."""
         ...
