@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="bootstrap-bot",
         description="Keep openMCP landscapes rendered, reviewed and applied through pull requests.",
+        epilog="examples:\n  bootstrap-bot render --repo landscape --dry-run\n"
+        "  bootstrap-bot ocm list examples/openmcp.ctf.tgz\n  bootstrap-bot serve --check --online",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -46,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
             "[type::][http://|https://]host[:port][/prefix]//component[:version], or a CTF "
             "directory or .tar/.tgz path before the //."
         ),
+        epilog="examples:\n  bootstrap-bot ocm list examples/openmcp.ctf.tgz\n"
+        "  bootstrap-bot ocm get examples/openmcp.ctf.tgz//github.com/openmcp-project/openmcp",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cli_ocm.add_commands(ocm)
     ocm.set_defaults(handler=cli_ocm.run, command_parser=ocm)
@@ -57,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Run the GitHub App. Settings come from BOOTSTRAP_BOT_* environment variables and "
             "the YAML file named by BOOTSTRAP_BOT_SETTINGS_FILE."
         ),
+        epilog="examples:\n"
+        "  BOOTSTRAP_BOT_SETTINGS_FILE=settings.yaml bootstrap-bot serve --check\n"
+        "  BOOTSTRAP_BOT_SETTINGS_FILE=settings.yaml bootstrap-bot serve",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument(
         "--check",
@@ -77,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Ask the server this process's settings describe (BOOTSTRAP_BOT_LISTEN) for "
             "/healthz; exit 0 when it answers 200, else 1."
         ),
+        epilog="example:\n  bootstrap-bot healthcheck --url http://127.0.0.1:8080/healthz",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     health.add_argument("--url", help="ask this URL instead")
     health.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
@@ -90,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
             "manifest registration flow (a form posting it as `manifest` to "
             "https://github.com/settings/apps/new, or an organization's apps/new)."
         ),
+        epilog="example:\n  bootstrap-bot app-manifest "
+        '--webhook-url https://bot.example.com/webhook --name "bootstrap-bot (example-org)"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     manifest.add_argument(
         "--webhook-url", required=True, help="where GitHub delivers webhooks: https://HOST/webhook"

@@ -81,7 +81,13 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
     add_repository_options(get)
     get.set_defaults(ocm_handler=_get, command_parser=get)
 
-    download = commands.add_parser("download", help="extract a directory resource")
+    download = commands.add_parser(
+        "download",
+        help="extract a directory resource",
+        epilog="example:\n  bootstrap-bot ocm download examples/openmcp.ctf.tgz//"
+        "github.com/openmcp-project/openmcp gitops-templates/templates templates/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     download.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT:VERSION")
     download.add_argument(
         "resource", metavar="RESOURCE", help="resource name, or REF/…/RESOURCE through references"
@@ -90,7 +96,12 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
     add_repository_options(download)
     download.set_defaults(ocm_handler=_download, command_parser=download)
 
-    builder = commands.add_parser("build", help="write component versions from a constructor")
+    builder = commands.add_parser(
+        "build",
+        help="write component versions from a constructor",
+        epilog="example:\n  bootstrap-bot ocm build component-constructor.yaml --to build/ctf",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     builder.add_argument("constructor", metavar="CONSTRUCTOR", type=Path)
     builder.add_argument("--to", required=True, metavar="REPOSITORY", help="registry or CTF dir")
     add_repository_options(builder)

@@ -44,6 +44,25 @@ def test_every_command_has_help(capsys, command):
 
 
 @pytest.mark.parametrize(
+    "command",
+    [
+        (),
+        ("render",),
+        ("serve",),
+        ("healthcheck",),
+        ("app-manifest",),
+        ("ocm",),
+        *(("ocm", c) for c in ("list", "versions", "get", "download", "build")),
+    ],
+)
+def test_every_help_ends_with_examples(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    examples = out.rsplit("\nexample", 1)
+    assert len(examples) == 2 and " bootstrap-bot " in examples[1], out
+
+
+@pytest.mark.parametrize(
     ("argv", "message"),
     [
         ((), "the following arguments are required: COMMAND"),
