@@ -29,7 +29,7 @@ from bot.core.problems import Problem
 from bot.ocm.credentials import CredentialsError
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
-from bot.services.pipeline import LandscapeError, change_summary, render_tree
+from bot.services.pipeline import LandscapeError, change_summary, read_config, render_tree
 
 SKIPPED_DIRECTORIES = {".git"}
 #: the most diff lines printed unless asked for more (a fresh landscape's diff is all of it)
@@ -219,8 +219,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (OSError, CredentialsError) as exc:
         err.write(f"bootstrap-bot render: {exc}; {root} is unchanged\n")
         return EXIT_REFUSED
-    except Temporary as exc:
-        err.write(f"bootstrap-bot render: {exc}; try again later; {root} is unchanged\n")
+    except Temporary as exc:  # told at the location that names the registry
+        where = _location_of_release(tree, config_path, config_text)
+        if where is not None:
+            place = _shown(where, root, config_path if config_text is not None else None)
+            err.write(f"{place.file}:{place.line}:{place.column}: error: {exc}\n")
+        err.write(
+            f"bootstrap-bot render: the release cannot be read now; try again later; "
+            f"{root} is unchanged\n"
+        )
         return EXIT_REFUSED
     for warning in result.warnings:
         err.write(f"{_shown(warning, root, config_path if config_text is not None else None)}\n")
@@ -313,3 +320,15 @@ def failure_json(failed: LandscapeError) -> dict[str, Any]:
         "problems": [located(p) for p in failed.problems],
         "warnings": [located(p) for p in failed.warnings],
     }
+
+
+def _location_of_release(
+    tree: FileSet, config_path: str, config_text: str | None
+) -> Problem | None:
+    """Where the config names the release (`component.location`), as a place to report at."""
+    try:
+        config, _ = read_config(tree, config_path, config_text)
+    except LandscapeError:
+        return None
+    mark = config.component.location_mark
+    return Problem("", config_path, mark.line, mark.column)

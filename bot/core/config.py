@@ -107,6 +107,8 @@ class Provider:
     name: str
     #: the parsed `config` map (float numbers), None when absent or null
     config: Mapping[str, Any] | None
+    #: where its name is written in the config
+    mark: Mark = field(default=Mark(1, 1), compare=False)
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ def _providers(v: _Validator, raw: Mapping[str, Any]) -> Providers:
             config = v.parse_map(
                 entry.get("config", ABSENT), f"{path}.config", f"{noun} config is not valid yaml"
             )
-            entries.append(Provider(name, config))
+            entries.append(Provider(name, config, v.where(f"{path}.name")))
         lists[key] = tuple(entries)
     return Providers(
         lists["clusterProviders"], lists["serviceProviders"], lists["platformServices"]

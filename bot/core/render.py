@@ -25,13 +25,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.config import CONFIG_PATH, BootstrapConfig
+from bot.core.config import CONFIG_PATH, BootstrapConfig, Provider
 from bot.core.failures import Failure
 from bot.core.fileset import FileSet, PathError, normalize
 from bot.core.kustomization import KustomizationError, rewrite_resources
 from bot.core.ocm_functions import OcmFunctions
 from bot.core.problems import Problem
 from bot.core.provider_templates import PROVIDER_KINDS, provider_template
+from bot.core.suggest import not_there
 from bot.golang import sigsyaml
 from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
 from bot.gotemplate import Limits, TemplateError, render, render_bootstrapper_file
@@ -178,8 +179,12 @@ def _plan(config: BootstrapConfig, graph: ComponentGraph) -> _Plan:
             ("platform-services", "platform-service", config.providers.platform_services),
         ):
             for entry in entries:
+                try:
+                    found = graph.by_reference(f"{reference_prefix}-{entry.name}")
+                except GraphError:
+                    raise _unknown_provider(graph, reference_prefix, entry) from None
                 cv = _exactly_one(
-                    graph.by_reference(f"{reference_prefix}-{entry.name}"),
+                    found,
                     f"expected exactly one component version for {reference_prefix}-{entry.name}, "
                     "got {n}",
                 )
@@ -191,6 +196,21 @@ def _plan(config: BootstrapConfig, graph: ComponentGraph) -> _Plan:
     except GraphError as err:
         raise _failure(str(err), file=CONFIG_PATH) from None
     return _Plan(fluxcd, openmcp, operator, flux_images, tuple(providers), crds)
+
+
+def _unknown_provider(graph: ComponentGraph, prefix: str, entry: Provider) -> RenderError:
+    """A provider the release does not ship, at its name in the config, with those it does."""
+    names = sorted(
+        {
+            r.name.removeprefix(f"{prefix}-")
+            for cv in graph.versions.values()
+            for r in cv.references
+            if r.name.startswith(f"{prefix}-")
+        }
+    )
+    noun = prefix.replace("-", " ")
+    said = not_there(noun, entry.name, f"release {graph.root.name}:{graph.root.version}", names)
+    return RenderError([Problem.at("error", said, CONFIG_PATH, entry.mark)])
 
 
 def directories_needed(config: BootstrapConfig, graph: ComponentGraph) -> list[DirectoryResource]:

@@ -28,7 +28,7 @@ from bot.core.config import (
     ConfigError,
     load_bootstrap_config,
 )
-from bot.core.failures import Failure
+from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, beyond_limits
 from bot.core.problems import Problem
 from bot.core.render import (
@@ -39,11 +39,13 @@ from bot.core.render import (
     landscape_sources,
     render_landscape,
 )
+from bot.core.suggest import not_there
 from bot.golang.yamlv2 import YamlError, utf8_text
 from bot.kit.jobs import in_thread
 from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import LocationError, Repository, parse_location
-from bot.ocm.reader import ComponentReader
+from bot.ocm.reader import ComponentError, ComponentReader
+from bot.ocm.store import NotFound
 
 Stage = Literal["config", "ocm", "render", "kustomize"]
 Objects = dict[str, list[dict[str, Any]]]
@@ -149,8 +151,9 @@ def render_tree(
     """
     config, warnings = read_config(tree, config_path, config_text)
     sources = landscape_sources(tree)
+    found: tuple[str, str, ComponentReader] | None = None
     try:
-        component, version, reader = _release(config, open_reader)
+        component, version, reader = found = _release(config, open_reader)
         graph, directories = fetch_graph(config, reader, component, version)
         version_lists: dict[str, list[str]] = {}
         for _attempt in range(2):
@@ -172,6 +175,9 @@ def render_tree(
         raise LandscapeError("render", err.problems) from None
     except LandscapeError:
         raise
+    except (ComponentError, NotFound) as err:  # the release's component or version is not there
+        missing = (_what_is_there(found[2], *found[:2]) if found else None) or str(err)
+        raise LandscapeError("ocm", [_at_location(config, config_path, missing)]) from None
     except Failure as err:  # the release: its location, components or content
         raise LandscapeError("ocm", [_at_location(config, config_path, err)]) from None
     new_tree = tree.without(rendering.owned) | rendering.files
@@ -210,7 +216,27 @@ def release_graph(
         raise LandscapeError("ocm", [_at_location(config, config_path, err)]) from None
 
 
-def _at_location(config: BootstrapConfig, config_path: str, err: Failure) -> Problem:
+def _what_is_there(reader: ComponentReader, component: str, version: str) -> str | None:
+    """What the repository holds instead of the release a config names: the component's
+    versions (newest first), or its components when the component itself is not there; None
+    when both are there (something the release references is missing) or nothing can be
+    listed (a registry that keeps its catalog to itself)."""
+    try:
+        versions = reader.list_versions(component)
+    except (Failure, Temporary):
+        versions = None
+    if versions is not None:
+        if version in versions:
+            return None
+        return not_there("version", version, f"`{component}`", versions[::-1])
+    try:
+        components = reader.list_components()
+    except (Failure, Temporary):
+        return None
+    return not_there("component", component, reader.location, components)
+
+
+def _at_location(config: BootstrapConfig, config_path: str, err: Failure | str) -> Problem:
     """What the release named by `component.location` refused, told where it is written."""
     return Problem.at("error", str(err), config_path, config.component.location_mark)
 

@@ -146,9 +146,10 @@ def test_an_unknown_provider_names_the_missing_reference(graph_and_directories):
     )
     with pytest.raises(RenderError) as caught:
         render(load(text), graph_and_directories)
+    line = text.splitlines().index("    - name: nope") + 1
     assert str(caught.value) == (
-        ".bootstrap/config.yaml: error: component reference service-provider-nope not found in "
-        f"component version {ROOT_COMPONENT} or its references"
+        f".bootstrap/config.yaml:{line}:13: error: service provider `nope` is not in release "
+        f"{ROOT_COMPONENT}:v0.0.1; available: `test`"
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli.render import MAX_DIFF_LINES, read_tree
 from tests.integration.ocm.test_render_landscape import CONSTRUCTOR, cli, write
+from tests.peers.net import LOOPBACK, free_port
 from tests.reference_case import ROOT_COMPONENT, config_text, landscape_tree
 
 pytestmark = pytest.mark.peers
@@ -102,3 +103,52 @@ def cli_exit(capsys, *argv: str) -> tuple[int, str, str]:
     except SystemExit as exit_:
         out, err = capsys.readouterr()
         return int(exit_.code or 0), out, err
+
+
+def config_line(landscape: Path, text: str) -> int:
+    lines = (landscape / ".bootstrap/config.yaml").read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if text in line)
+
+
+def edit_config(landscape: Path, old: str, new: str) -> None:
+    config = landscape / ".bootstrap/config.yaml"
+    edited = config.read_text().replace(old, new, 1)
+    assert edited != config.read_text()
+    config.write_text(edited)
+
+
+def test_a_release_version_that_is_not_there_lists_the_versions(capsys, landscape):
+    edit_config(landscape, ":v0.0.1", ":v0.0.2")
+    code, _, err = cli(capsys, "render", "--repo", str(landscape))
+    line = config_line(landscape, "location:")
+    assert code == 1
+    assert f".bootstrap/config.yaml:{line}:13: error: version `v0.0.2` is not in " in err
+    assert "available: `v0.0.1`; did you mean `v0.0.1`?" in err
+
+
+def test_a_component_typo_lists_the_components_and_the_nearest(capsys, landscape):
+    edit_config(landscape, "openmcp-project/openmcp:", "openmcp-project/openmpc:")
+    code, _, err = cli(capsys, "render", "--repo", str(landscape))
+    line = config_line(landscape, "location:")
+    assert code == 1
+    assert f".bootstrap/config.yaml:{line}:13: error: component " in err
+    assert f"did you mean `{ROOT_COMPONENT}`?" in err and "available: `github.com/" in err
+
+
+def test_an_unknown_provider_is_told_at_its_name_with_those_the_release_has(capsys, landscape):
+    edit_config(landscape, "    - name: test\n      config:", "    - name: tset\n      config:")
+    code, _, err = cli(capsys, "render", "--repo", str(landscape))
+    line = config_line(landscape, "name: tset")
+    assert code == 1
+    assert f".bootstrap/config.yaml:{line}:13: error: cluster provider `tset` is not in " in err
+    assert "available: `test`; did you mean `test`?" in err
+
+
+def test_an_unreachable_registry_is_told_where_the_config_names_it(capsys, landscape):
+    free = free_port()  # nothing listens there
+    edit_config(landscape, "location: ", f"location: {LOOPBACK}:{free}//{ROOT_COMPONENT}:v0.0.1 #")
+    code, _, err = cli(capsys, "render", "--repo", str(landscape), "--plain-http-loopback")
+    line = config_line(landscape, "location:")
+    assert code == 1
+    assert f".bootstrap/config.yaml:{line}:13: error: registry http://{LOOPBACK}:{free} " in err
+    assert "the release cannot be read now; try again later" in err

@@ -160,7 +160,8 @@ def test_an_unknown_component_version_is_an_ocm_failure(capsys, tmp_path, reposi
     location = f"{repository[0]}//{ROOT_COMPONENT}:v9.9.9"
     landscape = write(tmp_path / "l", landscape_tree(config_text(location)))
     code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
-    assert code == 1 and "v9.9.9 not found" in err
+    assert code == 1 and "error: version `v9.9.9` is not in " in err
+    assert "available: `v0.0.1`" in err  # from the registry's tag list, or the archive's index
 
 
 # --- the bundled example ------------------------------------------------------------------------
