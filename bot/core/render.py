@@ -35,7 +35,7 @@ from bot.core.provider_templates import PROVIDER_KINDS, provider_template
 from bot.core.suggest import not_there
 from bot.golang import sigsyaml
 from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
-from bot.gotemplate import Limits, TemplateError, render, render_bootstrapper_file
+from bot.gotemplate import Limits, NoValueError, TemplateError, render, render_bootstrapper_file
 from bot.gotemplate.bootstrapper import from_yaml, parse_image
 from bot.gotemplate.functions import FuncError
 from bot.ocm.graph import ComponentGraph, GraphError
@@ -370,6 +370,8 @@ def template_values(
 def _template_problem(err: TemplateError, file: str, origin: str) -> Problem:
     """A template failure, located in the file the user can change when there is one (an extra
     manifest, the patches file), else in the output file with the template it came from."""
+    if isinstance(err, NoValueError) and err.sites:
+        return _no_value_problem(err, file, origin)
     line = column = 0
     found = _TEMPLATE_POSITION.match(err.message) or _NO_VALUE_POSITION.search(err.message)
     if found:
@@ -381,6 +383,35 @@ def _template_problem(err: TemplateError, file: str, origin: str) -> Problem:
     elif origin and origin != file:
         message += f" (from {origin})"
     return Problem(message, file=file, line=line, column=column, detail=err.excerpt)
+
+
+_VALUES_PATH = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+#: where in the bootstrap config a `.Values` path comes from (bootstrapper.md §4.4)
+_CONFIG_KEYS = (("user.", "templateInput."), ("openmcpOperator.config.", "openmcpOperator.config."))
+
+
+def _no_value_problem(err: NoValueError, file: str, origin: str) -> Problem:
+    """`{{ .Values.user.x }}` printed nothing: said at that action in the template (the file
+    the user can change, or the generated file with the template it came from), with the
+    config key it reads when it reads one; Go's own message is the detail."""
+    where, action = err.sites[0]
+    _, line, column = where.rsplit(":", 2)
+    said = f"`{action}` gives no value"
+    path = _VALUES_PATH.search(action)
+    key = path.group(1).removeprefix(".") if path else ""
+    for prefix, config_key in _CONFIG_KEYS:
+        if key.startswith(prefix):
+            said += f": `{config_key}{key.removeprefix(prefix)}` is not set in the bootstrap config"
+            break
+    else:
+        if path:
+            said += f": `.Values.{key}` is none of the values the render provides"
+    if len(err.sites) > 1:
+        said += f" (and {len(err.sites) - 1} more actions in this file)"
+    if origin and origin != file and not origin.startswith(".bootstrap/"):
+        said += f" (the release's template, rendered to {file})"
+    place = origin or file  # the line and column are the template's
+    return Problem(said, file=place, line=int(line), column=int(column) + 1, detail=err.detail)
 
 
 def _user_patches(

@@ -30,7 +30,15 @@ from bot.gotemplate.functions import Func, from_callable
 from bot.gotemplate.parser import ParseError, parse
 from bot.gotemplate.values import GoStruct, StringMap
 
-__all__ = ["GoStruct", "Limits", "StringMap", "TemplateError", "render", "render_bootstrapper_file"]
+__all__ = [
+    "GoStruct",
+    "Limits",
+    "NoValueError",
+    "StringMap",
+    "TemplateError",
+    "render",
+    "render_bootstrapper_file",
+]
 
 MISSINGKEY_MODES = ("default", "invalid", "zero", "error")
 
@@ -93,8 +101,10 @@ def render(
     limits: Limits | None = None,
     delims: tuple[str, str] = ("{{", "}}"),
     sprig: bool = True,
+    sites: list[tuple[str, str]] | None = None,
 ) -> str:
-    """Execute `source` as Go's text/template with `Option("missingkey=...")`.
+    """Execute `source` as Go's text/template with `Option("missingkey=...")`; `sites` gets
+    the first actions that printed `<no value>` (`name:line:column`, the action).
 
     The functions are text/template's builtins, sprig, the bootstrapper's toYaml, fromYaml and
     parseImage, and `funcs` (which win); `sprig=False` leaves only the builtins and `funcs`.
@@ -111,11 +121,14 @@ def render(
         raise TemplateError(f"template: {name}: nesting too deep to parse", source=source) from None
     template = Template(name, source, trees, table, missingkey, limits or Limits())
     try:
-        return execute(template, name, go_data(data))
+        output = execute(template, name, go_data(data))
     except ExecError as err:
         raise TemplateError(str(err), source=source, pos=err.pos) from None
     except RecursionError:
         raise TemplateError(f"template: {name}: nesting too deep", source=source) from None
+    if sites is not None:
+        sites.extend(template.no_values)
+    return output
 
 
 def render_bootstrapper_file(
@@ -132,9 +145,19 @@ def render_bootstrapper_file(
         text, delims = split_header(source)
     except HeaderError as err:
         raise TemplateError(str(err), source=source) from None
+    sites: list[tuple[str, str]] = []
     output = render(text, data, name=name, missingkey="zero", funcs=funcs, limits=limits,
-                    delims=delims)  # fmt: skip
+                    delims=delims, sites=sites)  # fmt: skip
     message = no_value_message(name, output)
     if message is not None:
-        raise TemplateError(message, source=output)
+        raise NoValueError(message, source=output, sites=sites)
     return output
+
+
+class NoValueError(TemplateError):
+    """Output with `<no value>` in it (the Go tool's NoValueError, whose message this keeps),
+    and the actions in the template that printed it: `name:line:column` and the action."""
+
+    def __init__(self, message: str, *, source: str, sites: list[tuple[str, str]]) -> None:
+        super().__init__(message, source=source)
+        self.sites = sites

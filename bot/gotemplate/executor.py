@@ -52,6 +52,10 @@ class _Continue(Exception):
 _MISSING = object()  # "no final value" in a pipeline (Go's missingVal)
 
 
+#: how many actions that printed `<no value>` an execution remembers
+MAX_NO_VALUE_SITES = 10
+
+
 @dataclass
 class Budget:
     """What executions have used so far: one execution's and the templates it calls, or every
@@ -85,6 +89,8 @@ class Template:
     funcs: Mapping[str, Func]
     missingkey: str = "default"  # "default" | "invalid" | "zero" | "error"
     limits: Limits = field(default_factory=Limits)
+    #: the first actions that printed `<no value>`: (line:column in the source, the action)
+    no_values: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _State:
@@ -164,7 +170,10 @@ class _State:
             value = self.eval_pipeline(dot, node.pipe)
             if not node.pipe.decl:
                 self.at(node)
-                self.write(self.printable(value))
+                text = self.printable(value)
+                if "<no value>" in text and len(self.template.no_values) < MAX_NO_VALUE_SITES:
+                    self.template.no_values.append((self.location(node.pos), str(node)))
+                self.write(text)
         elif isinstance(node, n.ListNode):
             for child in node.nodes:
                 self.walk(dot, child)

@@ -113,9 +113,26 @@ def test_no_value_in_an_extra_manifest_names_the_users_file_and_line(graph_and_d
         render(load(config_text(LOCATION)), graph_and_directories, tree)
     (problem,) = caught.value.problems
     assert problem.file == ".bootstrap/extra-manifests/broken.yaml"
-    assert (problem.line, problem.column) == (2, 3)
-    assert 'contains fields with "no value"' in problem.message
-    assert str(problem).startswith(".bootstrap/extra-manifests/broken.yaml:2:3: error: ")
+    assert (problem.line, problem.column) == (2, 7)  # the expression, in the template
+    assert problem.message == (
+        "`{{.Values.user.nothing}}` gives no value: `templateInput.nothing` is not set in the "
+        "bootstrap config"
+    )
+    assert 'contains fields with "no value"' in problem.detail  # Go's words, once, folded
+    assert str(problem).startswith(".bootstrap/extra-manifests/broken.yaml:2:7: error: ")
+
+
+def test_no_value_of_an_operator_config_key_names_it_and_counts_the_rest(graph_and_directories):
+    tree = landscape_tree("") | {
+        ".bootstrap/extra-manifests/x.yaml": b"a: {{ .Values.openmcpOperator.config.level }}\n"
+        b"b: {{ .Values.nothing }}\n"
+    }
+    with pytest.raises(RenderError) as caught:
+        render(load(config_text(LOCATION)), graph_and_directories, tree)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (1, 7)
+    assert "`openmcpOperator.config.level` is not set in the bootstrap config" in problem.message
+    assert "(and 1 more actions in this file)" in problem.message
 
 
 def test_every_template_error_is_reported_at_once(graph_and_directories):

@@ -140,8 +140,9 @@ def test_a_template_error_names_the_file_and_line_and_writes_nothing(capsys, lan
     before = snapshot(landscape)
     code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
     assert code == 1
-    assert f"{landscape}/.bootstrap/extra-manifests/info.yaml:3:5: error: template " in err
-    assert 'contains fields with "no value"' in err
+    assert f"{landscape}/.bootstrap/extra-manifests/info.yaml:3:9: error: " in err
+    assert "`{{.Values.user.missing}}` gives no value: `templateInput.missing` is not set" in err
+    assert 'contains fields with "no value"' in err  # Go's message, below it
     assert snapshot(landscape) == before
 
 
