@@ -183,7 +183,9 @@ def _shown(problem: Problem, root: Path, outside: str | None) -> Problem:
     return replace(problem, file=os.path.normpath(os.path.join(root, problem.file)))
 
 
-def _report(exc: LandscapeError, root: Path, outside: str | None, err: TextIO) -> None:
+def _report(
+    exc: LandscapeError, root: Path, outside: str | None, err: TextIO, *, verbose: bool
+) -> None:
     for problem in [*exc.problems, *exc.warnings]:
         err.write(f"{_shown(problem, root, outside)}\n")
         if problem.detail:
@@ -191,7 +193,7 @@ def _report(exc: LandscapeError, root: Path, outside: str | None, err: TextIO) -
     if exc.stage == "config":
         count = len(exc.problems)
         err.write(f"bootstrap-bot: the config has {count} error{'s' if count != 1 else ''}\n")
-    if exc.go_message:
+    if exc.go_message and verbose:  # each problem's detail has Go's words already
         err.write(f"openmcp-bootstrapper would say: {exc.go_message}\n")
     err.write(f"bootstrap-bot render: nothing written; {root} is unchanged\n")
 
@@ -212,7 +214,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             config_text=config_text,
         )
     except LandscapeError as exc:
-        _report(exc, root, str(args.config) if config_text is not None else None, err)
+        outside = str(args.config) if config_text is not None else None
+        _report(exc, root, outside, err, verbose=args.verbose)
         if args.output == "json":
             out.write(json.dumps(failure_json(exc)) + "\n")
         return EXIT_REFUSED

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bot.core.bot_section import BotSection, read_bot_section
-from bot.core.config_decode import ABSENT, BOOTSTRAPPER_CONFIG, GoDecoder
+from bot.core.config_decode import ABSENT, BOOTSTRAPPER_CONFIG, GO_SAYS, GoDecoder
 from bot.core.failures import Failure
 from bot.core.problems import Problem, by_position
 from bot.golang import strconv
@@ -47,7 +47,11 @@ class ConfigError(Failure, ValueError):
         self.errors = by_position(errors)
         self.warnings = by_position(warnings)
         self.phase = phase
-        self._go_errors = [p.message for p in errors if not p.bot_only]
+        self._go_errors = [
+            p.detail.removeprefix(GO_SAYS) if p.detail.startswith(GO_SAYS) else p.message
+            for p in errors
+            if not p.bot_only
+        ]
         super().__init__("\n".join(str(p) for p in self.errors))
 
     @property

@@ -11,7 +11,7 @@ also records where every field was written and what deserves a warning.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.problems import Problem, did_you_mean
@@ -106,6 +106,34 @@ def _go_type(kind: Any) -> str:
     return _GO_TYPE_NAMES[kind]
 
 
+#: a problem's detail that starts so is the Go tool's own wording of it
+GO_SAYS = "openmcp-bootstrapper: "
+#: how a value of each JSON kind, and each Go type, reads in a sentence
+_KIND_WORDS = {"object": "a map", "array": "a list", "bool": "true or false",
+               "number": "a number", "string": "a string"}  # fmt: skip
+_TYPE_WORDS = {
+    "string": "a string",
+    "[]string": "a list of strings",
+    "bool": "true or false",
+    "*bool": "true or false",
+    "int64": "a whole number",
+    "map": "a map",
+    "map[string]string": "a map of strings",
+    "map[string]bool": "a map of true or false",
+}
+
+
+def _expected(kind: Any) -> str:
+    """What a Go type wants, in an operator's words: `a map with url, pushBranch, …`."""
+    if isinstance(kind, StructSchema):
+        names = list(kind.fields)
+        more = ", …" if len(names) > 4 else ""
+        return f"a map with {', '.join(names[:4])}{more}"
+    if isinstance(kind, ListSchema):
+        return f"a list of maps with {', '.join(list(kind.item.fields)[:4])}"
+    return _TYPE_WORDS.get(str(kind), str(kind))
+
+
 @dataclass
 class GoDecoder:
     """sigs.k8s.io/yaml's YAML-to-JSON conversion and encoding/json's decode, in one walk."""
@@ -116,8 +144,9 @@ class GoDecoder:
     #: where each Go field path ("providers.clusterProviders[0].name") was written
     marks: dict[str, Mark] = field(default_factory=dict)
 
-    def error(self, message: str, mark: Mark, *, bot_only: bool = False) -> None:
-        self.errors.append(Problem.at("error", message, self.file, mark, bot_only=bot_only))
+    def error(self, message: str, mark: Mark, *, bot_only: bool = False, detail: str = "") -> None:
+        problem = Problem.at("error", message, self.file, mark, bot_only=bot_only)
+        self.errors.append(replace(problem, detail=detail) if detail else problem)
 
     def warn(self, message: str, mark: Mark) -> None:
         self.warnings.append(Problem.at("warning", message, self.file, mark))
@@ -314,7 +343,10 @@ class GoDecoder:
         else:
             target = f"Go struct field {struct_name.split('.')[-1]}.{json_path} of type "
             target += _go_type(kind)
-        self.error(f"json: cannot unmarshal {_json_kind(value)} into {target}", mark)
+        where = path or "the config"
+        said = f"{where}: expected {_expected(kind)}, got {_KIND_WORDS[_json_kind(value)]}"
+        go = f"json: cannot unmarshal {_json_kind(value)} into {target}"
+        self.error(said, mark, detail=GO_SAYS + go)
 
     @staticmethod
     def join(path: str, name: str) -> str:

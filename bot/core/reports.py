@@ -228,8 +228,11 @@ def render_failed(
         _problem_list("Problems", problems),
         _problem_list("Warnings", warnings),
     ]
-    if go_message:
-        parts.append(f"openmcp-bootstrapper would say:\n\n```\n{go_message}\n```")
+    if go_message:  # for those who compare with the Go tool: once, folded
+        parts.append(
+            "<details><summary>openmcp-bootstrapper would say</summary>\n\n"
+            f"```\n{go_message}\n```\n\n</details>"
+        )
     findings = _findings(problems) + _findings(warnings)
     return RenderReport(
         "failure", title, "\n\n".join(p.strip() for p in parts if p) + "\n", tuple(findings)

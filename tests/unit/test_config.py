@@ -490,8 +490,28 @@ templateInput:
 def test_wrong_shapes_are_read_errors_with_go_messages(text, message, where):
     err = errors_of(text)
     assert err.phase == "read"
-    assert located(err.errors) == [(*where, message)]
+    (problem,) = err.errors
+    assert (problem.line, problem.column) == where
+    assert problem.detail == f"openmcp-bootstrapper: {message}"  # Go's words, folded
+    assert ": expected " in problem.message and ", got " in problem.message  # the operator's
     assert err.go_message == f"failed to read config file: error unmarshaling JSON: {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("environment: {name: dev}\n", "environment: expected a string, got a map"),
+        ("imagePullSecrets: one\n", "imagePullSecrets: expected a list of strings, got a string"),
+        (
+            "providers:\n  platformServices: {name: x}\n",
+            "providers.platformServices: expected a list of maps with name, config, got a map",
+        ),
+        ("- a list\n", "the config: expected a map with component, repository, "),
+    ],
+)
+def test_a_wrong_shape_is_said_in_the_operator_s_words(text, said):
+    (problem,) = errors_of(text).errors
+    assert problem.message.startswith(said)
 
 
 def test_every_wrong_shape_is_reported_not_just_the_first():

@@ -129,7 +129,8 @@ def test_a_config_error_leaves_the_directory_untouched(capsys, landscape, reposi
     before = snapshot(landscape)
     code, out, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
     assert code == 1 and out == ""
-    assert ".bootstrap/config.yaml:9:14: error: json: cannot unmarshal object" in err
+    assert ".bootstrap/config.yaml:9:14: error: environment: expected a string, got a map" in err
+    assert "    openmcp-bootstrapper: json: cannot unmarshal object into Go struct field " in err
     assert "nothing written" in err
     assert snapshot(landscape) == before
 
