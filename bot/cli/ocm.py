@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,69 +44,81 @@ def add_repository_options(parser: argparse.ArgumentParser) -> None:
 def add_commands(ocm: argparse.ArgumentParser) -> None:
     commands = ocm.add_subparsers(dest="ocm_command", metavar="OCM_COMMAND")
     commands.required = True
+    root = "examples/openmcp.ctf.tgz//github.com/openmcp-project/openmcp"
 
-    listing = commands.add_parser(
+    listing = _subcommand(
+        commands,
         "list",
-        help="list the components of a CTF archive or an OCI registry",
-        epilog="example:\n  bootstrap-bot ocm list examples/openmcp.ctf.tgz",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _list,
+        "list the components of a CTF archive or an OCI registry",
+        ["ocm list examples/openmcp.ctf.tgz"],
     )
     listing.add_argument("repository", metavar="REPOSITORY", help="a CTF path or registry[/prefix]")
     listing.add_argument("-o", "--output", choices=("text", "json"), default="text")
-    add_repository_options(listing)
-    listing.set_defaults(ocm_handler=_list, command_parser=listing)
 
-    versions = commands.add_parser(
+    versions = _subcommand(
+        commands,
         "versions",
-        help="list a component's versions, oldest first",
-        epilog="example:\n  bootstrap-bot ocm versions "
-        "examples/openmcp.ctf.tgz//github.com/openmcp-project/openmcp",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _versions,
+        "list a component's versions, oldest first",
+        [f"ocm versions {root}"],
     )
     versions.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT")
     versions.add_argument("-o", "--output", choices=("text", "json"), default="text")
-    add_repository_options(versions)
-    versions.set_defaults(ocm_handler=_versions, command_parser=versions)
 
-    get = commands.add_parser(
+    get = _subcommand(
+        commands,
         "get",
-        help="print a component version's descriptor (no version: the newest)",
-        epilog="examples:\n  bootstrap-bot ocm get "
-        "examples/openmcp.ctf.tgz//github.com/openmcp-project/openmcp\n"
-        "  bootstrap-bot ocm get REGISTRY//COMPONENT:v0.0.1 --recursive -o json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _get,
+        "print a component version's descriptor (no version: the newest)",
+        [f"ocm get {root}", "ocm get REGISTRY//COMPONENT:v0.0.1 --recursive -o json"],
     )
     get.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT[:VERSION]")
     get.add_argument("--recursive", action="store_true", help="also every referenced version")
     get.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
-    add_repository_options(get)
-    get.set_defaults(ocm_handler=_get, command_parser=get)
 
-    download = commands.add_parser(
+    download = _subcommand(
+        commands,
         "download",
-        help="extract a directory resource",
-        epilog="example:\n  bootstrap-bot ocm download examples/openmcp.ctf.tgz//"
-        "github.com/openmcp-project/openmcp gitops-templates/templates templates/",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _download,
+        "extract a directory resource",
+        [f"ocm download {root} gitops-templates/templates templates/"],
     )
     download.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT:VERSION")
     download.add_argument(
         "resource", metavar="RESOURCE", help="resource name, or REF/…/RESOURCE through references"
     )
     download.add_argument("directory", metavar="DIR", type=Path)
-    add_repository_options(download)
-    download.set_defaults(ocm_handler=_download, command_parser=download)
 
-    builder = commands.add_parser(
+    builder = _subcommand(
+        commands,
         "build",
-        help="write component versions from a constructor",
-        epilog="example:\n  bootstrap-bot ocm build component-constructor.yaml --to build/ctf",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _build,
+        "write component versions from a constructor",
+        ["ocm build component-constructor.yaml --to build/ctf"],
     )
     builder.add_argument("constructor", metavar="CONSTRUCTOR", type=Path)
     builder.add_argument("--to", required=True, metavar="REPOSITORY", help="registry or CTF dir")
-    add_repository_options(builder)
-    builder.set_defaults(ocm_handler=_build, command_parser=builder)
+
+
+def _subcommand(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    handler: Callable[[argparse.Namespace, TextIO], int],
+    summary: str,
+    examples: list[str],
+) -> argparse.ArgumentParser:
+    """One `ocm` command: its help ends with examples, and it reaches repositories."""
+    said = "example" if len(examples) == 1 else "examples"
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        epilog=f"{said}:\n" + "".join(f"  bootstrap-bot {e}\n" for e in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_repository_options(parser)
+    parser.set_defaults(ocm_handler=handler, command_parser=parser)
+    return parser
 
 
 def _credentials(args: argparse.Namespace) -> CredentialStore:

@@ -117,31 +117,33 @@ def edit_config(landscape: Path, old: str, new: str) -> None:
     config.write_text(edited)
 
 
-def test_a_release_version_that_is_not_there_lists_the_versions(capsys, landscape):
-    edit_config(landscape, ":v0.0.1", ":v0.0.2")
+@pytest.mark.parametrize(
+    ("old", "new", "at", "said", "available"),
+    [
+        pytest.param(
+            ":v0.0.1", ":v0.0.2", "location:", "version `v0.0.2` is not in ",
+            "available: `v0.0.1`; did you mean `v0.0.1`?", id="version",
+        ),
+        pytest.param(
+            "openmcp-project/openmcp:", "openmcp-project/openmpc:", "location:",
+            "component `github.com/openmcp-project/openmpc` is not in ",
+            f"; did you mean `{ROOT_COMPONENT}`?", id="component",
+        ),
+        pytest.param(
+            "    - name: test\n      config:", "    - name: tset\n      config:", "name: tset",
+            "cluster provider `tset` is not in ", "available: `test`; did you mean `test`?",
+            id="provider",
+        ),
+    ],
+)  # fmt: skip
+def test_what_is_not_there_is_told_at_its_line_with_what_is(
+    capsys, landscape, old, new, at, said, available
+):
+    edit_config(landscape, old, new)
     code, _, err = cli(capsys, "render", "--repo", str(landscape))
-    line = config_line(landscape, "location:")
     assert code == 1
-    assert f".bootstrap/config.yaml:{line}:13: error: version `v0.0.2` is not in " in err
-    assert "available: `v0.0.1`; did you mean `v0.0.1`?" in err
-
-
-def test_a_component_typo_lists_the_components_and_the_nearest(capsys, landscape):
-    edit_config(landscape, "openmcp-project/openmcp:", "openmcp-project/openmpc:")
-    code, _, err = cli(capsys, "render", "--repo", str(landscape))
-    line = config_line(landscape, "location:")
-    assert code == 1
-    assert f".bootstrap/config.yaml:{line}:13: error: component " in err
-    assert f"did you mean `{ROOT_COMPONENT}`?" in err and "available: `github.com/" in err
-
-
-def test_an_unknown_provider_is_told_at_its_name_with_those_the_release_has(capsys, landscape):
-    edit_config(landscape, "    - name: test\n      config:", "    - name: tset\n      config:")
-    code, _, err = cli(capsys, "render", "--repo", str(landscape))
-    line = config_line(landscape, "name: tset")
-    assert code == 1
-    assert f".bootstrap/config.yaml:{line}:13: error: cluster provider `tset` is not in " in err
-    assert "available: `test`; did you mean `test`?" in err
+    assert f".bootstrap/config.yaml:{config_line(landscape, at)}:13: error: {said}" in err
+    assert available in err
 
 
 def test_an_unreachable_registry_is_told_where_the_config_names_it(capsys, landscape):
