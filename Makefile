@@ -30,15 +30,21 @@ DEMO    := build/demo
 # suite checks it still matches them).
 EXAMPLE_CTF := examples/openmcp.ctf.tgz
 CONSTRUCTOR := tests/fixtures/bootstrapper/manage-deployment-repo-01/component-constructor.yaml
+NEXT_RELEASE := examples/releases/openmcp-v0.0.2.yaml
 
+# Renders the example landscape, checks it is up to date, then writes what the App would post
+# about the example's next release (its archive holds two): the upgrade pull request's body,
+# its render check run and the summary comment, as Markdown and HTML in $(DEMO)/app.
 demo: $(STAMP)
 	rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r examples/. $(DEMO)/
 	$(VENV)/bin/bootstrap-bot render --repo $(DEMO)/landscape
 	$(VENV)/bin/bootstrap-bot render --repo $(DEMO)/landscape --check
+	$(VENV)/bin/bootstrap-bot preview --repo $(DEMO)/landscape --out $(DEMO)/app
 
 example-ctf: $(STAMP)
 	rm -rf build/example-ctf
 	$(VENV)/bin/bootstrap-bot ocm build $(CONSTRUCTOR) --to build/example-ctf
+	$(VENV)/bin/bootstrap-bot ocm build $(NEXT_RELEASE) --to build/example-ctf
 	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C build/example-ctf -cf - . \
 		| gzip -9n > $(EXAMPLE_CTF)
 

@@ -74,6 +74,8 @@ OWNERS: dict[str, frozenset[str]] = {
     # pure (no I/O): RE2, the regex engine Go's templates mean
     "re2": frozenset({"bot.gotemplate.sprig"}),
     "urllib3": frozenset({"bot.ocm.registry"}),
+    # GitHub's own Markdown library: the HTML of what the bot posts (`bootstrap-bot preview`)
+    "cmarkgfm": frozenset({"bot.adapters.markdown"}),
 }
 #: gidgethub's sans-I/O halves (event parsing, routing): what bedevere-style handlers are made of.
 SANS_IO = {"gidgethub.sansio": frozenset({"handlers", "bot.server"}),

@@ -14,6 +14,7 @@ import yaml
 
 from bot import __version__
 from bot.cli import ocm as cli_ocm
+from bot.cli import preview as cli_preview
 from bot.cli import render as cli_render
 from bot.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     cli_render.add_command(commands)
+    cli_preview.add_command(commands)
 
     ocm = commands.add_parser(
         "ocm",

@@ -157,7 +157,7 @@ def write_changes(root: Path, old: FileSet, new: FileSet) -> None:
                 parent = parent.parent
 
 
-def _config(args: argparse.Namespace, root: Path) -> tuple[str, str | None, Path]:
+def config_source(args: argparse.Namespace, root: Path) -> tuple[str, str | None, Path]:
     """The config's name in the tree (or as given), its text if outside the tree, its dir."""
     if args.config is None:
         return CONFIG_PATH, None, root / CONFIG_PATH
@@ -168,7 +168,7 @@ def _config(args: argparse.Namespace, root: Path) -> tuple[str, str | None, Path
         return str(path), path.read_text(encoding="utf-8"), path
 
 
-def _open_reader(
+def reader_near_config(
     args: argparse.Namespace, config_dir: Path, repository: Repository
 ) -> ComponentReader:
     if repository.kind == "ctf" and not Path(repository.path).expanduser().is_absolute():
@@ -183,7 +183,7 @@ def _shown(problem: Problem, root: Path, outside: str | None) -> Problem:
     return replace(problem, file=os.path.normpath(os.path.join(root, problem.file)))
 
 
-def _report(
+def report_refusal(
     exc: LandscapeError, root: Path, outside: str | None, err: TextIO, *, verbose: bool
 ) -> None:
     for problem in [*exc.problems, *exc.warnings]:
@@ -205,17 +205,17 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_REFUSED
     config_text = None
     try:
-        config_path, config_text, config_file = _config(args, root)
+        config_path, config_text, config_file = config_source(args, root)
         tree = read_tree(root)
         result = render_tree(
             tree,
-            partial(_open_reader, args, config_file.parent),
+            partial(reader_near_config, args, config_file.parent),
             config_path=config_path,
             config_text=config_text,
         )
     except LandscapeError as exc:
         outside = str(args.config) if config_text is not None else None
-        _report(exc, root, outside, err, verbose=args.verbose)
+        report_refusal(exc, root, outside, err, verbose=args.verbose)
         if args.output == "json":
             out.write(json.dumps(failure_json(exc)) + "\n")
         return EXIT_REFUSED

@@ -48,6 +48,7 @@ def test_every_command_has_help(capsys, command):
     [
         (),
         ("render",),
+        ("preview",),
         ("serve",),
         ("healthcheck",),
         ("app-manifest",),

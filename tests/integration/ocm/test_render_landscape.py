@@ -184,8 +184,10 @@ def test_the_example_renders_and_builds_with_kustomize(capsys, tmp_path):
 
 
 def test_the_bundled_component_archive_is_the_reference_graph(capsys, tmp_path):
-    """examples/openmcp.ctf.tgz holds exactly what `ocm build` makes of the reference inputs."""
-    assert cli(capsys, "ocm", "build", str(CONSTRUCTOR), "--to", str(tmp_path / "ctf"))[0] == 0
+    """examples/openmcp.ctf.tgz holds exactly what `ocm build` makes of the reference inputs
+    and of the example's second release."""
+    for constructor in (CONSTRUCTOR, EXAMPLES / "releases" / "openmcp-v0.0.2.yaml"):
+        assert cli(capsys, "ocm", "build", str(constructor), "--to", str(tmp_path / "ctf"))[0] == 0
     fresh = {
         p.relative_to(tmp_path / "ctf").as_posix(): p.read_bytes()
         for p in (tmp_path / "ctf").rglob("*")
@@ -237,3 +239,24 @@ def test_a_render_larger_than_a_branch_may_hold_writes_nothing(
     assert code == 1
     assert "error: the rendered branch: more than 2 MiB in all; at most that much is read" in err
     assert snapshot(landscape) == before
+
+
+def test_the_example_previews_what_the_app_would_post_about_its_next_release(capsys, tmp_path):
+    demo = tmp_path / "demo"
+    shutil.copytree(EXAMPLES, demo)
+    assert cli(capsys, "render", "--repo", str(demo / "landscape"), "-q")[0] == 0
+    code, out, err = cli(
+        capsys, "preview", "--repo", str(demo / "landscape"), "--out", str(demo / "app")
+    )
+    assert code == 0, err
+    assert out.startswith("Upgrade openMCP dev to v0.0.2: v0.0.1 → v0.0.2\n")
+    body = (demo / "app/upgrade-pr-body.md").read_text()
+    assert body.startswith("**Upgrades `incoming`: `v0.0.1` → [`v0.0.2`](")
+    assert "| `ghcr.io/fluxcd/source-controller` | `v1.6.2` | `v1.7.0` |" in body
+    check = (demo / "app/render-check.md").read_text()
+    assert check.startswith("## Merging into incoming: ") and "Deployment `flux-system/" in check
+    page = (demo / "app/upgrade-pr-body.html").read_text()
+    assert "<table>" in page and "<th>component</th>" in page
+    assert (demo / "app/pr-comment.md").read_text().startswith("### ✅ bootstrap-bot render: ")
+    # the landscape is untouched: a preview never writes there
+    assert cli(capsys, "render", "--repo", str(demo / "landscape"), "--check")[0] == 0
