@@ -15,6 +15,7 @@ from tests.integration.kube_models import built, object_problems, one
 
 ROOT = Path(__file__).parents[3]
 BASE, EXAMPLE = "deploy/base", "deploy/overlays/example"
+TARGET = "deploy/target-cluster"  # what the bot is allowed on a cluster it deploys to
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,20 @@ def test_every_object_validates_against_the_kubernetes_schema(directory: str):
         "RoleBinding",
         "NetworkPolicy",
     } <= kinds
+
+
+def test_the_target_cluster_manifests_validate_and_bind_the_role_to_the_token_s_account():
+    objects = built(TARGET)
+    assert [p for o in objects for p in object_problems(o)] == []
+    account = one(objects, "ServiceAccount")["metadata"]
+    binding = one(objects, "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == one(objects, "ClusterRole")["metadata"]["name"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}
+    ]
+    token = one(objects, "Secret")
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert token["metadata"]["annotations"]["kubernetes.io/service-account.name"] == account["name"]
 
 
 def test_the_schema_check_finds_mistakes():

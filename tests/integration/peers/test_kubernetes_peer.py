@@ -16,6 +16,7 @@ from kubernetes_asyncio import client, config
 from bot.adapters.cluster import Cluster, ClusterError, ClusterUnavailable, ObjectRef
 from bot.adapters.kustomize import kubectl
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
+from tests.peers.kubernetes.rbac import Authorizer, Rule
 from tests.peers.net import LOOPBACK
 from tests.reference_case import CASE
 
@@ -283,3 +284,46 @@ async def test_an_api_server_that_never_answers_is_out_of_reach_not_a_hang(
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_rbac_refuses_as_kube_apiserver_does_and_kubectl_shows_it(tmp_path: Path):
+    user = "system:serviceaccount:ops:deployer"
+    rules = [
+        Rule(("",), ("namespaces",), ("get", "create", "patch")),
+        Rule(("rbac.authorization.k8s.io",), ("clusterroles",), ("get", "create", "patch")),
+        # what kubectl reads besides (the real server's system:discovery role)
+        Rule(non_resource_urls=("/api*", "/openapi/*", "/version"), verbs=("get",)),
+    ]
+    namespace = tmp_path / "namespace.yaml"
+    namespace.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n")
+    wide = tmp_path / "role.yaml"
+    wide.write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: wide\n"
+        "rules:\n- apiGroups: ['']\n  resources: [secrets]\n  verbs: [get]\n"
+    )
+    async with run_fake_kubernetes() as kube:
+        kube.authorizer = authorizer = Authorizer(user, rules)
+        applied = await run_kubectl(kube, tmp_path, "apply", "--server-side", "-f", str(namespace))
+        assert applied[0] == 0, applied
+        code, _, err = await run_kubectl(kube, tmp_path, "get", "secret", "git", "-n", "team")
+        assert code == 1
+        assert err.strip() == (
+            f'Error from server (Forbidden): secrets "git" is forbidden: User "{user}" cannot '
+            'get resource "secrets" in API group "" in the namespace "team"'
+        )
+        # a role granting what the identity does not hold needs `escalate`
+        code, _, err = await run_kubectl(kube, tmp_path, "apply", "--server-side", "-f", str(wide))
+        assert code == 1 and "is attempting to grant RBAC permissions not currently held:" in err
+        assert '{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}' in err
+        authorizer.rules.append(
+            Rule(("rbac.authorization.k8s.io",), ("clusterroles",), ("escalate",))
+        )
+        code, _, err = await run_kubectl(kube, tmp_path, "apply", "--server-side", "-f", str(wide))
+        assert code == 0, err
+        # creating through an apply needs `create` besides `patch`
+        authorizer.rules[0] = Rule(("",), ("namespaces",), ("get", "patch"))
+        other = tmp_path / "other.yaml"
+        other.write_text(namespace.read_text().replace("team", "other"))
+        code, _, err = await run_kubectl(kube, tmp_path, "apply", "--server-side", "-f", str(other))
+        assert code == 1 and 'cannot create resource "namespaces"' in err
+        assert ("", "namespaces", "", "other") not in kube.store.objects

@@ -31,6 +31,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.peers.chaos import Chaos
+from tests.peers.kubernetes.rbac import Authorizer, request_attributes
 from tests.peers.kubernetes.resources import ResourceType
 from tests.peers.kubernetes.store import ApiError, Store, Write
 from tests.peers.net import LOOPBACK
@@ -60,6 +61,8 @@ class FakeKubernetes:
     #: random faults: a 500, 503 or 504 instead of the answer, a 409 Conflict on a replace, or a
     #: stall before the answer
     chaos: Chaos | None = None
+    #: when set, every request is authorized by these RBAC rules (else the token is enough)
+    authorizer: Authorizer | None = None
 
     def kubeconfig(self, path: Path, *, context: str = "fake") -> Path:
         """A kubeconfig for this server with its bearer token."""
@@ -97,6 +100,8 @@ class FakeKubernetes:
         try:
             if request.headers.get("Authorization") != f"Bearer {self.token}":
                 raise ApiError(401, "Unauthorized", "Unauthorized")
+            if self.authorizer is not None:
+                await self._authorize(self.authorizer, request)
             if fault == "stall":
                 await asyncio.sleep(STALL_SECONDS)
             elif fault == "409":
@@ -108,6 +113,14 @@ class FakeKubernetes:
             status, body, warnings = err.code, err.status(), []
         headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else {}
         return web.json_response(body, status=status, headers=headers)
+
+    async def _authorize(self, authorizer: Authorizer, request: web.Request) -> None:
+        at = request_attributes(request.method, request.path, dict(request.query))
+        writes = at.is_resource and request.method in ("POST", "PUT", "PATCH")
+        body = await _body(request) if writes else None
+        namespace = "" if at.resource == "namespaces" else at.namespace
+        exists = (at.group, at.resource, namespace, at.name) in self.store.objects
+        authorizer.authorize(at, creates=not exists, body=body)
 
     async def _route(self, request: web.Request) -> tuple[int, Any, list[str]]:
         parts = [p for p in request.path.split("/") if p]
