@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
 
 from bot.cli.exits import EXIT_OK, EXIT_REFUSED
+from bot.cli.progress import ObservedStore, Progress
 from bot.core.failures import Failure, Temporary
 from bot.ocm import open_reader, open_store
 from bot.ocm.builder import build
@@ -128,12 +130,15 @@ def _credentials(args: argparse.Namespace) -> CredentialStore:
 
 
 def reader_for(args: argparse.Namespace, repository: Repository) -> ComponentReader:
-    """A reader for `repository` with the command line's repository options."""
+    """A reader for `repository` with the command line's repository options; its reads are
+    shown as the command's progress (`main` sets `args.progress`)."""
+    progress: Progress | None = getattr(args, "progress", None)
     return open_reader(
         repository,
         credentials=_credentials(args),
         plain_http_loopback=args.plain_http_loopback,
         cache_dir=args.cache_dir,
+        observed=None if progress is None else partial(ObservedStore, progress=progress),
     )
 
 
@@ -146,7 +151,8 @@ def _reader(args: argparse.Namespace, *, need_version: bool) -> tuple[ComponentR
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
-        code: int = args.ocm_handler(args, out)
+        with Progress.on(err, quiet=False) as args.progress:
+            code: int = args.ocm_handler(args, out)
     except (Failure, Temporary, OSError) as exc:
         err.write(f"bootstrap-bot ocm: {exc}\n")
         return EXIT_REFUSED

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from bot.cli.exits import EXIT_OK, EXIT_REFUSED
 from bot.cli.ocm import add_repository_options, reader_for
+from bot.cli.progress import Progress
 from bot.core.changes import ChangeSummary, ObjectChange, summary_text, unified_diff
 from bot.core.config import CONFIG_PATH
 from bot.core.failures import Failure, Temporary
@@ -207,12 +208,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         config_path, config_text, config_file = config_source(args, root)
         tree = read_tree(root)
-        result = render_tree(
-            tree,
-            partial(reader_near_config, args, config_file.parent),
-            config_path=config_path,
-            config_text=config_text,
-        )
+        with Progress.on(err, quiet=args.quiet) as args.progress:
+            result = render_tree(
+                tree,
+                partial(reader_near_config, args, config_file.parent),
+                config_path=config_path,
+                config_text=config_text,
+            )
     except LandscapeError as exc:
         outside = str(args.config) if config_text is not None else None
         report_refusal(exc, root, outside, err, verbose=args.verbose)

@@ -51,8 +51,10 @@ def open_reader(
     cache_dir: Path | None = None,
     on_request: Callable[[], None] | None = None,
     egress: EgressPolicy | None = None,
+    observed: Callable[[Store], Store] | None = None,
 ) -> ComponentReader:
-    """A reader for a repository; with `cache_dir`, content is kept on disk by digest."""
+    """A reader for a repository; with `cache_dir`, content is kept on disk by digest.
+    `observed` wraps the store that does the reading, below the cache (the CLI's progress)."""
     store: Store = open_store(
         repository,
         credentials=credentials,
@@ -60,6 +62,8 @@ def open_reader(
         on_request=on_request,
         egress=egress,
     )
+    if observed is not None:
+        store = observed(store)
     if cache_dir is not None:
         store = CachingStore(store, cache_dir, namespace=str(repository))
     return ComponentReader(store, repository)

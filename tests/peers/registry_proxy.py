@@ -5,6 +5,7 @@
 - `requests` lists every request that reached it (method and path), so tests and benchmarks
   count what a client really sent;
 - `failing`: while set, every request is answered 503, as a registry in an outage;
+- `delay`: seconds every answer waits, as a slow registry's;
 - `chaos`: random faults drawn per request (`tests.peers.chaos`): a 500 or 503, a stall past
   the client's read timeout, a body cut short, a connection dropped unanswered.
 
@@ -35,6 +36,7 @@ class RegistryProxy:
     host: str = ""  # "127.0.0.1:PORT"
     requests: list[tuple[str, str]] = field(default_factory=list)
     failing: bool = False
+    delay: float = 0.0
     chaos: Chaos | None = None
 
 
@@ -74,6 +76,7 @@ def run_registry_proxy(upstream: str, *, page: int | None = None) -> Iterator[Re
                 return
             if fault == "stall":
                 time.sleep(STALL_SECONDS)
+            time.sleep(proxy.delay)
             status, headers, body = self._forward()
             url = urlparse(self.path)
             if page is not None and url.path.endswith("/tags/list") and status == 200:

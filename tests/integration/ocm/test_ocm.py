@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -505,3 +506,44 @@ def test_versions_follow_link_pagination(oci_registry, tmp_path):
         reader = open_reader(parse_repository(f"http://{proxy.host}/paged"))
         assert reader.list_versions("acme.io/paged") == versions
         assert reader.get("acme.io/paged", "1.11.0").version == "1.11.0"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_slow_registry_shows_progress_on_a_terminal_and_nothing_elsewhere(
+    oci_registry, tmp_path, monkeypatch
+):
+    from bot.cli import progress
+    from tests.peers.registry_proxy import run_registry_proxy
+
+    store = open_store(parse_repository(registry_repository(oci_registry, "slow")))
+    document = sigsyaml.marshal(descriptor("acme.io/slow", "1.0.0")).encode()
+    push(store, "slow", "acme.io/slow", "1.0.0", document)
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)  # shown at once, not after a moment
+    monkeypatch.setenv("TERM", "xterm")
+    with run_registry_proxy(oci_registry.host) as proxy:
+        proxy.delay = 0.05
+        location = f"http://{proxy.host}/slow//acme.io/slow"
+        for stream, shown in [(Terminal(), True), (io.StringIO(), False)]:
+            out = io.StringIO()
+            monkeypatch.setattr(sys, "stdout", out)
+            monkeypatch.setattr(sys, "stderr", stream)
+            assert main(["ocm", "get", location]) == 0
+            assert "\033" not in out.getvalue() and "acme.io/slow" in out.getvalue()
+            told = stream.getvalue()
+            if not shown:
+                assert told == ""
+                continue
+            assert (
+                "\r\033[Kreading slow/component-descriptors/acme.io/slow (versions) (0 read" in told
+            )
+            assert "\r\033[Kreading slow/component-descriptors/acme.io/slow:1.0.0 (1 read" in told
+            assert told.endswith("\r\033[K")  # the line is gone when the command prints
+        # a terminal that cannot rewrite a line shows nothing
+        monkeypatch.setenv("TERM", "dumb")
+        monkeypatch.setattr(sys, "stderr", quiet := Terminal())
+        assert main(["ocm", "get", location]) == 0
+        assert quiet.getvalue() == ""
