@@ -56,7 +56,9 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
         ["ocm list examples/openmcp.ctf.tgz"],
     )
     listing.add_argument("repository", metavar="REPOSITORY", help="a CTF path or registry[/prefix]")
-    listing.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    listing.add_argument(
+        "-o", "--output", choices=("text", "json"), default="text", help="one per line, or JSON"
+    )
 
     versions = _subcommand(
         commands,
@@ -66,7 +68,9 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
         [f"ocm versions {root}"],
     )
     versions.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT")
-    versions.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    versions.add_argument(
+        "-o", "--output", choices=("text", "json"), default="text", help="one per line, or JSON"
+    )
 
     get = _subcommand(
         commands,
@@ -77,7 +81,9 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
     )
     get.add_argument("location", metavar="LOCATION", help="REPOSITORY//COMPONENT[:VERSION]")
     get.add_argument("--recursive", action="store_true", help="also every referenced version")
-    get.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
+    get.add_argument(
+        "-o", "--output", choices=("yaml", "json"), default="yaml", help="the descriptors' format"
+    )
 
     download = _subcommand(
         commands,
@@ -90,7 +96,9 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
     download.add_argument(
         "resource", metavar="RESOURCE", help="resource name, or REF/…/RESOURCE through references"
     )
-    download.add_argument("directory", metavar="DIR", type=Path)
+    download.add_argument(
+        "directory", metavar="DIR", type=Path, help="where to extract it (made if missing)"
+    )
 
     builder = _subcommand(
         commands,
@@ -99,7 +107,9 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
         "write component versions from a constructor",
         ["ocm build component-constructor.yaml --to build/ctf"],
     )
-    builder.add_argument("constructor", metavar="CONSTRUCTOR", type=Path)
+    builder.add_argument(
+        "constructor", metavar="CONSTRUCTOR", type=Path, help="an OCM component-constructor file"
+    )
     builder.add_argument("--to", required=True, metavar="REPOSITORY", help="registry or CTF dir")
 
 

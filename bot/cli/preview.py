@@ -18,7 +18,14 @@ from typing import TextIO
 from bot.adapters.markdown import html_page
 from bot.cli.exits import EXIT_OK, EXIT_REFUSED
 from bot.cli.ocm import add_repository_options
-from bot.cli.render import config_source, read_tree, reader_near_config, report_refusal
+from bot.cli.progress import Progress
+from bot.cli.render import (
+    add_landscape_options,
+    config_source,
+    read_tree,
+    reader_near_config,
+    report_refusal,
+)
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet
 from bot.services.pipeline import LandscapeError, read_config
@@ -38,10 +45,18 @@ def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    preview.add_argument("--repo", type=Path, default=Path("."), metavar="DIR")
-    preview.add_argument("--config", type=Path, metavar="PATH")
-    preview.add_argument("--branch", help="the landscape branch (default: repository.pushBranch)")
-    preview.add_argument("--out", type=Path, required=True, metavar="DIR")
+    add_landscape_options(preview)
+    preview.add_argument(
+        "--branch",
+        help="the landscape branch the bot would act on (default: repository.pushBranch)",
+    )
+    preview.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="where to write the texts (.md and .html each); made if missing",
+    )
     add_repository_options(preview)
     preview.set_defaults(handler=run, command_parser=preview)
 
@@ -54,12 +69,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if config_text is not None:
             tree = tree | {config_path: config_text.encode()}
         branch = args.branch or _push_branch(tree, config_path)
-        preview = preview_upgrade(
-            tree,
-            partial(reader_near_config, args, config_file.parent),
-            branch=branch,
-            config_path=config_path,
-        )
+        with Progress.on(err, quiet=False) as args.progress:
+            preview = preview_upgrade(
+                tree,
+                partial(reader_near_config, args, config_file.parent),
+                branch=branch,
+                config_path=config_path,
+            )
     except LandscapeError as exc:
         report_refusal(exc, root, None, err, verbose=False)
         return EXIT_REFUSED

@@ -45,6 +45,23 @@ examples:
 """
 
 
+def add_landscape_options(parser: argparse.ArgumentParser) -> None:
+    """--repo and --config: where the landscape and its bootstrap config are."""
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the landscape checkout (default: .)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="the bootstrap config (default: DIR/.bootstrap/config.yaml)",
+    )
+
+
 def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     render = commands.add_parser(
         "render",
@@ -58,19 +75,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    render.add_argument(
-        "--repo",
-        type=Path,
-        default=Path("."),
-        metavar="DIR",
-        help="the landscape checkout (default: .)",
-    )
-    render.add_argument(
-        "--config",
-        type=Path,
-        metavar="PATH",
-        help="the bootstrap config (default: DIR/.bootstrap/config.yaml)",
-    )
+    add_landscape_options(render)
     previews = render.add_mutually_exclusive_group()
     previews.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 when DIR is not up to date"

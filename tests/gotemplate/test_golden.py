@@ -16,8 +16,8 @@ ERROR_TEXT_DIFFERS = {
     "sprig-121": "encoding/json's syntax error wording",
     "fromyaml-2": "yaml.v2's syntax error wording (PyYAML words it differently)",
 }
-# Cases where bootstrap-bot deliberately differs from the Go tool (README, "Deliberate
-# differences"): the output it gives instead.
+# Cases where bootstrap-bot deliberately differs from the Go tool (docs/differences.md): the
+# output it gives instead.
 DELIBERATE = {
     # A registry port is not a tag.
     "parseimage-4": "map[digest: image:host:5000/img tag:latest] host:5000/img|latest|",

@@ -184,3 +184,25 @@ def test_serve_check_refuses_what_serve_would_refuse_all_at_once(capsys, monkeyp
         f"  registry.docker_config: {tmp_path}/docker.json is not a file this process can read",
         f"  clusters.dev.kubeconfig: {tmp_path}/kubeconfig is not a file this process can read",
     ]
+
+
+def test_every_option_of_every_command_says_what_it_is():
+    import argparse
+
+    from bot.cli.main import build_parser
+
+    def parsers(parser: argparse.ArgumentParser, name: str):
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    yield from parsers(sub, f"{name} {sub_name}")
+
+    silent = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, parser in parsers(build_parser(), "bootstrap-bot")
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction | argparse._HelpAction)
+        and not action.help
+    ]
+    assert silent == []

@@ -206,4 +206,9 @@ def test_the_example_overlay_settings_are_valid_settings(example, tmp_path, monk
     monkeypatch.setenv(f"{ENV_PREFIX}SETTINGS_FILE", str(settings_file))
     settings = load_settings()
     assert settings.app_id == 123456
-    assert fnmatch.fnmatchcase("main", settings.clusters["dev"].branches[0])
+    # the example settings bind the example landscape: its repository and its pushBranch
+    landscape = yaml.safe_load((ROOT / "examples/landscape/.bootstrap/config.yaml").read_text())
+    dev = settings.clusters["dev"]
+    assert fnmatch.fnmatchcase(landscape["repository"]["pushBranch"], dev.branches[0])
+    assert landscape["repository"]["url"].endswith(f"/{dev.repositories[0]}.git")
+    assert settings.registry.allowed == ["ghcr.io"]

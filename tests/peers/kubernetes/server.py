@@ -7,7 +7,10 @@ Routing follows kube-apiserver's URL layout: discovery (`/api`, `/api/v1`, `/api
 (`application/apply-patch+yaml`), merge patch, or strategic merge patch (treated as a merge
 patch). Protobuf is refused with 415, as the real server does for a type it cannot decode.
 It serves HTTPS with a certificate of its own (client-go sends no bearer token over plain
-HTTP), and every request needs the bearer token in the kubeconfig the fake writes.
+HTTP), and every request needs a bearer token: the administrator's, in the kubeconfig the fake
+writes, or a ServiceAccount's, which the fake's token controller puts in a
+`kubernetes.io/service-account-token` Secret; those requests are authorized by RBAC
+(`rbac.py`) from the ClusterRoleBindings stored.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from tests.peers.chaos import Chaos
-from tests.peers.kubernetes.rbac import Authorizer, request_attributes
+from tests.peers.kubernetes.rbac import RBAC_GROUP, Authorizer, Rule, request_attributes
 from tests.peers.kubernetes.resources import ResourceType
 from tests.peers.kubernetes.store import ApiError, Store, Write
 from tests.peers.net import LOOPBACK
@@ -47,6 +50,7 @@ _PATCH_TYPES = (
     "application/strategic-merge-patch+json",
     "application/apply-patch+yaml",
 )
+SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
 _VERBS = ["create", "delete", "get", "list", "patch", "update"]
 
 
@@ -61,8 +65,10 @@ class FakeKubernetes:
     #: random faults: a 500, 503 or 504 instead of the answer, a 409 Conflict on a replace, or a
     #: stall before the answer
     chaos: Chaos | None = None
-    #: when set, every request is authorized by these RBAC rules (else the token is enough)
+    #: when set, the administrator's requests are authorized by these RBAC rules too
     authorizer: Authorizer | None = None
+    #: token -> (namespace, name) of the ServiceAccount it was issued for
+    service_account_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def kubeconfig(self, path: Path, *, context: str = "fake") -> Path:
         """A kubeconfig for this server with its bearer token."""
@@ -98,10 +104,9 @@ class FakeKubernetes:
         kinds = CHAOS_KINDS if request.method == "PUT" else CHAOS_KINDS[:-2] + CHAOS_KINDS[-1:]
         fault = None if self.chaos is None else self.chaos.draw("kubernetes", kinds)
         try:
-            if request.headers.get("Authorization") != f"Bearer {self.token}":
-                raise ApiError(401, "Unauthorized", "Unauthorized")
-            if self.authorizer is not None:
-                await self._authorize(self.authorizer, request)
+            authorizer = self._authenticated(request.headers.get("Authorization", ""))
+            if authorizer is not None:
+                await self._authorize(authorizer, request)
             if fault == "stall":
                 await asyncio.sleep(STALL_SECONDS)
             elif fault == "409":
@@ -113,6 +118,47 @@ class FakeKubernetes:
             status, body, warnings = err.code, err.status(), []
         headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else {}
         return web.json_response(body, status=status, headers=headers)
+
+    def _authenticated(self, header: str) -> Authorizer | None:
+        """Who sent the request, as the authorizer of its rules: the kubeconfig's token is
+        the administrator (allowed everything unless `authorizer` is set); a ServiceAccount's
+        token (from a service-account-token Secret) is allowed what the ClusterRoles bound to
+        it allow (RoleBindings are not read)."""
+        token = header.removeprefix("Bearer ")
+        if header == f"Bearer {self.token}":
+            return self.authorizer
+        account = self.service_account_tokens.get(token) if header.startswith("Bearer ") else None
+        if account is None:
+            raise ApiError(401, "Unauthorized", "Unauthorized")
+        namespace, name = account
+        subject = {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+        roles = [
+            binding["roleRef"]["name"]
+            for (group, plural, _, _), binding in self.store.objects.items()
+            if (group, plural) == (RBAC_GROUP, "clusterrolebindings")
+            and subject in (binding.get("subjects") or [])
+        ]
+        rules = [
+            Rule.of(rule)
+            for role in roles
+            for rule in self.store.objects.get((RBAC_GROUP, "clusterroles", "", role), {}).get(
+                "rules"
+            )
+            or []
+        ]
+        return Authorizer(f"system:serviceaccount:{namespace}:{name}", rules)
+
+    def _issue_token(self, obj: dict[str, Any]) -> None:
+        """The token controller: a service-account-token Secret gets its account's token."""
+        if obj.get("type") != SERVICE_ACCOUNT_TOKEN or "token" in (obj.get("data") or {}):
+            return
+        metadata = obj["metadata"]
+        account = (metadata.get("annotations") or {}).get("kubernetes.io/service-account.name")
+        if not account:
+            return
+        token = secrets.token_urlsafe(32)
+        self.service_account_tokens[token] = (metadata["namespace"], account)
+        obj.setdefault("data", {})["token"] = base64.b64encode(token.encode()).decode()
 
     async def _authorize(self, authorizer: Authorizer, request: web.Request) -> None:
         at = request_attributes(request.method, request.path, dict(request.query))
@@ -230,6 +276,10 @@ class FakeKubernetes:
                 )
         else:
             raise ApiError(405, "MethodNotAllowed", f"{request.method} is not supported here")
+        if rtype.kind == "Secret" and not dry_run:
+            self._issue_token(
+                store.objects[("", "secrets", namespace, write.obj["metadata"]["name"])]
+            )
         return (201 if write.created else 200), _as(write.obj, rtype, version), write.warnings
 
     def _openapi_v3(self, parts: list[str]) -> Any:
