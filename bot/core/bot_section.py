@@ -7,6 +7,8 @@ typo in an upgrade policy is an error rather than a silently different policy.
     bot:
       cluster: prod-eu            # a cluster the operator configured for this repository
       commandPermission: write    # least repository role that may run /bootstrap commands
+      eso: true                   # install the External Secrets Operator (default: when the
+                                  # config has `externalSecrets`)
       upgrade:
         enabled: true             # propose new openMCP releases (default true)
         constraint: ">=0.19, <1"  # which versions to propose (default: any)
@@ -52,9 +54,11 @@ class BotSection:
     cluster: str | None = None
     upgrade: UpgradePolicy = field(default_factory=UpgradePolicy)
     command_permission: str = "write"
+    #: install the External Secrets Operator: None follows the config's `externalSecrets`
+    eso: bool | None = None
 
 
-_BOT_FIELDS = {"cluster", "upgrade", "commandPermission"}
+_BOT_FIELDS = {"cluster", "upgrade", "commandPermission", "eso"}
 _UPGRADE_FIELDS = {"enabled", "constraint", "allowPrereleases", "ignoredVersions"}
 
 
@@ -81,7 +85,14 @@ def read_bot_section(value: Any, mark: Mark, report: Report) -> BotSection:
             report(f"bot.commandPermission: must be one of {choices}{hint}", item_mark)
         else:
             permission = item
-    return BotSection(cluster=cluster, upgrade=upgrade, command_permission=permission)
+    eso = None
+    if "eso" in fields:
+        item, item_mark = fields["eso"]
+        if not isinstance(item, bool):
+            report(f"bot.eso: must be true or false, not {_describe(item)}", item_mark)
+        else:
+            eso = item
+    return BotSection(cluster=cluster, upgrade=upgrade, command_permission=permission, eso=eso)
 
 
 def _upgrade_policy(value: Any, mark: Mark, report: Report) -> UpgradePolicy:

@@ -126,6 +126,8 @@ class Providers:
 class ExternalSecrets:
     repository_secret_ref: str | None = None
     image_pull_secrets: tuple[str, ...] = ()
+    #: whether the config has an `externalSecrets` section (the landscape wants ESO)
+    present: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ def _build(v: _Validator, raw: Mapping[str, Any]) -> BootstrapConfig:
     repository = raw.get("repository", {})
     # SetDefaults, in the Go tool's order.
     push_branch = _string(repository, "pushBranch")
+    eso = raw.get("externalSecrets") or {}
     built = BootstrapConfig(
         component=Component(
             location=_string(component, "location"),
@@ -251,14 +254,14 @@ def _build(v: _Validator, raw: Mapping[str, Any]) -> BootstrapConfig:
         template_input=raw.get("templateInput"),
         external_secrets=ExternalSecrets(
             repository_secret_ref=(
-                _string(raw["externalSecrets"]["repositorySecretRef"], "name")
-                if "repositorySecretRef" in raw.get("externalSecrets", {})
+                _string(eso["repositorySecretRef"], "name")
+                if isinstance(eso.get("repositorySecretRef"), Mapping)
                 else None
             ),
             image_pull_secrets=tuple(
-                _string(ref, "name")
-                for ref in raw.get("externalSecrets", {}).get("imagePullSecrets", ())
+                _string(ref, "name") for ref in eso.get("imagePullSecrets") or ()
             ),
+            present=isinstance(raw.get("externalSecrets"), Mapping),
         ),
         bot=BotSection(),
     )
