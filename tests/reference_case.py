@@ -70,16 +70,18 @@ def release_constructor(
     bump: dict[str, str] | None = None,
     images: dict[tuple[str, str], str] | None = None,
     directories: dict[tuple[str, str], Path] | None = None,
+    root_resources: list[dict[str, Any]] | None = None,
 ) -> Path:
     """A copy of the reference constructor for another release of the root: `bump` gives
     referenced components (by name) new versions, `images` sets image references and
     `directories` the `dir` inputs of (component, resource); other `dir` inputs still point at
-    the reference case."""
+    the reference case. `root_resources` are added to the root's resources."""
     data: dict[str, Any] = yaml.safe_load((CASE / "component-constructor.yaml").read_text())
     bump, images, directories = bump or {}, images or {}, directories or {}
     for spec in data["components"]:
         if spec["name"] == ROOT_COMPONENT:
             spec["version"] = root_version
+            spec["resources"] = [*(spec.get("resources") or []), *(root_resources or [])]
             for reference in spec.get("componentReferences") or []:
                 reference["version"] = bump.get(reference["componentName"], reference["version"])
         elif spec["name"] in bump:
@@ -94,6 +96,33 @@ def release_constructor(
                 resource["access"]["imageReference"] = reference
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     return target
+
+
+def eso_resources(version: str) -> list[dict[str, Any]]:
+    """The External Secrets Operator's chart and image, as the Go tool's deploy-eso test
+    release (`deploy-eso-01`) has them at `version` (v1.0.0, v2.0.0)."""
+    digest = "sha256:" + "abcdef1234567890" * 4
+    tag = f"external-secrets-{version}"
+    return [
+        {
+            "name": "external-secrets-operator-chart",
+            "version": version,
+            "type": "helmChart",
+            "access": {
+                "type": "ociArtifact",
+                "imageReference": f"ghcr.io/charts/external-secrets-operator:{tag}@{digest}",
+            },
+        },
+        {
+            "name": "external-secrets-operator-image",
+            "version": version,
+            "type": "ociImage",
+            "access": {
+                "type": "ociArtifact",
+                "imageReference": f"ghcr.io/images/external-secrets-operator:{tag}@{digest}",
+            },
+        },
+    ]
 
 
 def config_text(location: str, origin: str = ORIGIN) -> str:

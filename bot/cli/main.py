@@ -13,6 +13,7 @@ from typing import Any, NoReturn, TextIO
 import yaml
 
 from bot import __version__
+from bot.cli import eso as cli_eso
 from bot.cli import ocm as cli_ocm
 from bot.cli import preview as cli_preview
 from bot.cli import render as cli_render
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_render.add_command(commands)
     cli_preview.add_command(commands)
+    cli_eso.add_command(commands)
 
     ocm = commands.add_parser(
         "ocm",

@@ -190,8 +190,15 @@ def _shown(problem: Problem, root: Path, outside: str | None) -> Problem:
 
 
 def report_refusal(
-    exc: LandscapeError, root: Path, outside: str | None, err: TextIO, *, verbose: bool
+    exc: LandscapeError,
+    root: Path,
+    outside: str | None,
+    err: TextIO,
+    *,
+    verbose: bool,
+    unchanged: bool = True,
 ) -> None:
+    """Every problem at its place; with `unchanged`, that the directory was left as it was."""
     for problem in [*exc.problems, *exc.warnings]:
         err.write(f"{_shown(problem, root, outside)}\n")
         if problem.detail:
@@ -201,7 +208,8 @@ def report_refusal(
         err.write(f"bootstrap-bot: the config has {count} error{'s' if count != 1 else ''}\n")
     if exc.go_message and verbose:  # each problem's detail has Go's words already
         err.write(f"openmcp-bootstrapper would say: {exc.go_message}\n")
-    err.write(f"bootstrap-bot render: nothing written; {root} is unchanged\n")
+    if unchanged:
+        err.write(f"bootstrap-bot render: nothing written; {root} is unchanged\n")
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

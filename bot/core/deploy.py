@@ -133,7 +133,7 @@ def revision_commit(revision: str) -> str:
     return revision.rpartition("/")[2]
 
 
-def _ready_condition(obj: Obj) -> Obj | None:
+def ready_condition(obj: Obj) -> Obj | None:
     conditions = (obj.get("status") or {}).get("conditions") or []
     return next((c for c in conditions if c.get("type") == "Ready"), None)
 
@@ -160,7 +160,7 @@ def flux_readiness(source: Obj | None, kustomizations: list[Obj], commit: str) -
     failed = ""
     for obj in [source, *kustomizations]:
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
-        ready = _ready_condition(obj)
+        ready = ready_condition(obj)
         message = str((ready or {}).get("message") or "not reconciled yet")
         if spec.get("suspend"):
             failed = failed or f"{_name(obj)} is suspended: Flux will not reconcile it"

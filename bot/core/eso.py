@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.config import BootstrapConfig
+from bot.core.deploy import Readiness, ready_condition
 from bot.core.failures import Failure
 from bot.gotemplate.bootstrapper import parse_image
 from bot.ocm.graph import ComponentGraph, GraphError
@@ -110,6 +111,50 @@ def chart_revision(objects: list[Obj]) -> str:
     (`tag@sha256:…`; a digest alone, or a tag alone when no digest is pinned)."""
     ref = next(o for o in objects if o["kind"] == "OCIRepository")["spec"]["ref"]
     return "@".join(part for part in (ref.get("tag", ""), ref.get("digest", "")) if part)
+
+
+def eso_readiness(source: Obj | None, release: Obj | None, revision: str) -> Readiness:
+    """Whether ESO runs the chart `revision` asks for (see `chart_revision`): the chart's
+    OCIRepository has an artifact of it, and the HelmRelease is Ready, has reconciled its
+    latest spec, and last attempted that artifact (`lastAttemptedRevisionDigest`, which
+    helm-controller sets for charts from an OCIRepository)."""
+    lines: list[str] = []
+    failed = ""
+    digest = ""
+    for obj, name in ((source, f"OCIRepository {NAMESPACE}/{CHART_SOURCE}"),
+                      (release, f"HelmRelease {NAMESPACE}/{RELEASE}")):  # fmt: skip
+        if obj is None:
+            lines.append(f"{name}: missing")
+            continue
+        status = obj.get("status") or {}
+        ready = ready_condition(obj)
+        message = str((ready or {}).get("message") or "not reconciled yet")
+        current = (ready or {}).get("observedGeneration", status.get("observedGeneration")) == (
+            obj.get("metadata") or {}
+        ).get("generation")
+        if obj is source:
+            artifact = str((status.get("artifact") or {}).get("revision") or "")
+            at = artifact == revision or (
+                "@" not in revision and artifact.partition("@")[0] == revision
+            )
+            digest = artifact.rpartition("@")[2] if at else ""
+            shown = artifact
+        else:
+            attempted = str(status.get("lastAttemptedRevisionDigest") or "")
+            at = bool(digest) and attempted == digest
+            shown = f"chart {status.get('lastAttemptedRevision') or '?'} ({attempted[:19]})"
+        if ready is not None and ready.get("status") == "True" and at and current:
+            lines.append(f"{name}: Ready at {shown}")
+        elif ready is not None and ready.get("status") == "False" and current:
+            failed = failed or f"{name}: {message}"
+            lines.append(f"{name}: not Ready: {message}")
+        else:
+            lines.append(f"{name}: waiting ({message})")
+    if failed:
+        return Readiness("failed", tuple(lines), failed)
+    if all(": Ready at " in line for line in lines):
+        return Readiness("ready", tuple(lines))
+    return Readiness("waiting", tuple(lines))
 
 
 def _image(cv: ComponentVersion, resource: Resource) -> dict[str, str]:

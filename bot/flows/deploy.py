@@ -8,20 +8,24 @@
 5. server-side apply: CRDs and Namespaces, the git Secret, then (once the CRDs are
    Established) the rest of Flux, then the Flux Kustomizations of `envs/<env>`;
 6. wait until Flux reports the commit Ready (or a Kustomization fails, or time runs out);
-7. the check run completed, and a comment on the merged pull request.
+7. when the landscape wants the External Secrets Operator: its chart's OCIRepository and its
+   HelmRelease (built from the release before anything was applied), then wait until the
+   HelmRelease is Ready at that chart;
+8. the check run completed, and a comment on the merged pull request.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
 from bot.adapters.cluster import Cluster, ClusterError, ObjectRef, wait_for
 from bot.adapters.github.models import PullRequest
-from bot.core import deploy, replies
+from bot.core import deploy, eso, replies
 from bot.core.config import read_bot_settings
 from bot.core.deploy import DeployReport, Readiness
 from bot.core.failures import Failure, Temporary
@@ -33,6 +37,7 @@ from bot.flows.target import (
     SOURCE,
     Target,
     built_objects,
+    eso_objects_of,
     landscape_target,
     required_source,
 )
@@ -88,7 +93,7 @@ async def deploy_landscape(
         latency = scope.context.deploy_metrics.merge_to_ready.labels(target.cluster_name)
         latency.observe(max(0.0, time.time() - merged_at))
 
-    # 7. told
+    # 8. told
     return await _reported(scope, report, pull)
 
 
@@ -126,6 +131,7 @@ async def _apply(
     env = target.config.environment
     plan = deploy.apply_plan(*await built_objects(target))
     source = required_source(plan, env)
+    eso_objects = await eso_objects_of(scope, target)
     timeout = cluster.ready_timeout.total_seconds()
     started = time.monotonic()
     async with Cluster.connect(cluster.kubeconfig) as api:
@@ -139,7 +145,14 @@ async def _apply(
         await _established(api, plan.crds, timeout)
         applied += [await api.apply(obj) for obj in [*plan.rest, *plan.kustomizations]]
         commit = await _followed_commit(scope, target, source)
-        readiness = await _flux_ready(api, plan.kustomizations, commit, timeout)
+        readiness = await _decided(partial(flux_state, api, plan.kustomizations, commit), timeout)
+        waited = f"Flux did not report {commit[:12]} Ready"
+        if eso_objects and readiness.state == "ready":  # 7.
+            applied += [await api.apply(obj) for obj in eso_objects]
+            left = max(0.0, timeout - (time.monotonic() - started))
+            esos = await _decided(partial(eso_state, api, eso_objects), left)
+            readiness = _after(readiness, esos)
+            waited = "the External Secrets Operator was not Ready"
     outcomes = tuple((str(a.ref), a.outcome) for a in applied)
     seconds = time.monotonic() - started
     if readiness.state == "ready":
@@ -147,8 +160,7 @@ async def _apply(
         problem = ""
     else:
         conclusion = "failure"
-        waited = deploy.duration(timeout)
-        problem = readiness.message or f"Flux did not report {commit[:12]} Ready within {waited}"
+        problem = readiness.message or f"{waited} within {deploy.duration(timeout)}"
     return DeployReport(
         env,
         target.cluster_name,
@@ -160,6 +172,17 @@ async def _apply(
         seconds,
         problem,
     )
+
+
+async def eso_state(api: Cluster, objects: list[dict[str, Any]]) -> Readiness:
+    """Where the External Secrets Operator is against what `objects` ask for."""
+    source, release = [await api.get(ObjectRef.of(obj)) for obj in objects]
+    return eso.eso_readiness(source, release, eso.chart_revision(objects))
+
+
+def _after(flux: Readiness, then: Readiness) -> Readiness:
+    """Flux's readiness followed by ESO's: ESO's verdict, both's lines."""
+    return Readiness(then.state, flux.lines + then.lines, then.message)
 
 
 async def _established(api: Cluster, names: list[str], timeout: float) -> None:
@@ -192,13 +215,12 @@ async def flux_state(api: Cluster, kustomizations: list[dict[str, Any]], commit:
     return deploy.flux_readiness(source, [k for k in live if k is not None], commit)
 
 
-async def _flux_ready(
-    api: Cluster, kustomizations: list[dict[str, Any]], commit: str, timeout: float
-) -> Readiness:
+async def _decided(state: Callable[[], Awaitable[Readiness]], timeout: float) -> Readiness:
+    """`state` polled until it is no longer waiting, or the last one when time runs out."""
     last = [Readiness("waiting")]
 
     async def probe() -> Readiness | None:
-        last[0] = await flux_state(api, kustomizations, commit)
+        last[0] = await state()
         return None if last[0].state == "waiting" else last[0]
 
     return await wait_for(probe, timeout=timeout) or last[0]

@@ -5,7 +5,8 @@ the dry run and `/bootstrap status` share.
    run says why);
 2. the cluster its `bot.cluster` names, and whether the operator bound that cluster to this
    repository and branch;
-3. kustomize's objects of `envs/<env>/fluxcd` and `envs/<env>`.
+3. kustomize's objects of `envs/<env>/fluxcd` and `envs/<env>`;
+4. the External Secrets Operator's objects, when the landscape wants ESO.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from bot.adapters.kustomize import build_tree
 from bot.core import deploy
 from bot.core.config import BootstrapConfig
 from bot.core.discovery import Landscape
+from bot.core.eso import wants_eso
 from bot.core.fileset import FileSet
 from bot.flows.scope import LandscapeScope
+from bot.kit.jobs import in_thread
 from bot.ocm.location import LocationError, parse_location
 from bot.services.context import BotContext
-from bot.services.pipeline import LandscapeError, read_config
+from bot.services.pipeline import LandscapeError, landscape_eso, read_config, release_graph
 from bot.settings import ClusterSettings
 
 SOURCE = ObjectRef(deploy.SOURCE_API, "GitRepository", deploy.FLUX_NAMESPACE, deploy.SOURCE_NAME)
@@ -87,6 +90,20 @@ async def built_objects(target: Target) -> tuple[list[dict[str, Any]], list[dict
     flux_dir, env_dir = f"envs/{env}/fluxcd", f"envs/{env}"
     built = await build_tree(target.tree, [flux_dir, env_dir])
     return built[flux_dir], built[env_dir]
+
+
+async def eso_objects_of(scope: LandscapeScope, target: Target) -> list[dict[str, Any]]:
+    """4. the External Secrets Operator's objects, from the release the config names (none when
+    the landscape wants no ESO); what the release lacks for them is told at its location."""
+    if not wants_eso(target.config):
+        return []
+    config, config_path = target.config, scope.config_path
+
+    def built() -> list[dict[str, Any]]:
+        graph = release_graph(config, scope.context.open_reader, config_path=config_path)
+        return landscape_eso(config, graph, config_path=config_path)
+
+    return await in_thread(built)
 
 
 def required_source(plan: deploy.ApplyPlan, env: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from bot.core.config import (
     ConfigError,
     load_bootstrap_config,
 )
+from bot.core.eso import EsoError, eso_objects, wants_eso
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, beyond_limits
 from bot.core.problems import Problem
@@ -213,6 +214,19 @@ def release_graph(
         component, version, reader = _release(config, open_reader)
         return reader.resolve(component, version)
     except Failure as err:
+        raise LandscapeError("ocm", [_at_location(config, config_path, err)]) from None
+
+
+def landscape_eso(
+    config: BootstrapConfig, graph: ComponentGraph, *, config_path: str = CONFIG_PATH
+) -> list[dict[str, Any]]:
+    """The External Secrets Operator objects of a landscape (none when it wants no ESO); what
+    the release lacks for them is told at `component.location`."""
+    if not wants_eso(config):
+        return []
+    try:
+        return eso_objects(config, graph)
+    except EsoError as err:
         raise LandscapeError("ocm", [_at_location(config, config_path, err)]) from None
 
 

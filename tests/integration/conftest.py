@@ -3,6 +3,7 @@ cluster it applies to."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from tests.conftest import AppKey
 from tests.integration.deployment import Deployment, run_deployment
 from tests.integration.landscape_bot import REPO, SERVICE_PROVIDER, serve_landscape
 from tests.peers.github import FakeGitHub
-from tests.reference_case import ROOT_COMPONENT, config_text
+from tests.peers.registry import Registry
+from tests.reference_case import ROOT_COMPONENT, config_text, eso_resources, release_constructor
 
 
 @pytest.fixture
@@ -28,6 +30,25 @@ async def landscape_bot(
         fake_github, app_key, aiohttp_client, tmp_path, config=config, on_main=without_provider
     ) as bot:
         yield bot
+
+
+@pytest.fixture(scope="session")
+def eso_release(oci_registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The reference release with the External Secrets Operator's chart and image on the root,
+    as the Go tool's deploy-eso test has them: v0.0.1 with ESO v1.0.0, v0.0.2 with v2.0.0."""
+    from bot.cli.main import main
+
+    repository = f"{oci_registry.host}/eso-{secrets.token_hex(4)}"
+    work = tmp_path_factory.mktemp("eso-release")
+    for root, eso in (("v0.0.1", "v1.0.0"), ("v0.0.2", "v2.0.0")):
+        constructor = release_constructor(
+            work / f"{root}.yaml", root_version=root, root_resources=eso_resources(eso)
+        )
+        built = main(
+            ["ocm", "build", str(constructor), "--to", repository, "--plain-http-loopback"]
+        )
+        assert built == 0
+    return repository
 
 
 @pytest.fixture
@@ -52,5 +73,36 @@ async def deployment(
         reference_release,
         repositories=repositories,
         branches=branches,
+    ) as deployment:
+        yield deployment
+
+
+EXTERNAL_SECRETS = """\
+externalSecrets:
+  repositorySecretRef:
+    name: ghcr-pull
+  imagePullSecrets:
+    - name: pull-a
+"""
+
+
+@pytest.fixture
+async def eso_deployment(
+    fake_github: FakeGitHub,
+    app_key: AppKey,
+    aiohttp_client: Any,
+    tmp_path: Path,
+    eso_release: str,
+) -> AsyncIterator[Deployment]:
+    """As `deployment`, over the release with ESO, for a config with `externalSecrets`."""
+    async with run_deployment(
+        fake_github,
+        app_key,
+        aiohttp_client,
+        tmp_path,
+        eso_release,
+        repositories=[REPO],
+        branches=["main"],
+        extra_config=EXTERNAL_SECRETS,
     ) as deployment:
         yield deployment

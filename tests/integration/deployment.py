@@ -55,12 +55,13 @@ async def run_deployment(
     branches: list[str],
     git: GitCredentials | None = None,
     origin: str = ORIGIN,
+    extra_config: str = "",
 ) -> AsyncIterator[Deployment]:
     """main is rendered (without the service provider) from a config whose `repository.url` is
     `origin` and that names cluster `dev`, bound to `repositories` and `branches` with `git`
-    credentials (default: basic auth with PASSWORD)."""
+    credentials (default: basic auth with PASSWORD); `extra_config` is added to the config."""
     location = f"{reference_release}//{ROOT_COMPONENT}:v0.0.1"
-    config = cluster_config(config_text(location, origin))
+    config = cluster_config(config_text(location, origin)) + extra_config
     if git is None:
         password = tmp_path / "git-password"
         password.write_text(PASSWORD + "\n")

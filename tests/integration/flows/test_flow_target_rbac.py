@@ -22,9 +22,11 @@ USER = "system:serviceaccount:bootstrap-bot:bootstrap-bot"
 
 
 async def test_the_target_cluster_role_allows_all_the_bot_does_and_no_more_is_used(
-    deployment: Deployment,
+    eso_deployment: Deployment,
 ):
-    bot, kube, flux = deployment.bot, deployment.kube, deployment.flux
+    """The whole loop for a landscape with the External Secrets Operator, so every kind the
+    bot writes is asked for."""
+    bot, kube, flux = eso_deployment.bot, eso_deployment.kube, eso_deployment.flux
     kube.authorizer = authorizer = Authorizer.from_manifests(USER, ROLE)
 
     # a pull request dry-run against a cluster without Flux, merged and applied

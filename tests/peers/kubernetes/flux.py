@@ -4,7 +4,13 @@ No controller runs here, so the tests decide what Flux would report. Each `recon
 - a GitRepository gets an artifact at the commit `revision_of(url, branch)` names (None: the
   fetch fails), with `Ready` True, unless it is suspended;
 - a Kustomization whose source has an artifact gets `Ready` True with `lastAppliedRevision` at it,
-  or `Ready` False with the message `failing[name]` holds; suspended ones are left alone.
+  or `Ready` False with the message `failing[name]` holds; suspended ones are left alone;
+- an OCIRepository gets an artifact at its `ref` (`tag@digest`; a tag without a digest gets
+  a digest of its URL and tag), `Ready` True;
+- a HelmRelease whose `chartRef` OCIRepository has an artifact is installed: `Ready` True with
+  `lastAttemptedRevision` (the chart version: here the tag) and `lastAttemptedRevisionDigest`
+  (the artifact's digest), as helm-controller writes them, or `Ready` False with the message
+  `failing[name]` holds.
 Statuses are written through the status subresource, so each write bumps the resourceVersion
 as the real controllers' do, and an unchanged status writes nothing.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +29,8 @@ from tests.peers.kubernetes.store import Store
 
 SOURCE = ("source.toolkit.fluxcd.io", "gitrepositories")
 KUSTOMIZE = ("kustomize.toolkit.fluxcd.io", "kustomizations")
+OCI = ("source.toolkit.fluxcd.io", "ocirepositories")
+HELM = ("helm.toolkit.fluxcd.io", "helmreleases")
 MANAGER = "flux-simulator"
 
 
@@ -41,7 +50,7 @@ class FluxSimulator:
     store: Store
     #: (GitRepository url, branch) -> the commit Flux would fetch, or None when it cannot
     revision_of: Callable[[str, str], str | None]
-    #: Kustomization name -> the message its failed reconciliation reports
+    #: Kustomization or HelmRelease name -> the message its failed reconciliation reports
     failing: dict[str, str] = field(default_factory=dict)
 
     def reconcile(self) -> None:
@@ -74,6 +83,62 @@ class FluxSimulator:
             status["conditions"] = [condition]
             status["observedGeneration"] = generation
             self._write(KUSTOMIZE, namespace, name, status)
+        charts = {
+            (namespace, name): self._pull(obj)
+            for (group, plural, namespace, name), obj in list(self.store.objects.items())
+            if (group, plural) == OCI and not obj["spec"].get("suspend")
+        }
+        for (group, plural, _, _), obj in list(self.store.objects.items()):
+            if (group, plural) == HELM and not obj["spec"].get("suspend"):
+                self._install(obj, charts)
+
+    def _pull(self, repo: dict[str, Any]) -> str:
+        """The OCIRepository's artifact revision, written to its status."""
+        spec, metadata = repo["spec"], repo["metadata"]
+        ref = spec.get("ref") or {}
+        tag = ref.get("tag", "latest")
+        digest = ref.get("digest") or (
+            "sha256:" + hashlib.sha256(f"{spec['url']}:{tag}".encode()).hexdigest()
+        )
+        revision = f"{tag}@{digest}" if "tag" in ref or "digest" not in ref else digest
+        status = dict(repo.get("status") or {})
+        status["artifact"] = {
+            "revision": revision,
+            "digest": digest,
+            "path": f"ocirepository/{metadata['namespace']}/{metadata['name']}/{digest}.tar.gz",
+            "url": "http://source-controller.flux-system.svc/ocirepository/chart.tar.gz",
+            "lastUpdateTime": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).isoformat(),
+        }
+        message = f"stored artifact for digest '{revision}'"
+        status["conditions"] = [_condition(True, "Succeeded", message, metadata["generation"])]
+        status["observedGeneration"] = metadata["generation"]
+        self._write(OCI, metadata["namespace"], metadata["name"], status)
+        return revision
+
+    def _install(self, release: dict[str, Any], charts: dict[tuple[str, str], str]) -> None:
+        spec, metadata = release["spec"], release["metadata"]
+        namespace, name = metadata["namespace"], metadata["name"]
+        ref = spec.get("chartRef") or {}
+        revision = charts.get((ref.get("namespace") or namespace, ref.get("name", "")))
+        generation = metadata["generation"]
+        status = dict(release.get("status") or {})
+        if revision is None:
+            message = "HelmChart or OCIRepository not found"
+            condition = _condition(False, "ArtifactFailed", message, generation)
+        else:
+            version, _, digest = revision.rpartition("@")
+            status["lastAttemptedRevision"] = version or digest
+            status["lastAttemptedRevisionDigest"] = digest
+            target = f"{spec.get('targetNamespace', namespace)}/{spec.get('releaseName', name)}"
+            if name in self.failing:
+                message = f"Helm install failed for release {target}: {self.failing[name]}"
+                condition = _condition(False, "InstallFailed", message, generation)
+            else:
+                message = f"Helm install succeeded for release {target} with chart {version}"
+                condition = _condition(True, "InstallSucceeded", message, generation)
+        status["conditions"] = [condition]
+        status["observedGeneration"] = generation
+        self._write(HELM, namespace, name, status)
 
     def _fetch(self, repo: dict[str, Any]) -> str | None:
         namespace, name = repo["metadata"]["namespace"], repo["metadata"]["name"]

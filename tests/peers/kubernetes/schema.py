@@ -27,7 +27,9 @@ class Cause:
 
 
 def prune(obj: Any, schema: dict[str, Any], path: Path = ()) -> tuple[Any, list[Path]]:
-    """`obj` without the fields `schema` does not declare, and where they were."""
+    """`obj` without the fields `schema` does not declare, and where they were. At the root,
+    `apiVersion`, `kind` and `metadata` are kept as they are: the API server reads metadata as
+    ObjectMeta whatever a CRD's schema says of it (usually just `type: object`)."""
     if schema.get("x-kubernetes-preserve-unknown-fields"):
         return obj, []
     if isinstance(obj, dict):
@@ -36,7 +38,10 @@ def prune(obj: Any, schema: dict[str, Any], path: Path = ()) -> tuple[Any, list[
         out: dict[str, Any] = {}
         unknown: list[Path] = []
         for key, value in obj.items():
-            if properties is not None and key in properties:
+            below: list[Path]
+            if not path and key in ("apiVersion", "kind", "metadata"):
+                out[key], below = value, []
+            elif properties is not None and key in properties:
                 out[key], below = prune(value, properties[key], (*path, key))
             elif isinstance(additional, dict):
                 out[key], below = prune(value, additional, (*path, key))
