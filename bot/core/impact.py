@@ -1,9 +1,9 @@
 """What an openMCP upgrade changes, from the two releases' OCM graphs and rendered objects. Pure.
 
 The upgrade PR's impact table: every component in either release with its versions before and
-after (added to or dropped from the release when one side has none), every image resource whose
-reference changes, and every CustomResourceDefinition the rendered manifests add, remove or
-serve other versions of.
+after (added to or dropped from the release when one side has none), every image or Helm chart
+resource whose reference changes (the External Secrets Operator's chart among them), and every
+CustomResourceDefinition the rendered manifests add, remove or serve other versions of.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from bot.golang.semver import InvalidVersion, Version
 from bot.gotemplate.bootstrapper import parse_image
 from bot.ocm.graph import ComponentGraph
 
-IMAGE_TYPES = ("ociImage",)
+#: the resource types whose references the impact compares: images, and charts (ESO's)
+IMAGE_TYPES = ("ociImage", "helmChart")
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def impact_markdown(impact: Impact) -> str:
     if impact.images:
         rows = [_image_row(c) for c in impact.images]
         parts.append(
-            "| component | resource | image | from | to |\n|---|---|---|---|---|\n"
+            "| component | resource | image or chart | from | to |\n|---|---|---|---|---|\n"
             + "\n".join(rows)
         )
     if impact.crds:

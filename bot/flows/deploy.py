@@ -228,7 +228,8 @@ async def _decided(state: Callable[[], Awaitable[Readiness]], timeout: float) ->
 
 async def cluster_rows(scope: LandscapeScope) -> tuple[tuple[str, str], ...]:
     """What the landscape's cluster runs, as `/bootstrap status` rows: Flux's revision and
-    Ready conditions, and the openMCP release at the applied commit against the one in git."""
+    Ready conditions, the openMCP release at the applied commit against the one in git, and
+    for a landscape with the External Secrets Operator its chart and HelmRelease."""
     target = await landscape_target(scope)
     if target is None:
         return (("cluster", "none named in `bot.cluster`"),)
@@ -237,9 +238,11 @@ async def cluster_rows(scope: LandscapeScope) -> tuple[tuple[str, str], ...]:
         return (("cluster", why),)
     try:
         _, objects = await built_objects(target)
+        eso_objects = await eso_objects_of(scope, target)
         async with Cluster.connect(target.cluster.kubeconfig) as api:
             state = await flux_state(api, deploy.flux_kustomizations(objects), target.commit)
             source = await api.get(SOURCE)
+            esos = await eso_state(api, eso_objects) if eso_objects else None
     except Failure as err:
         return (("cluster", f"`{target.cluster_name}`: {err}"),)
     except Temporary as err:
@@ -250,11 +253,14 @@ async def cluster_rows(scope: LandscapeScope) -> tuple[tuple[str, str], ...]:
         at = await landscape_target(scope, deploy.revision_commit(revision))
         deployed = at.version if at is not None else "unknown"
     flux = "<br>".join(state.lines) or "nothing applied yet"
-    return (
+    rows: tuple[tuple[str, str], ...] = (
         ("cluster", f"`{target.cluster_name}`: Flux has {revision or 'no artifact'}"),
         ("openMCP release deployed", f"`{deployed}` (in git: `{target.version}`)"),
         ("Flux", flux),
     )
+    if esos is not None:
+        rows += (("External Secrets Operator", "<br>".join(esos.lines)),)
+    return rows
 
 
 async def awaits_deploy(scope: LandscapeScope, commit: str) -> bool:

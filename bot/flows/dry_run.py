@@ -3,9 +3,10 @@
 1. the cluster the render's config names must be bound to this repository and branch (a
    landscape that names none has nothing to check; one not bound is told so);
 2. the git credentials are checked against the rendered GitRepository, as the apply would;
-3. every object the apply would send, in its order, is sent with `dryRun=All`: the API server
-   runs admission and schema validation and stores nothing. An object whose kind or namespace
-   the render itself creates cannot be checked yet; it is listed, not failed;
+3. every object the apply would send (the External Secrets Operator's too), in its order, is
+   sent with `dryRun=All`: the API server runs admission and schema validation and stores
+   nothing. An object whose kind or namespace the render itself creates cannot be checked
+   yet; it is listed, not failed;
 4. the report, on a `bootstrap-bot/dry-run` check run when asked (pull requests) and to the
    caller (`/bootstrap plan`).
 """
@@ -76,7 +77,7 @@ async def _dry_run(
     env = render.config.environment
     plan = deploy.apply_plan(render.objects[f"envs/{env}/fluxcd"], render.objects[f"envs/{env}"])
     source = required_source(plan, env)
-    objects = plan.objects
+    objects = [*plan.objects, *render.eso]
     async with Cluster.connect(cluster.kubeconfig) as api:
         await checked_credentials(api, full_name, cluster_name, cluster.git, source)
         checked = [await _checked(api, obj, objects) for obj in objects]

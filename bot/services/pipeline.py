@@ -82,6 +82,8 @@ class LandscapeRender:
     #: the release rendered: the root component version and everything it references
     graph: ComponentGraph
     warnings: tuple[Problem, ...] = ()
+    #: the External Secrets Operator's objects (none when the landscape wants no ESO)
+    eso: tuple[dict[str, Any], ...] = ()
 
     @property
     def all_objects(self) -> list[dict[str, Any]]:
@@ -189,7 +191,9 @@ def render_tree(
         objects = build_files(rendering.files, kustomize_directories(config))
     except KustomizeError as err:
         raise LandscapeError("kustomize", [Problem(str(err))]) from None
-    return LandscapeRender(config, rendering, new_tree, objects, graph, tuple(warnings))
+    # checked with the render: a release that cannot give ESO fails the PR, not the deploy
+    eso = tuple(landscape_eso(config, graph, config_path=config_path))
+    return LandscapeRender(config, rendering, new_tree, objects, graph, tuple(warnings), eso)
 
 
 def _release(

@@ -111,3 +111,19 @@ def test_an_image_row_names_the_image_once_and_shows_the_tag_change():
 
 def same_release(graph: ComponentGraph, images: tuple[Change, ...]) -> Impact:
     return Impact(Change(ROOT_COMPONENT, "v0.0.1", "v0.0.2"), (), images, ())
+
+
+def test_the_external_secrets_operator_s_chart_and_image_changes_are_rows():
+    from tests.unit.test_eso import graph, release
+
+    impact = upgrade_impact(graph(release(1)), graph(release(2)), [], [])
+    text = impact_markdown(impact)
+    digest = "abcdef123456"
+    for resource, name in [
+        ("external-secrets-operator-chart", "ghcr.io/charts/external-secrets-operator"),
+        ("external-secrets-operator-image", "ghcr.io/images/external-secrets-operator"),
+    ]:
+        assert (
+            f"| `github.com/openmcp-project/openmcp` | `{resource}` | `{name}` | "
+            f"`external-secrets-v1.0.0@{digest}` | `external-secrets-v2.0.0@{digest}` |"
+        ) in text

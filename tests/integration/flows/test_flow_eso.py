@@ -14,8 +14,9 @@ import yaml
 from bot.adapters.cluster import Cluster
 from bot.core.eso import CHART_SOURCE as CHART
 from bot.core.eso import RELEASE, eso_objects
-from bot.core.names import DEPLOY_CHECK
+from bot.core.names import DEPLOY_CHECK, DRY_RUN_CHECK
 from tests.integration.deployment import Deployment, check_run, merged
+from tests.integration.landscape_bot import REPO, head_of
 from tests.integration.peers.test_kubernetes_peer import flux_objects, run_kubectl
 from tests.peers.kubernetes import run_fake_kubernetes
 from tests.unit.test_eso import config, graph, release
@@ -29,6 +30,13 @@ DIGEST = "sha256:" + "abcdef1234567890" * 4
 async def test_eso_is_installed_after_flux_and_waited_for(eso_deployment: Deployment):
     bot, kube, flux = eso_deployment.bot, eso_deployment.kube, eso_deployment.flux
     pull, merge = await merged(bot)
+    # the pull request's dry run has ESO's objects too, checked once Flux's CRDs exist
+    head = str(head_of(bot.repository.bare, pull.head).id)
+    dry_run = check_run(bot, head, DRY_RUN_CHECK).fields["output"]["text"]
+    assert (
+        "| HelmRelease flux-system/external-secrets-operator | checked at apply time | checked "
+        "once CustomResourceDefinition helmreleases.helm.toolkit.fluxcd.io exists |"
+    ) in dry_run
     async with flux.running():
         await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
     run = check_run(bot, merge, DEPLOY_CHECK).fields
@@ -55,6 +63,17 @@ async def test_eso_is_installed_after_flux_and_waited_for(eso_deployment: Deploy
     assert managers == {"bootstrap-bot", "flux-simulator"}
     (comment,) = [c for c in bot.bot_comments(pull.number) if "dev is at" in c.body]
     assert "HelmRelease flux-system/external-secrets-operator: Ready" in comment.body
+
+    # /bootstrap status shows the HelmRelease's health
+    bot.repository.roles["walt"] = "write"
+    asked = bot.fake.add_comment(REPO, pull.number, "/bootstrap status", user="walt")
+    await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=True))
+    (reply,) = [c.body for c in bot.bot_comments(pull.number) if "/bootstrap status" in c.body]
+    assert (
+        "| External Secrets Operator | OCIRepository flux-system/external-secrets-chart: Ready at "
+        f"external-secrets-v1.0.0@{DIGEST}<br>HelmRelease flux-system/external-secrets-operator: "
+        "Ready at chart external-secrets-v1.0.0 (sha256:abcdef123456) |"
+    ) in reply
 
     # Applied again: a label and a finalizer someone else set stay (no full replace).
     others = {"metadata": {"labels": {"team": "platform"}, "finalizers": ["finalizers.fluxcd.io"]}}

@@ -5,6 +5,7 @@ Go tool's expected repository, and checked with the real kustomize."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tarfile
 from pathlib import Path
@@ -260,3 +261,40 @@ def test_the_example_previews_what_the_app_would_post_about_its_next_release(cap
     assert (demo / "app/pr-comment.md").read_text().startswith("### ✅ bootstrap-bot render: ")
     # the landscape is untouched: a preview never writes there
     assert cli(capsys, "render", "--repo", str(demo / "landscape"), "--check")[0] == 0
+
+
+def test_a_landscape_wanting_eso_from_a_release_without_it_fails_at_the_location(
+    capsys, landscape, repository
+):
+    config = landscape / ".bootstrap/config.yaml"
+    config.write_text(config.read_text() + "bot:\n  eso: true\n")
+    before = snapshot(landscape)
+    code, _, err = cli(capsys, "render", "--repo", str(landscape), *repository[1])
+    assert code == 1
+    line = next(n for n, t in enumerate(config.read_text().splitlines(), 1) if "location:" in t)
+    assert (
+        f".bootstrap/config.yaml:{line}:13: error: failed to get external-secrets-operator-" in err
+    )
+    assert "not found in component version github.com/openmcp-project/openmcp" in err
+    assert snapshot(landscape) == before
+    code, _, err = cli(capsys, "eso", "--repo", str(landscape), *repository[1])
+    assert code == 1 and f".bootstrap/config.yaml:{line}:13: error: failed to get" in err
+
+
+def test_eso_prints_the_objects_of_a_landscape_that_wants_it(capsys, tmp_path, eso_release):
+    location = f"{eso_release}//{ROOT_COMPONENT}:v0.0.2"
+    text = config_text(location) + "externalSecrets:\n  imagePullSecrets: [{name: pull}]\n"
+    landscape = write(tmp_path / "l", landscape_tree(text))
+    code, out, err = cli(capsys, "eso", "--repo", str(landscape), "--plain-http-loopback")
+    assert code == 0, err
+    source, release = yaml.safe_load_all(out)
+    assert source["spec"]["ref"]["tag"] == "external-secrets-v2.0.0"
+    assert release["spec"]["values"]["imagePullSecrets"] == [{"name": "pull"}]
+    code, out, _ = cli(
+        capsys, "eso", "--repo", str(landscape), "--plain-http-loopback", "-o", "json"
+    )
+    assert code == 0 and [o["kind"] for o in json.loads(out)] == ["OCIRepository", "HelmRelease"]
+    # a landscape without externalSecrets wants none, and is told so
+    plain = write(tmp_path / "p", landscape_tree(config_text(location)))
+    code, out, err = cli(capsys, "eso", "--repo", str(plain), "--plain-http-loopback")
+    assert (code, out) == (0, "") and "wants no External Secrets Operator" in err
