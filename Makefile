@@ -9,10 +9,12 @@ DEBS    := docker-registry git
 
 .PHONY: demo example-ctf test lint typecheck unit bench chaos screenshots system-deps clean
 
+# pip runs with -qq: its warnings about package index locations configured for the machine
+# are not the project's to act on, and would bury the demo's output; errors still show.
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --editable '.[test]'
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq --editable '.[test]'
 	touch $@
 
 system-deps:
