@@ -88,6 +88,34 @@ async def test_eso_is_installed_after_flux_and_waited_for(eso_deployment: Deploy
     assert kube.store.objects[OCI]["metadata"]["resourceVersion"] == versions
 
 
+async def test_a_release_with_a_new_eso_upgrades_it(eso_deployment: Deployment):
+    bot, kube, flux = eso_deployment.bot, eso_deployment.kube, eso_deployment.flux
+    pull, merge = await merged(bot)
+    async with flux.running():
+        await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+    assert check_run(bot, merge, DEPLOY_CHECK).fields["conclusion"] == "success"
+
+    # the next openMCP release carries ESO v2.0.0
+    newer = bot.config.replace(":v0.0.1", ":v0.0.2")
+    assert newer != bot.config
+    pull, merge = await merged(bot, newer, branch="upgrade")
+    async with flux.running():
+        await bot.deliver("pull_request", bot.pull_request_event(pull, "closed"))
+    run = check_run(bot, merge, DEPLOY_CHECK).fields
+    assert run["conclusion"] == "success", run["output"]
+    assert (
+        "| HelmRelease flux-system/external-secrets-operator | configured |"
+        in (run["output"]["text"])
+    )
+    assert "Ready at chart external-secrets-v2.0.0" in run["output"]["summary"]
+    release = kube.store.objects[HELM]
+    assert [h["chartVersion"] for h in release["status"]["history"]] == [
+        "external-secrets-v2.0.0",
+        "external-secrets-v1.0.0",
+    ]
+    assert release["status"]["conditions"][0]["reason"] == "UpgradeSucceeded"
+
+
 async def test_a_failed_helm_release_fails_the_deploy_with_flux_s_message(
     eso_deployment: Deployment,
 ):

@@ -9,8 +9,8 @@ No controller runs here, so the tests decide what Flux would report. Each `recon
   a digest of its URL and tag), `Ready` True;
 - a HelmRelease whose `chartRef` OCIRepository has an artifact is installed: `Ready` True with
   `lastAttemptedRevision` (the chart version: here the tag) and `lastAttemptedRevisionDigest`
-  (the artifact's digest), as helm-controller writes them, or `Ready` False with the message
-  `failing[name]` holds.
+  (the artifact's digest), as helm-controller writes them, and its `history` (an install, then
+  upgrades), or `Ready` False with the message `failing[name]` holds.
 Statuses are written through the status subresource, so each write bumps the resourceVersion
 as the real controllers' do, and an unchanged status writes nothing.
 """
@@ -130,12 +130,17 @@ class FluxSimulator:
             status["lastAttemptedRevision"] = version or digest
             status["lastAttemptedRevisionDigest"] = digest
             target = f"{spec.get('targetNamespace', namespace)}/{spec.get('releaseName', name)}"
+            installed = status.get("history") or []
+            action = "upgrade" if installed else "install"
             if name in self.failing:
-                message = f"Helm install failed for release {target}: {self.failing[name]}"
-                condition = _condition(False, "InstallFailed", message, generation)
+                message = f"Helm {action} failed for release {target}: {self.failing[name]}"
+                reason = f"{action.capitalize()}Failed"
+                condition = _condition(False, reason, message, generation)
             else:
-                message = f"Helm install succeeded for release {target} with chart {version}"
-                condition = _condition(True, "InstallSucceeded", message, generation)
+                message = f"Helm {action} succeeded for release {target} with chart {version}"
+                condition = _condition(True, f"{action.capitalize()}Succeeded", message, generation)
+                if not installed or installed[0].get("chartVersion") != version:
+                    status["history"] = [{"chartVersion": version, "digest": digest}, *installed]
         status["conditions"] = [condition]
         status["observedGeneration"] = generation
         self._write(HELM, namespace, name, status)
