@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot import __version__
-from bot.cli.main import main
+from bot.cli.main import build_parser, main
 
 ROOT = Path(__file__).parents[2]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "bootstrap-bot"
@@ -43,19 +45,18 @@ def test_every_command_has_help(capsys, command):
     assert code == 0 and out.startswith(f"usage: bootstrap-bot {command}")
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        (),
-        ("render",),
-        ("preview",),
-        ("serve",),
-        ("healthcheck",),
-        ("app-manifest",),
-        ("ocm",),
-        *(("ocm", c) for c in ("list", "versions", "get", "download", "build")),
-    ],
-)
+def parsers(
+    parser: argparse.ArgumentParser, command: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every command of the CLI, as its words and its parser."""
+    yield command, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from parsers(sub, (*command, name))
+
+
+@pytest.mark.parametrize("command", [c for c, _ in parsers(build_parser())], ids=" ".join)
 def test_every_help_ends_with_examples(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
@@ -187,20 +188,9 @@ def test_serve_check_refuses_what_serve_would_refuse_all_at_once(capsys, monkeyp
 
 
 def test_every_option_of_every_command_says_what_it_is():
-    import argparse
-
-    from bot.cli.main import build_parser
-
-    def parsers(parser: argparse.ArgumentParser, name: str):
-        yield name, parser
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for sub_name, sub in action.choices.items():
-                    yield from parsers(sub, f"{name} {sub_name}")
-
     silent = [
-        f"{name} {'/'.join(action.option_strings) or action.dest}"
-        for name, parser in parsers(build_parser(), "bootstrap-bot")
+        f"{' '.join(command)} {'/'.join(action.option_strings) or action.dest}"
+        for command, parser in parsers(build_parser())
         for action in parser._actions
         if not isinstance(action, argparse._SubParsersAction | argparse._HelpAction)
         and not action.help
