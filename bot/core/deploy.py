@@ -138,6 +138,13 @@ def ready_condition(obj: Obj) -> Obj | None:
     return next((c for c in conditions if c.get("type") == "Ready"), None)
 
 
+def is_current(obj: Obj) -> bool:
+    """Whether the controller has reconciled the object's latest spec (its generation)."""
+    ready = ready_condition(obj) or {}
+    observed = ready.get("observedGeneration", (obj.get("status") or {}).get("observedGeneration"))
+    return bool(observed == (obj.get("metadata") or {}).get("generation"))
+
+
 @dataclass(frozen=True)
 class Readiness:
     state: Literal["waiting", "ready", "failed"]
@@ -145,6 +152,15 @@ class Readiness:
     lines: tuple[str, ...] = ()
     #: on failure: which object, and Flux's message
     message: str = ""
+
+    @classmethod
+    def judged(cls, lines: list[str], failed: str) -> Readiness:
+        """Failed with the first failure, ready when every line is Ready, else waiting."""
+        if failed:
+            return cls("failed", tuple(lines), failed)
+        if all(": Ready at " in line for line in lines):
+            return cls("ready", tuple(lines))
+        return cls("waiting", tuple(lines))
 
 
 def _name(obj: Obj) -> str:
@@ -171,9 +187,7 @@ def flux_readiness(source: Obj | None, kustomizations: list[Obj], commit: str) -
         else:
             revision = str(status.get("lastAppliedRevision") or "")
         at_commit = bool(revision) and revision_commit(revision) == commit
-        current = (ready or {}).get("observedGeneration", status.get("observedGeneration")) == (
-            obj.get("metadata") or {}
-        ).get("generation")
+        current = is_current(obj)
         if ready is not None and ready.get("status") == "True" and at_commit:
             lines.append(f"{_name(obj)}: Ready at {revision}")
         elif ready is not None and ready.get("status") == "False" and current:
@@ -183,11 +197,7 @@ def flux_readiness(source: Obj | None, kustomizations: list[Obj], commit: str) -
             lines.append(f"{_name(obj)}: not Ready: {message}")
         else:
             lines.append(f"{_name(obj)}: waiting ({message})")
-    if failed:
-        return Readiness("failed", tuple(lines), failed)
-    if all(": Ready at " in line for line in lines):
-        return Readiness("ready", tuple(lines))
-    return Readiness("waiting", tuple(lines))
+    return Readiness.judged(lines, failed)
 
 
 @dataclass(frozen=True)

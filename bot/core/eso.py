@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.config import BootstrapConfig
-from bot.core.deploy import Readiness, ready_condition
+from bot.core.deploy import Readiness, is_current, ready_condition
 from bot.core.failures import Failure
 from bot.gotemplate.bootstrapper import parse_image
 from bot.ocm.graph import ComponentGraph, GraphError
@@ -129,9 +129,7 @@ def eso_readiness(source: Obj | None, release: Obj | None, revision: str) -> Rea
         status = obj.get("status") or {}
         ready = ready_condition(obj)
         message = str((ready or {}).get("message") or "not reconciled yet")
-        current = (ready or {}).get("observedGeneration", status.get("observedGeneration")) == (
-            obj.get("metadata") or {}
-        ).get("generation")
+        current = is_current(obj)
         if obj is source:
             artifact = str((status.get("artifact") or {}).get("revision") or "")
             at = artifact == revision or (
@@ -150,11 +148,7 @@ def eso_readiness(source: Obj | None, release: Obj | None, revision: str) -> Rea
             lines.append(f"{name}: not Ready: {message}")
         else:
             lines.append(f"{name}: waiting ({message})")
-    if failed:
-        return Readiness("failed", tuple(lines), failed)
-    if all(": Ready at " in line for line in lines):
-        return Readiness("ready", tuple(lines))
-    return Readiness("waiting", tuple(lines))
+    return Readiness.judged(lines, failed)
 
 
 def _image(cv: ComponentVersion, resource: Resource) -> dict[str, str]:
