@@ -4,8 +4,9 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
-# Debian packages the test peers need: the OCI registry and git (with http-backend and daemon).
-DEBS    := docker-registry git
+# Debian packages the tests need: the OCI registry, git (with http-backend and daemon), and
+# skopeo, which `ocm transfer` copies OCI artifacts with.
+DEBS    := docker-registry git skopeo
 
 .PHONY: demo example-ctf test lint typecheck unit bench chaos screenshots system-deps clean
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,8 +29,12 @@ from bot.core.failures import Failure, Temporary
 from bot.ocm import open_reader, open_store
 from bot.ocm.builder import build
 from bot.ocm.credentials import CredentialStore
+from bot.ocm.ctf import CTFStore
 from bot.ocm.location import LocationError, Repository, parse_location, parse_repository
 from bot.ocm.reader import ComponentReader, describe
+from bot.ocm.skopeo import skopeo_copier
+from bot.ocm.store import WritableStore
+from bot.ocm.transfer import transfer
 
 
 def add_repository_options(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +117,42 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
         "constructor", metavar="CONSTRUCTOR", type=Path, help="an OCM component-constructor file"
     )
     builder.add_argument("--to", required=True, metavar="REPOSITORY", help="registry or CTF dir")
+
+    transfer = _subcommand(
+        commands,
+        "transfer",
+        _transfer,
+        "copy component versions, and what they reference, into another repository",
+        [
+            f"ocm transfer {root}:v0.0.1 registry.example.com/mirror/openmcp",
+            "ocm transfer ghcr.io/openmcp-project/components//github.com/openmcp-project/openmcp:"
+            "v1.0.17 build/mirror --no-copy-resources --dry-run",
+        ],
+    )
+    transfer.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="REPOSITORY//COMPONENT[:VERSION] (no version: all of them), or a whole REPOSITORY",
+    )
+    transfer.add_argument(
+        "target", metavar="TARGET", help="registry[/prefix] or CTF path, created if missing"
+    )
+    transfer.add_argument(
+        "--recursive",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also every version they reference (default, as openmcp-bootstrapper does)",
+    )
+    transfer.add_argument(
+        "--copy-resources",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="copy OCI artifacts (images, charts) by value and point their access at the copy "
+        "(default, as openmcp-bootstrapper does); local blobs are always copied",
+    )
+    transfer.add_argument(
+        "--dry-run", action="store_true", help="say what would be copied; write nothing"
+    )
 
 
 def _subcommand(
@@ -216,6 +258,72 @@ def _download(args: argparse.Namespace, out: TextIO) -> int:
     for path in reader.download_directory(cv, name, args.directory):
         out.write(f"{path}\n")
     return EXIT_OK
+
+
+def _transfer(args: argparse.Namespace, out: TextIO) -> int:
+    if "//" in args.source:
+        location = parse_location(args.source)
+        reader = reader_for(args, location.repository)
+        versions = (
+            [location.version] if location.version else reader.list_versions(location.component)
+        )
+        wanted = [(location.component, v) for v in versions]
+    else:
+        reader = reader_for(args, parse_repository(args.source))
+        wanted = [(c, v) for c in reader.list_components() for v in reader.list_versions(c)]
+    target_repository = parse_repository(args.target)
+    with _transfer_target(args, target_repository) as target:
+        return _transfer_into(args, reader, wanted, target, target_repository, out)
+
+
+@contextmanager
+def _transfer_target(args: argparse.Namespace, repository: Repository) -> Iterator[WritableStore]:
+    """The target's store; for a dry run into an archive not there yet, an empty one."""
+    if args.dry_run and repository.kind == "ctf" and not Path(repository.path).exists():
+        with tempfile.TemporaryDirectory(prefix="bootstrap-bot-dry-run-") as scratch:
+            yield CTFStore(Path(scratch) / "ctf", create=True)
+        return
+    yield open_store(
+        repository,
+        credentials=_credentials(args),
+        plain_http_loopback=args.plain_http_loopback,
+        create=not args.dry_run,
+    )
+
+
+def _transfer_into(
+    args: argparse.Namespace,
+    reader: ComponentReader,
+    wanted: list[tuple[str, str]],
+    target: WritableStore,
+    target_repository: Repository,
+    out: TextIO,
+) -> int:
+    plain = args.plain_http_loopback
+
+    def plain_http(host: str) -> bool:
+        return plain and parse_repository(host).is_loopback
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+
+    report = transfer(
+        reader,
+        wanted,
+        target,
+        target_repository,
+        recursive=args.recursive,
+        copy_resources=args.copy_resources,
+        copier=skopeo_copier(_credentials(args), plain_http=plain_http),
+        dry_run=args.dry_run,
+        say=say,
+    )
+    if not report.errors:
+        out.write(
+            f"{report.blobs} blobs ({report.bytes:,} bytes) and {report.artifacts} OCI artifacts "
+            f"{'would be ' if args.dry_run else ''}copied; {report.skipped} versions present\n"
+        )
+    return EXIT_REFUSED if report.errors else EXIT_OK
 
 
 def _build(args: argparse.Namespace, out: TextIO) -> int:

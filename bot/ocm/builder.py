@@ -123,6 +123,17 @@ def _build_one(spec: dict[str, Any], base: Path, store: WritableStore, prefix: s
             "resources": resources,
         },
     }
+    digest = put_component_version(store, repository, descriptor, layers)
+    return Built(name, version, digest)
+
+
+def put_component_version(
+    store: WritableStore, repository: str, descriptor: dict[str, Any], layers: list[dict[str, Any]]
+) -> str:
+    """Write a component version's descriptor (its local blobs, `layers`, are stored already)
+    as OCM lays it out: a tagged manifest whose config names the descriptor's tar layer."""
+    component = descriptor["component"]
+    name, version = component["name"], component["version"]
     descriptor_tar = layout.tar_one_file(
         layout.DESCRIPTOR_FILE, sigsyaml.marshal(descriptor).encode()
     )
@@ -139,5 +150,4 @@ def _build_one(spec: dict[str, Any], base: Path, store: WritableStore, prefix: s
         "annotations": {"software.ocm.componentversion": f"{name}:{version}"},
     }
     data = json.dumps(manifest, indent=2).encode()
-    digest = store.put_manifest(repository, layout.version_to_tag(version), data, layout.MANIFEST)
-    return Built(name, version, digest)
+    return store.put_manifest(repository, layout.version_to_tag(version), data, layout.MANIFEST)

@@ -120,6 +120,10 @@ class ComponentReader:
         layout.verify(data, chosen["digest"], f"manifest of {where}")
         return layout.parse_json(data, f"manifest of {where}")
 
+    def blob(self, cv: ComponentVersion, digest: str) -> bytes:
+        """A blob of `cv`'s OCI repository by digest (a local blob), verified."""
+        return self._blob(self._path(cv.name), digest, f"{self.location}//{cv.name}:{cv.version}")
+
     def _blob(self, path: str, digest: str, where: str) -> bytes:
         try:
             data = self.store.get_blob(path, digest)

@@ -1,0 +1,222 @@
+"""`bootstrap-bot ocm transfer`: component versions and what they reference copied into another
+repository, as `ocm transfer componentversion --recursive --copy-resources` does. Against real
+registries (Debian's, one with htpasswd auth) and CTF targets; OCI artifacts copied by skopeo."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.cli.main import main
+from bot.ocm import layout, open_reader, open_store
+from bot.ocm.location import parse_repository
+from bot.ocm.store import WritableStore
+from bot.ocm.transfer import reference_hint
+from tests.peers.registry import Registry
+from tests.reference_case import CASE, ROOT_COMPONENT, config_text, expected_tree, landscape_tree
+
+pytestmark = pytest.mark.peers
+INDEX = "application/vnd.oci.image.index.v1+json"
+IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json"
+LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def image(store: WritableStore, repository: str, tag: str, *arches: str) -> str:
+    """A small multi-arch image: an index over one manifest per architecture; its digest."""
+    manifests = []
+    for arch in arches:
+        layer = store.put_blob(repository, f"layer of {arch}".encode(), LAYER)
+        config = json.dumps({"architecture": arch, "os": "linux"}).encode()
+        config_digest = store.put_blob(repository, config, IMAGE_CONFIG)
+        manifest = json.dumps({
+            "schemaVersion": 2, "mediaType": layout.MANIFEST,
+            "config": {"mediaType": IMAGE_CONFIG, "digest": config_digest,
+                       "size": len(config)},
+            "layers": [{"mediaType": LAYER, "digest": layer, "size": 12 + len(arch)}],
+        }).encode()  # fmt: skip
+        digest = store.put_manifest(repository, f"{tag}-{arch}", manifest, layout.MANIFEST)
+        manifests.append({"mediaType": layout.MANIFEST, "digest": digest, "size": len(manifest),
+                          "platform": {"architecture": arch, "os": "linux"}})  # fmt: skip
+    index = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests}).encode()
+    return store.put_manifest(repository, tag, index, INDEX)
+
+
+def chart(store: WritableStore, repository: str, tag: str) -> str:
+    """A Helm chart as an OCI artifact, as `helm push` stores one; its digest."""
+    content = b"\x1f\x8b chart bytes"
+    layer = store.put_blob(repository, content, HELM_CHART)
+    config = json.dumps({"name": "eso", "version": tag}).encode()
+    config_digest = store.put_blob(repository, config, HELM_CONFIG)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": layout.MANIFEST,
+        "config": {"mediaType": HELM_CONFIG, "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": HELM_CHART, "digest": layer, "size": len(content)}],
+    }).encode()  # fmt: skip
+    return store.put_manifest(repository, tag, manifest, layout.MANIFEST)
+
+
+def constructor(path: Path, resources: list[dict[str, Any]]) -> Path:
+    path.write_text(yaml.safe_dump({"components": [{
+        "name": "acme.io/app", "version": "v1.0.0", "provider": {"name": "acme"},
+        "resources": resources,
+    }]}))  # fmt: skip
+    return path
+
+
+def docker_config(path: Path, registry: Registry) -> Path:
+    auth = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+    path.write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
+    return path
+
+
+def test_the_reference_hint_drops_the_source_prefix_and_keeps_the_tag():
+    source = parse_repository("ghcr.io/openmcp-project/components")
+    hint = reference_hint("ghcr.io/openmcp-project/components/images/x:v1@sha256:ab", source)
+    assert hint == "images/x:v1"
+    assert reference_hint("ghcr.io/fluxcd/source-controller:v1.9.4", source) == (
+        "fluxcd/source-controller:v1.9.4"
+    )
+    assert reference_hint("mirror:5000/eso/controller", source) == "eso/controller"
+    assert reference_hint("nginx:1.27", source) == "nginx:1.27"
+
+
+def test_images_with_an_index_and_a_chart_are_copied_by_value_into_a_registry_with_auth(
+    capsys, tmp_path, oci_registry, oci_registry_basic_auth
+):
+    """Source: the plain registry; target: the one with htpasswd auth."""
+    run = secrets.token_hex(4)
+    upstream = open_store(parse_repository(f"http://{oci_registry.host}/up-{run}"))
+    index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64")
+    chart_digest = chart(upstream, f"up-{run}/charts/app", "1.0.0")
+    build = constructor(tmp_path / "c.yaml", [
+        {"name": "app-image", "version": "v1", "type": "ociImage",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{oci_registry.host}/up-{run}/images/app:v1@{index}"}},
+        {"name": "app-chart", "version": "1.0.0", "type": "helmChart",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{oci_registry.host}/up-{run}/charts/app:1.0.0"}},
+        {"name": "manifests", "type": "directoryTree",
+         "input": {"type": "dir", "path": "manifests"}},
+    ])  # fmt: skip
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "deploy.yaml").write_text("kind: ConfigMap\n")
+    source = f"{oci_registry.host}/up-{run}"
+    assert cli(capsys, "ocm", "build", str(build), "--to", source, "--plain-http-loopback")[0] == 0
+
+    target = f"{oci_registry_basic_auth.host}/mirror-{run}"
+    auth = ["--docker-config", str(docker_config(tmp_path / "auth.json", oci_registry_basic_auth))]
+    code, out, err = cli(
+        capsys, "ocm", "transfer", f"{source}//acme.io/app:v1.0.0", target,
+        "--plain-http-loopback", *auth,
+    )  # fmt: skip
+    assert code == 0, err + out
+    assert 'transferring version "acme.io/app:v1.0.0"...' in out
+    assert "...resource 0 app-image[ociImage]" in out and "(copy)" in out
+    assert out.splitlines()[-2] == "1 versions transferred"
+
+    # the descriptor in the target points at the copies, which have the source's digests
+    reader = open_reader(parse_repository(target), **_creds(tmp_path))
+    cv = reader.get("acme.io/app", "v1.0.0")
+    moved = {r.name: str(r.access.get("imageReference")) for r in cv.resources if r.access}
+    assert moved["app-image"] == f"{target}/images/app:v1@{index}"
+    assert moved["app-chart"] == f"{target}/charts/app:1.0.0@{chart_digest}"
+    store = reader.store
+    data, media_type = store.get_manifest(f"mirror-{run}/images/app", "v1")
+    assert media_type == INDEX and layout.digest_of(data) == index
+    for child in json.loads(data)["manifests"]:  # every architecture came along
+        store.get_manifest(f"mirror-{run}/images/app", child["digest"])
+    data, _ = store.get_manifest(f"mirror-{run}/charts/app", "1.0.0")
+    assert json.loads(data)["config"]["mediaType"] == HELM_CONFIG
+    context = cv.raw["component"]["repositoryContexts"][-1]
+    assert context == {"baseUrl": oci_registry_basic_auth.host, "componentNameMapping": "urlPath",
+                       "type": "OCIRegistry", "subPath": f"mirror-{run}"}  # fmt: skip
+    assert reader.read_directory(cv, "manifests") == {"deploy.yaml": b"kind: ConfigMap\n"}
+
+    # a re-run copies nothing
+    code, out, _ = cli(
+        capsys, "ocm", "transfer", f"{source}//acme.io/app:v1.0.0", target,
+        "--plain-http-loopback", *auth,
+    )  # fmt: skip
+    assert code == 0
+    assert 'version "acme.io/app:v1.0.0" already present -> skip transport' in out
+    assert "0 blobs (0 bytes) and 0 OCI artifacts copied; 1 versions present" in out
+
+
+def _creds(tmp_path: Path) -> dict[str, Any]:
+    from bot.ocm.credentials import CredentialStore
+
+    text = (tmp_path / "auth.json").read_text()
+    return {"credentials": CredentialStore.from_texts(text, None), "plain_http_loopback": True}
+
+
+def test_the_reference_release_transferred_renders_as_the_original_but_for_its_location(
+    capsys, tmp_path, oci_registry
+):
+    """The Go tool's test graph, from the bundled archive into a registry and a CTF, without
+    copying its OCI artifacts (they name registries the tests may not reach)."""
+    archive = str(CASE.parents[2].parent / "examples" / "openmcp.ctf.tgz")
+    run = secrets.token_hex(4)
+    for target in (f"{oci_registry.host}/mirror-{run}", str(tmp_path / "mirror-ctf")):
+        code, out, err = cli(
+            capsys, "ocm", "transfer", f"{archive}//{ROOT_COMPONENT}:v0.0.1", target,
+            "--no-copy-resources", "--plain-http-loopback",
+        )  # fmt: skip
+        assert code == 0, err + out
+        assert out.count("transferring version") == 9
+        assert "9 versions transferred" in out
+        location = f"{target}//{ROOT_COMPONENT}:v0.0.1"
+        landscape = tmp_path / f"landscape-{len(target)}"
+        for path, data in landscape_tree(config_text(location)).items():
+            (landscape / path).parent.mkdir(parents=True, exist_ok=True)
+            (landscape / path).write_bytes(data)
+        code, _, err = cli(capsys, "render", "--repo", str(landscape), "--plain-http-loopback")
+        assert code == 0, err
+        rendered = {
+            p.relative_to(landscape).as_posix(): p.read_bytes()
+            for p in landscape.rglob("*")
+            if p.is_file() and not p.relative_to(landscape).as_posix().startswith(".bootstrap")
+        }
+        assert rendered == expected_tree(target)
+
+
+def test_a_version_that_differs_in_the_target_is_not_overwritten(capsys, tmp_path):
+    one = constructor(tmp_path / "one.yaml", [])
+    other = tmp_path / "other.yaml"
+    other.write_text(one.read_text().replace("name: acme\n", "name: someone-else\n"))
+    assert other.read_text() != one.read_text()
+    source, target = str(tmp_path / "source"), str(tmp_path / "target")
+    assert cli(capsys, "ocm", "build", str(one), "--to", source)[0] == 0
+    assert cli(capsys, "ocm", "build", str(other), "--to", target)[0] == 0
+    code, out, _ = cli(capsys, "ocm", "transfer", source, target)
+    assert code == 1
+    assert (
+        'error: version "acme.io/app:v1.0.0" already present, but differs -> transport aborted '
+        "(use option overwrite option to enforce transport)"
+    ) in out
+    assert out.splitlines()[-1] == "transfer finished with 1 error(s)"
+
+
+def test_a_dry_run_writes_nothing(capsys, tmp_path):
+    source, target = str(tmp_path / "source"), tmp_path / "target"
+    (tmp_path / "x.txt").write_text("x")
+    build = constructor(tmp_path / "c.yaml", [
+        {"name": "x", "type": "blob", "input": {"type": "file", "path": "x.txt"}},
+    ])  # fmt: skip
+    assert cli(capsys, "ocm", "build", str(build), "--to", source)[0] == 0
+    code, out, _ = cli(capsys, "ocm", "transfer", source, str(target), "--dry-run")
+    assert code == 0 and "1 blobs (" in out and "would be copied" in out
+    assert not target.exists()
