@@ -248,10 +248,15 @@ def _signed_part(descriptor: Any) -> Any:
     labels marked unsigned (what ocm may update in place, or changes on transfer)."""
     component = dict((descriptor or {}).get("component") or {})
     component.pop("repositoryContexts", None)
-    for key in ("resources", "sources"):
+    for key in ("resources", "sources", "componentReferences"):
         component[key] = [
-            {k: v for k, v in dict(item).items() if k not in ("access", "labels")}
+            {**{k: v for k, v in dict(item).items() if k != "access"},
+             "labels": _signed_labels(dict(item))}
             for item in component.get(key) or []
-        ]
-    component.pop("labels", None)
+        ]  # fmt: skip
+    component["labels"] = _signed_labels(component)
     return component
+
+
+def _signed_labels(item: dict[str, Any]) -> list[Any]:
+    return [label for label in item.get("labels") or [] if dict(label).get("signing")]

@@ -220,3 +220,20 @@ def test_a_dry_run_writes_nothing(capsys, tmp_path):
     code, out, _ = cli(capsys, "ocm", "transfer", source, str(target), "--dry-run")
     assert code == 0 and "1 blobs (" in out and "would be copied" in out
     assert not target.exists()
+
+
+def test_what_counts_as_the_same_version_is_what_a_signature_covers():
+    from bot.ocm.transfer import _signed_part
+
+    def descriptor(**resource: Any) -> dict[str, Any]:
+        base = {"name": "x", "version": "v1", "type": "blob",
+                "access": {"type": "localBlob", "localReference": "sha256:1"},
+                "digest": {"value": "1"}, "labels": []}  # fmt: skip
+        return {"component": {"name": "c", "version": "v1", "repositoryContexts": [],
+                              "resources": [{**base, **resource}]}}  # fmt: skip
+
+    same = _signed_part(descriptor())
+    assert _signed_part(descriptor(access={"type": "ociArtifact", "imageReference": "y"})) == same
+    assert _signed_part(descriptor(labels=[{"name": "note", "value": "a"}])) == same
+    assert _signed_part(descriptor(labels=[{"name": "n", "value": "a", "signing": True}])) != same
+    assert _signed_part(descriptor(digest={"value": "2"})) != same
