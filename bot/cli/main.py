@@ -192,6 +192,23 @@ def _healthcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _credential_problems(settings: Any) -> list[str]:
+    """The registry credential files, read as every registry request will read them: an
+    operator's mistake there is refused at start, never told to a landscape as its own."""
+    from bot.ocm.credentials import CredentialsError, CredentialStore
+
+    registry = settings.registry
+    try:
+        docker = registry.docker_config.read_text() if registry.docker_config else None
+        ocm = registry.ocm_config.read_text() if registry.ocm_config else None
+        CredentialStore.from_texts(docker, ocm)
+    except OSError:
+        return []  # startup_problems names the file
+    except CredentialsError as err:
+        return [f"registry: {err}"]
+    return []
+
+
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bot.settings import SettingsError, load_settings
 
@@ -200,7 +217,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except SettingsError as exc:
         err.write(f"{exc}\n")
         return EXIT_REFUSED
-    problems = settings.startup_problems()
+    problems = settings.startup_problems() + _credential_problems(settings)
     if problems:  # --check refuses whatever serve would
         err.write("bootstrap-bot serve: refusing to start:\n")
         err.writelines(f"  {problem}\n" for problem in problems)

@@ -105,6 +105,15 @@ def _ocm_consumers(text: str) -> list[_Consumer]:
     for configuration in configurations:
         if not str(configuration.get("type", "")).startswith(CREDENTIALS_CONFIG):
             continue
+        for entry in configuration.get("repositories") or []:
+            kind = str(((entry or {}).get("repository") or {}).get("type", ""))
+            if "DockerConfig" in kind:
+                # as openmcp-bootstrapper refuses it: read here, it would be a file on this
+                # machine the bot silently did or did not find, so its credentials go unused
+                raise CredentialsError(
+                    f"invalid OCM configuration: unsupported repository type: {kind}; give the "
+                    f"docker config itself instead (--docker-config, registry.docker_config)"
+                )
         for consumer in configuration.get("consumers") or []:
             identity = consumer.get("identity") or {}
             if identity.get("type") != "OCIRegistry":

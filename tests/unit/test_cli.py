@@ -187,6 +187,24 @@ def test_serve_check_refuses_what_serve_would_refuse_all_at_once(capsys, monkeyp
     ]
 
 
+def test_serve_check_refuses_an_ocm_config_with_a_docker_config_repository(
+    capsys, monkeypatch, tmp_path
+):
+    """As openmcp-bootstrapper refuses it; for the App that is at start, not per landscape."""
+    for name in ("WEBHOOK_SECRET", "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(f"BOOTSTRAP_BOT_{name}", raising=False)
+    case = Path(__file__).parents[1] / "fixtures" / "bootstrapper" / "ocm-config-01"
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"registry: {{ocm_config: {case}/unsupported-ocm-config.yaml}}\n")
+    monkeypatch.setenv("BOOTSTRAP_BOT_SETTINGS_FILE", str(settings))
+    code, _, err = run(capsys, "serve", "--check")
+    assert code == 1
+    assert (
+        "  registry: invalid OCM configuration: unsupported repository type: DockerConfig/v1; "
+        "give the docker config itself instead (--docker-config, registry.docker_config)\n"
+    ) in err
+
+
 def test_every_option_of_every_command_says_what_it_is():
     silent = [
         f"{' '.join(command)} {'/'.join(action.option_strings) or action.dest}"

@@ -286,3 +286,20 @@ def test_shared_references_are_searched_once_not_once_per_path():
     with pytest.raises(GraphError, match="component reference nope not found"):
         graph.by_reference("nope")
     assert [cv.name for cv in graph.by_reference("y59")] == ["a.io/l60"]
+
+
+def test_the_go_tool_s_ocm_configs_one_read_and_one_refused_as_it_refuses_it():
+    from pathlib import Path
+
+    from bot.ocm.credentials import CredentialsError, CredentialStore
+
+    case = Path(__file__).parents[1] / "fixtures" / "bootstrapper" / "ocm-config-01"
+    store = CredentialStore.from_texts(None, (case / "ocm-config.yaml").read_text())
+    found = store.lookup("ghcr.io", "openmcp-project/components")
+    assert found is not None and found.username == "some-user"
+    assert store.lookup("ghcr.io", "other/path") is None
+    with pytest.raises(CredentialsError) as err:
+        CredentialStore.from_texts(None, (case / "unsupported-ocm-config.yaml").read_text())
+    assert str(err.value).startswith(
+        "invalid OCM configuration: unsupported repository type: DockerConfig/v1; "
+    )
