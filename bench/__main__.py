@@ -10,6 +10,7 @@ from bench import (
     ocm_resolve,
     render_landscape,
     template_render,
+    transfer,
     upgrade_latency,
     webhook_throughput,
 )
@@ -23,6 +24,7 @@ if __name__ == "__main__":
         render_landscape,
         webhook_throughput,
         upgrade_latency,
+        transfer,
         hostile_input,
     ):
         failed |= benchmark.main()
