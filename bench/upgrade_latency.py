@@ -30,8 +30,9 @@ from bench.measure import best_time, report
 from bot.adapters.gitrepo import Git, GitRepository
 from bot.cli.main import main as cli
 from bot.server.resync import Resync
-from bot.services.context import BotContext, open_landscape_reader
+from bot.services.context import BotContext
 from bot.services.pipeline import render_tree
+from bot.services.registries import open_landscape_reader
 from bot.services.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from tests.peers.github import FakeGitHub, run_fake_github

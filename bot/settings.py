@@ -79,6 +79,15 @@ class SettingsError(Failure, ValueError):
     """Settings that cannot be used; the message lists each problem and where it came from."""
 
 
+class MirrorSettings(BaseModel):
+    """A transfer the bot may make: releases from `from` copied into `to` (registry/prefix)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str = Field(alias="from", min_length=1)
+    target: str = Field(alias="to", min_length=1)
+
+
 class RegistrySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,6 +103,16 @@ class RegistrySettings(BaseModel):
     #: registries that may resolve to private addresses (inside the operator's network); every
     #: other registry must resolve to public addresses only
     private: list[str] = Field(default_factory=list)
+    #: the mirrors a landscape may name in `bot.mirror` (the only registries the bot writes to)
+    mirrors: list[MirrorSettings] = Field(default_factory=list)
+
+    def mirror(self, source: str, target: str) -> MirrorSettings | None:
+        """The mirror from `source` to `target`, when the operator lists it."""
+        wanted = (source.strip().rstrip("/"), target.strip().rstrip("/"))
+        return next(
+            (m for m in self.mirrors if (m.source.rstrip("/"), m.target.rstrip("/")) == wanted),
+            None,
+        )
 
 
 _GIT_NEEDS = {

@@ -9,6 +9,9 @@ typo in an upgrade policy is an error rather than a silently different policy.
       commandPermission: write    # least repository role that may run /bootstrap commands
       eso: true                   # install the External Secrets Operator (default: when the
                                   # config has `externalSecrets`)
+      mirror:                     # copy each new release into the operator's mirror first
+        from: ghcr.io/openmcp-project/components
+        to: mirror.corp.example/openmcp
       upgrade:
         enabled: true             # propose new openMCP releases (default true)
         constraint: ">=0.19, <1"  # which versions to propose (default: any)
@@ -56,9 +59,22 @@ class BotSection:
     command_permission: str = "write"
     #: install the External Secrets Operator: None follows the config's `externalSecrets`
     eso: bool | None = None
+    #: releases are taken from a mirror the bot fills (`bot.mirror`)
+    mirror: Mirror | None = None
 
 
-_BOT_FIELDS = {"cluster", "upgrade", "commandPermission", "eso"}
+@dataclass(frozen=True)
+class Mirror:
+    """`bot.mirror`: new releases are watched at `source` and copied into `target` (each a
+    registry with its prefix) before they are proposed, from `target`."""
+
+    source: str
+    target: str
+    mark: Mark | None = field(default=None, compare=False)
+
+
+_BOT_FIELDS = {"cluster", "upgrade", "commandPermission", "eso", "mirror"}
+_MIRROR_FIELDS = {"from", "to"}
 _UPGRADE_FIELDS = {"enabled", "constraint", "allowPrereleases", "ignoredVersions"}
 
 
@@ -92,7 +108,27 @@ def read_bot_section(value: Any, mark: Mark, report: Report) -> BotSection:
             report(f"bot.eso: must be true or false, not {_describe(item)}", item_mark)
         else:
             eso = item
-    return BotSection(cluster=cluster, upgrade=upgrade, command_permission=permission, eso=eso)
+    mirror = None
+    if "mirror" in fields:
+        mirror = _mirror(*fields["mirror"], report)
+    return BotSection(
+        cluster=cluster, upgrade=upgrade, command_permission=permission, eso=eso, mirror=mirror
+    )
+
+
+def _mirror(value: Any, mark: Mark, report: Report) -> Mirror | None:
+    fields = _strict_map(value, "bot.mirror", _MIRROR_FIELDS, mark, report)
+    if not isinstance(value, YamlMap):  # said already
+        return None
+    ends = {}
+    for key in ("from", "to"):
+        item, item_mark = fields.get(key, (None, mark))
+        if not isinstance(item, str) or not item.strip():
+            report(f"bot.mirror.{key}: must be a registry with its prefix, such as "
+                   f"`ghcr.io/openmcp-project/components`", item_mark)  # fmt: skip
+            return None
+        ends[key] = item.strip()
+    return Mirror(ends["from"], ends["to"], mark)
 
 
 def _upgrade_policy(value: Any, mark: Mark, report: Report) -> UpgradePolicy:

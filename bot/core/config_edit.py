@@ -44,6 +44,23 @@ def _location_node(text: str) -> yaml.ScalarNode:
     return found
 
 
+def set_component_location(text: str, location: str) -> str:
+    """The config text with `component.location` set to `location`, every other byte
+    unchanged (a mirror's location replaces the upstream one)."""
+    node = _location_node(text)
+    if node.style in ("|", ">"):
+        raise ConfigEditError("component.location is a block scalar; write it on one line")
+    start, end = node.start_mark.index, node.end_mark.index
+    source = text[start:end]
+    at = source.find(node.value)
+    if at < 0:  # escapes or line folding inside the scalar: not a plain copy of the value
+        raise ConfigEditError("component.location is written with escapes; write it plainly")
+    edited = text[:start] + source[:at] + location + source[at + len(node.value) :] + text[end:]
+    if _location_node(edited).value != location:
+        raise ConfigEditError("component.location could not be edited in place")
+    return edited
+
+
 def set_component_version(text: str, version: str) -> str:
     """The config text with `component.location` at `version`, every other byte unchanged."""
     node = _location_node(text)

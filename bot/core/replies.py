@@ -200,6 +200,23 @@ def cannot_propose(version: str, branch: str, error: object) -> str:
     return f"`{version}` cannot be proposed for `{branch}`: {error}"
 
 
+def mirror_failed(version: str, mirror: str, error: object) -> str:
+    return (
+        f"`{version}` is not proposed: it could not be copied into the mirror `{mirror}` and "
+        f"verified there: {error}"
+    )
+
+
+def mirrored(mirror: str, versions: int, artifacts: int, size: int) -> str:
+    """The upgrade body's line on the transfer that came before it."""
+    if versions == 0:
+        return f"**Mirrored:** the release is in `{mirror}` already, and was verified there."
+    return (
+        f"**Mirrored:** copied into `{mirror}` and verified there: {versions} component "
+        f"versions, {artifacts} OCI artifacts, {size / 2**20:.1f} MiB of local blobs."
+    )
+
+
 def upgrade_withdrawn(why: str) -> str:
     """The comment on an upgrade pull request the bot closes as no longer needed."""
     return f"{why} This upgrade is no longer proposed."

@@ -160,9 +160,10 @@ def upgrade_body(
     summary: ChangeSummary,
     warnings: Sequence[Problem] = (),
     dry_run: DryRunReport | None = None,
+    mirrored: str = "",
 ) -> str:
-    """The verdict first (from → to, destructive changes, the dry run), then the tables, then
-    the commands; the record last."""
+    """The verdict first (from → to, destructive changes, the dry run, what was copied into
+    the mirror), then the tables, then the commands; the record last."""
     verb = "Downgrades" if record.downgrade else "Upgrades"
     parts = [
         f"**{verb} `{record.landscape}`: {root_change(impact)}** (openMCP `{environment}`): "
@@ -177,6 +178,7 @@ def upgrade_body(
         )
     if dry_run is not None:
         parts.append(dry_run.verdict())
+    parts.append(mirrored)
     parts += [
         "### What the release changes",
         impact_markdown(impact),

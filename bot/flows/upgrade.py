@@ -4,12 +4,15 @@
 1. the landscape branch: its config, upgrade policy and current version (a config that does
    not load is the branch sync's to report);
 2. the landscape's upgrade pull requests: the open one, and the versions declined so far;
-3. the root component's versions (a registry that is backing off: nothing changes);
+3. the root component's versions (a registry that is backing off: nothing changes), at the
+   mirror's source for a landscape with `bot.mirror`;
 4. the version to propose: the one asked for, the one a command pinned, or the newest allowed;
 5. none: an open proposal is withdrawn (its branch deleted when only the bot committed to it);
 6. the open pull request proposes it already, built from the same inputs: done (an idle poll
    ends here, having rendered nothing);
-7. the version bump and the re-render in one commit on the bot branch, rebuilt from the
+7. with `bot.mirror`, the release copied into the mirror and verified there first (nothing is
+   proposed from a transfer that failed); then the version bump (with a mirror: the location
+   in the mirror) and the re-render in one commit on the bot branch, rebuilt from the
    landscape branch (never over someone else's commits: the PR gets a comment instead);
 8. open or update the pull request: the verdict (from → to, destructive changes, what a dry
    run against the landscape's cluster says), what the release changes, what merging
@@ -28,9 +31,9 @@ from typing import Literal
 from bot.adapters.github.models import PullRequest
 from bot.adapters.gitrepo import ForeignCommits
 from bot.core import replies
-from bot.core.bot_section import UpgradePolicy
+from bot.core.bot_section import Mirror, UpgradePolicy
 from bot.core.config import BootstrapConfig
-from bot.core.config_edit import set_component_version
+from bot.core.config_edit import set_component_location, set_component_version
 from bot.core.discovery import Landscape
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet
@@ -59,7 +62,7 @@ from bot.flows.dry_run import dry_run_landscape
 from bot.flows.scope import LandscapeScope
 from bot.golang.semver import Version
 from bot.ocm.graph import ComponentGraph
-from bot.ocm.location import Location, LocationError, parse_location
+from bot.ocm.location import Location, LocationError, Repository, parse_location
 from bot.services.pipeline import (
     LandscapeError,
     LandscapeRender,
@@ -149,6 +152,10 @@ class _Now:
     def current(self) -> str:
         return self.location.version or ""
 
+    @property
+    def mirror(self) -> Mirror | None:
+        return self.config.bot.mirror
+
 
 @dataclass(frozen=True)
 class _Proposed:
@@ -197,8 +204,9 @@ async def propose_upgrade(
         )
         if proposed.pull is not None and proposed.record == record:  # 6.
             return UpgradeResult("unchanged", "", now.current, record.after, proposed.pull)
-        built = await _commit_upgrade(scope, now, proposed, record)  # 7.
-        return await _open_pull_request(scope, now, proposed, record, built)  # 8.
+        mirrored = await _mirrored(scope, now, record) if now.mirror else ""  # 7.
+        built = await _commit_upgrade(scope, now, proposed, record)
+        return await _open_pull_request(scope, now, proposed, record, built, mirrored)  # 8.
     except _Stop as stop:
         return stop.result
 
@@ -243,13 +251,36 @@ async def _releases(scope: LandscapeScope, now: _Now, in_round: bool) -> list[st
     location = now.location
     try:
         return await scope.context.releases.versions(
-            location.repository, location.component, in_round=in_round
+            _watched(scope, now), location.component, in_round=in_round
         )
     except RegistryUnavailable as err:
         detail = replies.registry_unreadable(err)
         raise _Stop(UpgradeResult("unavailable", detail, now.current)) from None
     except Failure as err:  # an unknown component, a CTF path
         raise _Stop(UpgradeResult("unreadable", str(err), now.current)) from None
+
+
+def _watched(scope: LandscapeScope, now: _Now) -> Repository:
+    """Where new releases appear: the mirror's source, or the repository the config names."""
+    if now.mirror is None:
+        return now.location.repository
+    return scope.context.mirrors.source_of(now.mirror)
+
+
+async def _mirrored(scope: LandscapeScope, now: _Now, record: UpgradeRecord) -> str:
+    """7. The release in the landscape's mirror, verified; what was copied, for the body."""
+    assert now.mirror is not None
+    component, version = now.location.component, record.after
+    try:
+        done = await scope.context.mirrors.ensure(now.mirror, component, version)
+    except Failure as err:
+        detail = replies.mirror_failed(version, now.mirror.target, err)
+        log.warning("%s: %s", scope.full_name, detail)
+        raise _Stop(UpgradeResult("failed", detail, now.current, version)) from None
+    except Temporary as err:
+        detail = replies.registry_unreadable(err)
+        raise _Stop(UpgradeResult("unavailable", detail, now.current, version)) from None
+    return replies.mirrored(done.target, done.versions, done.artifacts, done.bytes)
 
 
 def _version_to_propose(
@@ -301,7 +332,11 @@ async def _commit_upgrade(
         # The files as fetched now: is the config still there, and does it load?
         config, _ = read_config(files, landscape.config_path)
         text = files[landscape.config_path].decode("utf-8", errors="replace")
-        edited = set_component_version(text, version)
+        if now.mirror is not None:  # from now on the landscape reads its release there
+            location = f"{now.mirror.target}//{now.location.component}:{version}"
+            edited = set_component_location(text, location)
+        else:
+            edited = set_component_version(text, version)
         after = render_tree(
             files | {landscape.config_path: edited.encode("utf-8")},
             context.open_reader,
@@ -338,7 +373,12 @@ async def _commit_upgrade(
 
 
 async def _open_pull_request(
-    scope: LandscapeScope, now: _Now, proposed: _Proposed, record: UpgradeRecord, last: _Built
+    scope: LandscapeScope,
+    now: _Now,
+    proposed: _Proposed,
+    record: UpgradeRecord,
+    last: _Built,
+    mirrored: str = "",
 ) -> UpgradeResult:
     """8. Open or update the pull request: what the release changes, what merging changes,
     and the record the next run reads."""
@@ -362,6 +402,7 @@ async def _open_pull_request(
         summary=summary,
         warnings=last.after.warnings,
         dry_run=checked,
+        mirrored=mirrored,
     )
     title = upgrade_title(environment, version, downgrade=record.downgrade)
     pull = await scope.gh.ensure_pull_request(
@@ -372,7 +413,7 @@ async def _open_pull_request(
         body=body,
     )
     if proposed.record is None or proposed.record.after != version:
-        scope.context.releases.proposed(now.location.repository, now.location.component, version)
+        scope.context.releases.proposed(_watched(scope, now), now.location.component, version)
     log.info("%s: upgrade of %s to %s %s", scope.full_name, scope.branch, version, pull.outcome)
     return UpgradeResult("proposed", "", now.current, version, pull)
 

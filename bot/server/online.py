@@ -18,7 +18,7 @@ from bot.core.failures import Failure, Temporary
 from bot.kit.jobs import in_thread
 from bot.ocm.location import Repository
 from bot.ocm.registry import RegistryStore
-from bot.services.context import open_landscape_store
+from bot.services.registries import open_landscape_store
 from bot.settings import Settings
 
 

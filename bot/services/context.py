@@ -22,10 +22,10 @@ from bot.core.names import repository_key
 from bot.core.retries import Schedule
 from bot.kit.jobs import Job, JobQueue
 from bot.kit.peers import PEERS, register_peer_metrics
-from bot.ocm.egress import EgressPolicy
-from bot.ocm.location import LocationError, Repository
+from bot.ocm.location import Repository
 from bot.ocm.registry import READ_OBSERVERS
-from bot.ocm.store import Store
+from bot.services.mirror import MirrorMetrics, Mirrors
+from bot.services.registries import open_landscape_reader, open_landscape_store
 from bot.services.releases import ReleaseMetrics, ReleaseWatch
 from bot.settings import Settings
 
@@ -83,6 +83,7 @@ class BotContext:
             self.schedule = Schedule(self.settings.poll_interval, self.settings.job_timeout)
         self.release_metrics = ReleaseMetrics(self.metrics)
         self.deploy_metrics = DeployMetrics(self.metrics)
+        self.mirrors = Mirrors(self.settings, MirrorMetrics(self.metrics))
         self.releases = ReleaseWatch(
             lambda repository, on_request: open_landscape_store(
                 self.settings, repository, on_request
@@ -121,48 +122,3 @@ class BotContext:
     def open_reader(self, repository: Repository) -> ComponentReader:
         on_request = self.release_metrics.counter_for(repository)
         return open_landscape_reader(self.settings, repository, on_request)
-
-
-def _registry_options(settings: Settings, repository: Repository) -> dict[str, Any]:
-    """How to reach the registry a landscape names, with the operator's credentials.
-
-    A repository may name registries only: a CTF location is a path on the bot's own disk.
-    """
-    from bot.ocm.credentials import CredentialStore
-
-    if repository.kind == "ctf":
-        raise LocationError(
-            "component.location names a CTF archive on disk; bootstrap-bot reads component "
-            "versions from OCI registries only"
-        )
-    registry = settings.registry
-    docker = registry.docker_config.read_text() if registry.docker_config else None
-    ocm = registry.ocm_config.read_text() if registry.ocm_config else None
-    return {
-        "credentials": CredentialStore.from_texts(docker, ocm),
-        "plain_http_loopback": registry.plain_http_loopback,
-        "egress": EgressPolicy(
-            tuple(registry.allowed), tuple(registry.private), loopback=registry.plain_http_loopback
-        ),
-    }
-
-
-def open_landscape_reader(
-    settings: Settings, repository: Repository, on_request: Callable[[], None] | None = None
-) -> ComponentReader:
-    """A reader for the OCM repository a landscape names, content cached on disk."""
-    from bot.ocm import open_reader
-
-    options = _registry_options(settings, repository)
-    return open_reader(
-        repository, cache_dir=settings.cache_dir / "ocm", on_request=on_request, **options
-    )
-
-
-def open_landscape_store(
-    settings: Settings, repository: Repository, on_request: Callable[[], None] | None = None
-) -> Store:
-    """The registry a landscape names, for listing versions (nothing is cached)."""
-    from bot.ocm import open_store
-
-    return open_store(repository, on_request=on_request, **_registry_options(settings, repository))

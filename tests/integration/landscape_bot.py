@@ -22,7 +22,8 @@ from prometheus_client import CollectorRegistry
 
 from bot.adapters.gitrepo import Git, GitRepository
 from bot.server.http import QUEUE, bot_application
-from bot.services.context import BotContext, open_landscape_reader
+from bot.services.context import BotContext
+from bot.services.registries import open_landscape_reader
 from bot.services.rerender import rerender_branch
 from bot.settings import ClusterSettings, RegistrySettings, Settings
 from tests.conftest import AppKey
@@ -175,10 +176,14 @@ class LandscapeBot:
         return self._addressed(payload)
 
 
-def bot_settings(cache_dir: Path, clusters: dict[str, ClusterSettings] | None = None) -> Settings:
+def bot_settings(
+    cache_dir: Path,
+    clusters: dict[str, ClusterSettings] | None = None,
+    registry: RegistrySettings | None = None,
+) -> Settings:
     return Settings(
         cache_dir=cache_dir,
-        registry=RegistrySettings(plain_http_loopback=True),
+        registry=registry or RegistrySettings(plain_http_loopback=True),
         clusters=clusters or {},
     )
 
@@ -193,9 +198,11 @@ async def serve_landscape(
     config: str,
     on_main: str,
     clusters: dict[str, ClusterSettings] | None = None,
+    registry: RegistrySettings | None = None,
 ) -> AsyncIterator[LandscapeBot]:
     """`example-org/landscape`: main holds the config `on_main`, rendered as the bot leaves it;
-    the bot serves it through the real webhook server. `config` is what the tests propose."""
+    the bot serves it through the real webhook server. `config` is what the tests propose;
+    `registry` the operator's registry settings (default: plain HTTP to loopback only)."""
     installation = fake_github.add_installation("example-org")
     repository = fake_github.add_repository(installation, "landscape")
     commit_directly(repository.bare, "main", dict(landscape_tree(on_main)))
@@ -212,7 +219,9 @@ async def serve_landscape(
     )
     assert rendered.committed
     landscape = Served(fake_github, installation, repository, config)
-    async with replica(landscape, app_key, aiohttp_client, tmp_path / "cache", clusters) as bot:
+    async with replica(
+        landscape, app_key, aiohttp_client, tmp_path / "cache", clusters, registry
+    ) as bot:
         yield bot
 
 
@@ -233,14 +242,16 @@ async def replica(
     aiohttp_client: Any,
     cache_dir: Path,
     clusters: dict[str, ClusterSettings] | None = None,
+    registry: RegistrySettings | None = None,
 ) -> AsyncIterator[LandscapeBot]:
     """One bot process serving the landscape: its own webhook server, cache and metrics, as
     each replica of a Deployment has."""
     fake = landscape.fake
     async with httpx.AsyncClient() as http:
-        registry = CollectorRegistry()  # one for the App and the server, as `serve` has
-        github = fake.app_client(app_key.private_pem, http, registry=registry)
-        context = BotContext(bot_settings(cache_dir, clusters), github, metrics=registry)
+        metrics = CollectorRegistry()  # one for the App and the server, as `serve` has
+        github = fake.app_client(app_key.private_pem, http, registry=metrics)
+        settings = bot_settings(cache_dir, clusters, registry)
+        context = BotContext(settings, github, metrics=metrics)
         app = bot_application(context, SECRET)
         client = await aiohttp_client(app)
         yield LandscapeBot(

@@ -629,7 +629,7 @@ bot:
         (
             17,
             3,
-            "bot.clustr: unknown field (known: cluster, commandPermission, eso, upgrade); "
+            "bot.clustr: unknown field (known: cluster, commandPermission, eso, mirror, upgrade); "
             "did you mean 'cluster'?",
         ),
     ]

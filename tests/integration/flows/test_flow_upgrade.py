@@ -188,7 +188,7 @@ async def test_new_releases_become_one_upgrade_pull_request(
     assert rows == [
         "| component | from | to |",
         f"| `{CLUSTER_PROVIDER}` | `v0.1.0` | [`v0.2.0`]({notes}) |",
-        "| component | resource | image | from | to |",
+        "| component | resource | image or chart | from | to |",
         f"| `{ROOT_COMPONENT}` | `fluxcd-source-controller` | `ghcr.io/fluxcd/source-controller`"
         " | `v1.6.2` | `v1.7.0` |",
         "| CRD | served before | served after |",

@@ -15,8 +15,8 @@ from bot.ocm.egress import EgressPolicy, EgressRefused
 from bot.ocm.location import Repository
 from bot.ocm.registry import RegistryStore
 from bot.ocm.store import NotFound
-from bot.services.context import open_landscape_reader
 from bot.services.pipeline import LandscapeError, render_tree
+from bot.services.registries import open_landscape_reader
 from bot.settings import RegistrySettings, Settings
 from tests.peers.net import LOOPBACK, free_port
 from tests.reference_case import ROOT_COMPONENT, config_text, landscape_tree

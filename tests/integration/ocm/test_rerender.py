@@ -14,7 +14,7 @@ from bot.adapters.gitrepo import Git, GitRepository
 from bot.core.fileset import FileSet
 from bot.ocm.location import Repository
 from bot.ocm.reader import ComponentReader
-from bot.services.context import open_landscape_reader
+from bot.services.registries import open_landscape_reader
 from bot.services.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from tests.peers.gitserver import GitServer, commit_directly

@@ -1,0 +1,159 @@
+"""Releases copied into the operator's mirrors before they are proposed (`bot.mirror`).
+
+1. the mirror must be one the operator lists (`registry.mirrors`): the bot writes to no other
+   registry, whatever a landscape's config says;
+2. the release is transferred from the mirror's source as `ocm transfer --recursive
+   --copy-resources` does (`bot.ocm.transfer`), OCI artifacts by skopeo; every registry it
+   reaches, the artifacts' own included, passes the operator's egress policy first;
+3. then it is verified from the mirror: every component version resolves there, every local
+   blob has its digest, and every OCI artifact lies under the mirror and is there;
+4. once per process for each release and mirror, shared by the landscapes naming it (a re-run
+   elsewhere finds the versions present and copies nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter
+
+from bot.core.bot_section import Mirror
+from bot.core.failures import Failure
+from bot.kit.jobs import in_thread
+from bot.ocm import layout, open_store
+from bot.ocm.egress import EgressPolicy
+from bot.ocm.location import Repository, parse_repository
+from bot.ocm.reader import ComponentReader
+from bot.ocm.skopeo import skopeo_copier
+from bot.ocm.transfer import OCI_ARTIFACT, split_reference, transfer
+from bot.services.registries import open_landscape_reader, registry_options
+from bot.settings import Settings
+
+
+class MirrorRefused(Failure):
+    """The landscape names a mirror the operator does not list, or the release cannot be
+    copied or verified there."""
+
+
+@dataclass(frozen=True)
+class Mirrored:
+    """What one transfer copied, for the pull request body."""
+
+    target: str
+    versions: int
+    artifacts: int
+    bytes: int
+
+
+class MirrorMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.transfers = Counter(
+            "bootstrap_bot_mirror_transfers",
+            "Releases copied into a mirror, by outcome (copied, present, failed)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.bytes = Counter(
+            "bootstrap_bot_mirror_copied_bytes",
+            "Bytes of local blobs copied into mirrors (OCI artifacts are copied by skopeo)",
+            registry=registry,
+        )
+
+
+@dataclass
+class Mirrors:
+    settings: Settings
+    metrics: MirrorMetrics
+    _done: dict[tuple[str, str, str, str], Mirrored] = field(default_factory=dict)
+    _locks: dict[tuple[str, str, str, str], asyncio.Lock] = field(default_factory=dict)
+
+    def source_of(self, mirror: Mirror) -> Repository:
+        """1. The repository new releases are watched at; only for a listed mirror."""
+        self._listed(mirror)
+        return parse_repository(mirror.source)
+
+    async def ensure(self, mirror: Mirror, component: str, version: str) -> Mirrored:
+        """2.-4. The release in the mirror, verified."""
+        self._listed(mirror)
+        key = (mirror.source, mirror.target, component, version)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in self._done:
+                settings = self.settings
+                try:
+                    copied = await in_thread(_mirror, settings, mirror, component, version)
+                    await in_thread(_verify, settings, mirror, component, version)
+                except Failure:
+                    self.metrics.transfers.labels("failed").inc()
+                    raise
+                self.metrics.transfers.labels("copied" if copied.versions else "present").inc()
+                self.metrics.bytes.inc(copied.bytes)
+                self._done[key] = copied
+            return self._done[key]
+
+    def _listed(self, mirror: Mirror) -> None:
+        if self.settings.registry.mirror(mirror.source, mirror.target) is None:
+            raise MirrorRefused(
+                f"bot.mirror: {mirror.source} → {mirror.target} is not a mirror the bot's "
+                f"operators list (setting `registry.mirrors`)"
+            )
+
+
+def _mirror(settings: Settings, mirror: Mirror, component: str, version: str) -> Mirrored:
+    source = parse_repository(mirror.source)
+    target = parse_repository(mirror.target)
+    reader = open_landscape_reader(settings, source)
+    options = registry_options(settings, target)
+    store = open_store(target, **options)
+    egress: EgressPolicy = options["egress"]
+    copy = skopeo_copier(options["credentials"], plain_http=lambda host: _loopback(settings, host))
+
+    def checked_copy(image: str, destination: str) -> str:
+        for reference in (image, destination):
+            _check_egress(egress, split_reference(reference)[0].partition("/")[0])
+        return copy(image, destination)
+
+    report = transfer(reader, [(component, version)], store, target, copier=checked_copy)
+    if report.errors:
+        raise MirrorRefused(f"copying {component}:{version} into {mirror.target}: "
+                            + "; ".join(report.errors))  # fmt: skip
+    return Mirrored(mirror.target, report.transferred, report.artifacts, report.bytes)
+
+
+def _verify(settings: Settings, mirror: Mirror, component: str, version: str) -> None:
+    target = parse_repository(mirror.target)
+    reader: ComponentReader = open_landscape_reader(settings, target)
+    graph = reader.resolve(component, version)
+    base = "/".join(p for p in (target.host, target.prefix) if p) + "/"
+    store = open_store(target, **registry_options(settings, target))
+    for cv in graph.versions.values():
+        for resource in cv.resources:
+            if resource.is_local_blob:
+                for digest in str(resource.access.get("localReference", "")).split(","):
+                    reader.blob(cv, digest.strip())
+            elif resource.access_type == OCI_ARTIFACT:
+                image = str(resource.access.get("imageReference") or "")
+                if not image.startswith(base) or "@" not in image:
+                    raise MirrorRefused(
+                        f"{cv.name}:{cv.version} resource {resource.name} points at {image}, "
+                        f"not at a copy in {mirror.target}"
+                    )
+                name, _, digest = image.rpartition("@")
+                path = split_reference(name)[0].removeprefix(target.host + "/")
+                data, _ = store.get_manifest(path, digest)
+                layout.verify(data, digest, f"the copy of {resource.name} in {mirror.target}")
+
+
+def _loopback(settings: Settings, host: str) -> bool:
+    return settings.registry.plain_http_loopback and parse_repository(host).is_loopback
+
+
+def _check_egress(egress: EgressPolicy, host: str) -> None:
+    """skopeo opens its own connections: the host and every address it resolves to are
+    checked first (the same rules as the bot's own connections)."""
+    egress.check_host(host)
+    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+    for *_, address in socket.getaddrinfo(name or host, int(port or 443)):
+        egress.check_address(name or host, int(port or 443), str(address[0]))
