@@ -263,6 +263,13 @@ TEXTS: dict[str, Callable[[], str]] = {
         summary=NOTHING,
         dry_run=UNREACHABLE,
     ),
+    "upgrade-pr-body-mirrored": lambda: upgrade_body(
+        RECORD,
+        environment="dev",
+        impact=IMPACT,
+        summary=UPGRADES,
+        mirrored=replies.mirrored("mirror.corp.example/openmcp", 9, 12, 3 * 2**20),
+    ),
     "upgrade-declined": lambda: declined_note("v0.0.2", branch_kept=True),
     "dry-run-check-first-install": lambda: _tabled(FIRST_INSTALL),
     "dry-run-check-refused": lambda: _tabled(REFUSED),
@@ -304,6 +311,10 @@ TEXTS: dict[str, Callable[[], str]] = {
             replies.at_version_already("dev", "v0.0.2"),
             replies.nothing_newer("v0.0.2", []),
             replies.cannot_propose("v0.0.3", "dev", "the templates could not be rendered"),
+            replies.mirror_failed(
+                "v0.0.3", "mirror.corp.example/openmcp", "copying …: manifest unknown"
+            ),
+            replies.mirrored("mirror.corp.example/openmcp", 0, 0, 0),
         )
     ),
     "status-states": lambda: "\n".join(
