@@ -26,7 +26,7 @@ from bot.ocm import layout, open_store
 from bot.ocm.egress import EgressPolicy
 from bot.ocm.location import Repository, parse_repository
 from bot.ocm.reader import ComponentReader
-from bot.ocm.skopeo import skopeo_copier
+from bot.ocm.skopeo import CopyUnavailable, skopeo_copier
 from bot.ocm.transfer import OCI_ARTIFACT, split_reference, transfer
 from bot.services.registries import open_landscape_reader, registry_options
 from bot.settings import Settings
@@ -112,7 +112,7 @@ def _mirror(settings: Settings, mirror: Mirror, component: str, version: str) ->
 
     def checked_copy(image: str, destination: str) -> str:
         for reference in (image, destination):
-            _check_egress(egress, split_reference(reference)[0].partition("/")[0])
+            _check_egress(egress, _registry_of(reference))
         return copy(image, destination)
 
     report = transfer(reader, [(component, version)], store, target, copier=checked_copy)
@@ -150,10 +150,25 @@ def _loopback(settings: Settings, host: str) -> bool:
     return settings.registry.plain_http_loopback and parse_repository(host).is_loopback
 
 
+def _registry_of(reference: str) -> str:
+    """The registry an image reference is pulled from (a name without one is Docker Hub's)."""
+    first, _, rest = split_reference(reference)[0].partition("/")
+    if not rest or ("." not in first and ":" not in first and first != "localhost"):
+        return "docker.io"
+    return first
+
+
 def _check_egress(egress: EgressPolicy, host: str) -> None:
-    """skopeo opens its own connections: the host and every address it resolves to are
-    checked first (the same rules as the bot's own connections)."""
+    """skopeo opens its own connections: the host and every address it resolves to now are
+    checked first, by the rules of the bot's own connections. (The bot's own are checked
+    where the socket opens; skopeo's are not, so a name whose answer changes in between is
+    the one case this leaves to `registry.allowed`.)"""
     egress.check_host(host)
     name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
-    for *_, address in socket.getaddrinfo(name or host, int(port or 443)):
-        egress.check_address(name or host, int(port or 443), str(address[0]))
+    name, number = name or host, int(port) if port.isdigit() else 443
+    try:
+        answers = socket.getaddrinfo(name, number)
+    except OSError as err:
+        raise CopyUnavailable(f"registry {host} cannot be resolved: {err}") from None
+    for *_, address in answers:
+        egress.check_address(name, number, str(address[0]))

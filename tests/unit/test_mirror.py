@@ -1,0 +1,27 @@
+"""The mirror's copies reach only registries the operator allows: skopeo opens its own
+connections, so each artifact's registry is checked before it is copied."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ocm.egress import EgressPolicy, EgressRefused
+from bot.services.mirror import _check_egress, _registry_of
+
+
+def test_the_registry_an_artifact_is_pulled_from():
+    assert _registry_of("nginx:1.27") == "docker.io"
+    assert _registry_of("library/nginx@sha256:" + "a" * 64) == "docker.io"
+    assert _registry_of("ghcr.io/fluxcd/source-controller:v1.6.2") == "ghcr.io"
+    assert _registry_of("localhost:5000/app:v1") == "localhost:5000"
+    assert _registry_of("mirror:5000/eso/controller@sha256:" + "b" * 64) == "mirror:5000"
+
+
+def test_an_artifact_in_a_registry_the_operator_does_not_allow_is_not_copied():
+    with pytest.raises(EgressRefused, match="not one the bot's operators allow"):
+        _check_egress(EgressPolicy(allowed=("ghcr.io",)), "evil.example")
+    with pytest.raises(EgressRefused, match="169.254.169.254, which is not a public address"):
+        _check_egress(EgressPolicy(), "169.254.169.254")
+    with pytest.raises(EgressRefused):
+        _check_egress(EgressPolicy(), "127.0.0.1:5000")  # loopback only when allowed
+    _check_egress(EgressPolicy(loopback=True), "127.0.0.1:5000")
