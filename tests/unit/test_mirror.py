@@ -20,7 +20,7 @@ def test_the_registry_an_artifact_is_pulled_from():
 def test_an_artifact_in_a_registry_the_operator_does_not_allow_is_not_copied():
     with pytest.raises(EgressRefused, match="not one the bot's operators allow"):
         _check_egress(EgressPolicy(allowed=("ghcr.io",)), "evil.example")
-    with pytest.raises(EgressRefused, match="169.254.169.254, which is not a public address"):
+    with pytest.raises(EgressRefused, match=r"169\.254\.169\.254, which is not a public address"):
         _check_egress(EgressPolicy(), "169.254.169.254")
     with pytest.raises(EgressRefused):
         _check_egress(EgressPolicy(), "127.0.0.1:5000")  # loopback only when allowed
