@@ -20,7 +20,7 @@ from bot.cli.main import main
 from bot.ocm import open_reader, open_store
 from bot.ocm.credentials import CredentialStore
 from bot.ocm.location import parse_repository
-from bot.ocm.reader import ComponentError
+from bot.ocm.reader import ComponentError, ComponentReader
 from bot.server.resync import Resync
 from bot.settings import MirrorSettings, RegistrySettings
 from tests.conftest import AppKey
@@ -80,6 +80,13 @@ def upstream(oci_registry: Registry, oci_registry_basic_auth: Registry, tmp_path
     return Upstream(repository, f"{oci_registry_basic_auth.host}/mirror-{run}", docker)
 
 
+def mirror_reader(upstream: Upstream) -> ComponentReader:
+    """What the mirror holds, read with its credentials."""
+    credentials = CredentialStore.from_texts(upstream.docker_config.read_text(), None)
+    repository = parse_repository(upstream.mirror)
+    return open_reader(repository, credentials=credentials, plain_http_loopback=True)
+
+
 def landscape_config(upstream: Upstream) -> str:
     location = f"{upstream.repository}//{ROOT_COMPONENT}:v0.0.1"
     mirror = f"bot:\n  mirror:\n    from: {upstream.repository}\n    to: {upstream.mirror}\n"
@@ -130,11 +137,7 @@ async def test_a_new_release_is_mirrored_verified_and_proposed_from_the_mirror(
         assert f"newName: {upstream.mirror}/fluxcd/source-controller" in flux
 
         # the mirror holds the release: every image a copy, pinned by digest
-        credentials = CredentialStore.from_texts(upstream.docker_config.read_text(), None)
-        reader = open_reader(
-            parse_repository(upstream.mirror), credentials=credentials, plain_http_loopback=True
-        )
-        graph = reader.resolve(ROOT_COMPONENT, "v0.0.2")
+        graph = mirror_reader(upstream).resolve(ROOT_COMPONENT, "v0.0.2")
         images = [
             str(r.access["imageReference"])
             for cv in graph.versions.values()
@@ -165,9 +168,5 @@ async def test_a_mirror_the_operator_does_not_list_is_never_written(
         await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=False))
         said = reply_to(bot, number, asked.id)
         assert "is not a mirror the bot's operators list (setting `registry.mirrors`)" in said
-        credentials = CredentialStore.from_texts(upstream.docker_config.read_text(), None)
-        reader = open_reader(
-            parse_repository(upstream.mirror), credentials=credentials, plain_http_loopback=True
-        )
         with pytest.raises(ComponentError, match="not found"):
-            reader.get(ROOT_COMPONENT, "v0.0.2")
+            mirror_reader(upstream).get(ROOT_COMPONENT, "v0.0.2")
