@@ -136,3 +136,17 @@ def parse_location(text: str) -> Location:
     if not component:
         raise LocationError(f"no component name after '//' in {text!r}")
     return Location(repository, component, version or None)
+
+
+def image_parts(image: str) -> tuple[str, str, str]:
+    """(registry, repository path, tag) of an OCI artifact reference, its digest dropped: the
+    Go tool's parseImage with a registry port never taken for a tag, and a name without a
+    registry (`nginx:1.27`) Docker Hub's."""
+    name = image.rpartition("@")[0] if "@" in image else image
+    tag = ""
+    if ":" in name.rpartition("/")[2]:
+        name, _, tag = name.rpartition(":")
+    first, _, path = name.partition("/")
+    if not path or ("." not in first and ":" not in first and first != "localhost"):
+        return "docker.io", name, tag
+    return first, path, tag

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,9 +22,16 @@ from pathlib import Path
 
 from bot.core.failures import Failure, Temporary
 from bot.ocm.credentials import CredentialStore
+from bot.ocm.location import image_parts
 
 TIMEOUT_SECONDS = 1800
 _ATTEMPTS = "3"
+#: words of a registry that is out, not refusing (bounded, so a digest's digits never match)
+_OUTAGE = re.compile(
+    r"connection (refused|reset)|no such host|timeout|\beof\b|too many requests"
+    r"|\b(429|500|502|503|504)\b",
+    re.IGNORECASE,
+)
 
 
 class CopyFailed(Failure, RuntimeError):
@@ -82,27 +90,20 @@ def _pinned(reference: str) -> str:
     return f"{name}@{digest}"
 
 
-def _host(reference: str) -> str:
-    return reference.partition("/")[0]
-
-
 def _tls(reference: str, plain_http: Callable[[str], bool]) -> str:
-    return "false" if plain_http(_host(reference)) else "true"
+    return "false" if plain_http(image_parts(reference)[0]) else "true"
 
 
 def _unreachable(said: str) -> bool:
-    lowered = said.lower()
-    return any(
-        word in lowered
-        for word in ("connection refused", "no such host", "timeout", "i/o timeout", "503", "502")
-    )
+    """Whether skopeo's last line is a peer's outage (retried) rather than a refusal."""
+    return _OUTAGE.search(said) is not None
 
 
 def _write_auth(path: Path, credentials: CredentialStore | None, references: list[str]) -> None:
     auths = {}
     for reference in references:
-        host, _, rest = reference.partition("/")
-        found = credentials.lookup(host, rest.rpartition(":")[0] or rest) if credentials else None
+        host, repository, _ = image_parts(reference)
+        found = credentials.lookup(host, repository) if credentials else None
         if found is not None:
             secret = b64encode(f"{found.username}:{found.password}".encode()).decode()
             auths[host] = {"auth": secret}

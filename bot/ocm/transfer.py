@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.core.failures import Failure
 from bot.ocm.builder import put_component_version
-from bot.ocm.location import Repository
+from bot.ocm.location import Repository, image_parts
 from bot.ocm.model import ComponentVersion, Resource
 from bot.ocm.reader import ComponentError, ComponentReader
 from bot.ocm.store import NotFound, WritableStore
@@ -188,23 +188,10 @@ def _copy_local_blobs(
 def reference_hint(image: str, source: Repository) -> str:
     """The path an artifact gets under the target: its repository path with the source
     repository's prefix taken off (when it lives there), and its tag."""
-    name, tag = split_reference(image)
-    host, _, path = name.partition("/")
-    if not path or ("." not in host and ":" not in host and host != "localhost"):
-        path = name  # a Docker Hub short name: no host part
-    elif host == source.host and source.prefix and path.startswith(source.prefix + "/"):
+    registry, path, tag = image_parts(image)
+    if registry == source.host and source.prefix and path.startswith(source.prefix + "/"):
         path = path[len(source.prefix) + 1 :]
     return f"{path}:{tag}" if tag else path
-
-
-def split_reference(image: str) -> tuple[str, str]:
-    """(name, tag) of an image reference, its digest dropped: the Go tool's parseImage, with a
-    registry port never taken for a tag (that one lives in gotemplate, which ocm is below)."""
-    name = image.rpartition("@")[0] if "@" in image else image
-    if ":" in name.rpartition("/")[2]:
-        name, _, tag = name.rpartition(":")
-        return name, tag
-    return name, ""
 
 
 def _copy_artifact(

@@ -24,10 +24,10 @@ from bot.core.failures import Failure
 from bot.kit.jobs import in_thread
 from bot.ocm import layout, open_store
 from bot.ocm.egress import EgressPolicy
-from bot.ocm.location import Repository, parse_repository
+from bot.ocm.location import Repository, image_parts, parse_repository
 from bot.ocm.reader import ComponentReader
 from bot.ocm.skopeo import CopyUnavailable, skopeo_copier
-from bot.ocm.transfer import OCI_ARTIFACT, split_reference, transfer
+from bot.ocm.transfer import OCI_ARTIFACT, transfer
 from bot.services.registries import open_landscape_reader, registry_options
 from bot.settings import Settings
 
@@ -112,7 +112,7 @@ def _mirror(settings: Settings, mirror: Mirror, component: str, version: str) ->
 
     def checked_copy(image: str, destination: str) -> str:
         for reference in (image, destination):
-            _check_egress(egress, _registry_of(reference))
+            _check_egress(egress, image_parts(reference)[0])
         return copy(image, destination)
 
     report = transfer(reader, [(component, version)], store, target, copier=checked_copy)
@@ -140,22 +140,14 @@ def _verify(settings: Settings, mirror: Mirror, component: str, version: str) ->
                         f"{cv.name}:{cv.version} resource {resource.name} points at {image}, "
                         f"not at a copy in {mirror.target}"
                     )
-                name, _, digest = image.rpartition("@")
-                path = split_reference(name)[0].removeprefix(target.host + "/")
+                _, path, _ = image_parts(image)
+                digest = image.rpartition("@")[2]
                 data, _ = store.get_manifest(path, digest)
                 layout.verify(data, digest, f"the copy of {resource.name} in {mirror.target}")
 
 
 def _loopback(settings: Settings, host: str) -> bool:
     return settings.registry.plain_http_loopback and parse_repository(host).is_loopback
-
-
-def _registry_of(reference: str) -> str:
-    """The registry an image reference is pulled from (a name without one is Docker Hub's)."""
-    first, _, rest = split_reference(reference)[0].partition("/")
-    if not rest or ("." not in first and ":" not in first and first != "localhost"):
-        return "docker.io"
-    return first
 
 
 def _check_egress(egress: EgressPolicy, host: str) -> None:

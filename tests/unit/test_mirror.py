@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from bot.ocm.egress import EgressPolicy, EgressRefused
-from bot.services.mirror import _check_egress, _registry_of
+from bot.ocm.location import image_parts
+from bot.services.mirror import _check_egress
+
+
+def _registry_of(reference: str) -> str:
+    return image_parts(reference)[0]
 
 
 def test_the_registry_an_artifact_is_pulled_from():
@@ -25,3 +30,13 @@ def test_an_artifact_in_a_registry_the_operator_does_not_allow_is_not_copied():
     with pytest.raises(EgressRefused):
         _check_egress(EgressPolicy(), "127.0.0.1:5000")  # loopback only when allowed
     _check_egress(EgressPolicy(loopback=True), "127.0.0.1:5000")
+
+
+def test_skopeo_s_outages_are_told_from_its_refusals():
+    from bot.ocm.skopeo import _unreachable
+
+    assert _unreachable("received unexpected HTTP status: 503 Service Unavailable")
+    assert _unreachable("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer")
+    assert _unreachable("toomanyrequests: too many requests")
+    assert not _unreachable("reading manifest sha256:5003a29f: manifest unknown")
+    assert not _unreachable("unauthorized: authentication required")
