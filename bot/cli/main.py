@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import yaml
 
@@ -18,6 +18,9 @@ from bot.cli import ocm as cli_ocm
 from bot.cli import preview as cli_preview
 from bot.cli import render as cli_render
 from bot.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 #: GitHub refuses an App name longer than this
 MAX_APP_NAME = 34
@@ -192,7 +195,7 @@ def _healthcheck(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _credential_problems(settings: Any) -> list[str]:
+def _credential_problems(settings: Settings) -> list[str]:
     """The registry credential files, read as every registry request will read them: an
     operator's mistake there is refused at start, never told to a landscape as its own."""
     from bot.ocm.credentials import CredentialsError, CredentialStore
