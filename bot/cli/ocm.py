@@ -29,10 +29,10 @@ from bot.core.failures import Failure, Temporary
 from bot.ocm import open_reader, open_store
 from bot.ocm.builder import build
 from bot.ocm.credentials import CredentialStore
-from bot.ocm.ctf import CTFStore
+from bot.ocm.ctf import CTFStore, is_archive_file, writable_archive
 from bot.ocm.location import LocationError, Repository, parse_location, parse_repository
 from bot.ocm.reader import ComponentReader, describe
-from bot.ocm.skopeo import skopeo_copier
+from bot.ocm.skopeo import SkopeoCopier
 from bot.ocm.store import WritableStore
 from bot.ocm.transfer import transfer
 
@@ -135,7 +135,10 @@ def add_commands(ocm: argparse.ArgumentParser) -> None:
         help="REPOSITORY//COMPONENT[:VERSION] (no version: all of them), or a whole REPOSITORY",
     )
     transfer.add_argument(
-        "target", metavar="TARGET", help="registry[/prefix] or CTF path, created if missing"
+        "target",
+        metavar="TARGET",
+        help="registry[/prefix], or a CTF path (a directory; .tar, .tgz: an archive file), "
+        "created if missing",
     )
     transfer.add_argument(
         "--recursive",
@@ -278,10 +281,15 @@ def _transfer(args: argparse.Namespace, out: TextIO) -> int:
 
 @contextmanager
 def _transfer_target(args: argparse.Namespace, repository: Repository) -> Iterator[WritableStore]:
-    """The target's store; for a dry run into an archive not there yet, an empty one."""
+    """The target's store; for a dry run into an archive not there yet, an empty one; a tar or
+    tgz archive is written through a directory."""
     if args.dry_run and repository.kind == "ctf" and not Path(repository.path).exists():
         with tempfile.TemporaryDirectory(prefix="bootstrap-bot-dry-run-") as scratch:
             yield CTFStore(Path(scratch) / "ctf", create=True)
+        return
+    if not args.dry_run and repository.kind == "ctf" and is_archive_file(Path(repository.path)):
+        with writable_archive(Path(repository.path)) as archive:
+            yield archive
         return
     yield open_store(
         repository,
@@ -314,7 +322,7 @@ def _transfer_into(
         target_repository,
         recursive=args.recursive,
         copy_resources=args.copy_resources,
-        copier=skopeo_copier(_credentials(args), plain_http=plain_http),
+        copier=SkopeoCopier(_credentials(args), plain_http=plain_http),
         dry_run=args.dry_run,
         say=say,
     )

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
@@ -150,6 +151,11 @@ class ObservedStore:
             data = self.inner.get_blob(repository, digest)
             size[0] = len(data)
         return data
+
+    def save_blob(self, repository: str, digest: str, destination: Path) -> int:
+        with self._reading(f"{repository} {_short(digest)}") as size:
+            size[0] = self.inner.save_blob(repository, digest, destination)
+        return size[0]
 
 
 def _short(reference: str) -> str:

@@ -127,27 +127,48 @@ def _build_one(spec: dict[str, Any], base: Path, store: WritableStore, prefix: s
     return Built(name, version, digest)
 
 
-def put_component_version(
-    store: WritableStore, repository: str, descriptor: dict[str, Any], layers: list[dict[str, Any]]
-) -> str:
-    """Write a component version's descriptor (its local blobs, `layers`, are stored already)
-    as OCM lays it out: a tagged manifest whose config names the descriptor's tar layer."""
+@dataclass(frozen=True)
+class ComponentVersionObjects:
+    """What a component version is stored as: its descriptor's tar, the config naming it, and
+    the manifest naming both and the local blobs. Built the same for the same inputs, so a
+    store that holds `manifest`'s digest holds this very version."""
+
+    descriptor_tar: bytes
+    config: bytes
+    manifest: bytes
+
+
+def component_version_objects(
+    descriptor: dict[str, Any], layers: list[dict[str, Any]]
+) -> ComponentVersionObjects:
     component = descriptor["component"]
     name, version = component["name"], component["version"]
     descriptor_tar = layout.tar_one_file(
         layout.DESCRIPTOR_FILE, sigsyaml.marshal(descriptor).encode()
     )
-    descriptor_digest = store.put_blob(repository, descriptor_tar, layout.DESCRIPTOR_TAR)
-    descriptor_layer = {"mediaType": layout.DESCRIPTOR_TAR, "digest": descriptor_digest,
-                        "size": len(descriptor_tar)}  # fmt: skip
+    descriptor_layer = _descriptor(layout.DESCRIPTOR_TAR, descriptor_tar)
     config = json.dumps({"componentDescriptorLayer": descriptor_layer}).encode()
-    config_digest = store.put_blob(repository, config, layout.CONFIG)
     manifest = {
         "schemaVersion": 2,
         "mediaType": layout.MANIFEST,
-        "config": {"mediaType": layout.CONFIG, "digest": config_digest, "size": len(config)},
+        "config": _descriptor(layout.CONFIG, config),
         "layers": [descriptor_layer, *layers],
         "annotations": {"software.ocm.componentversion": f"{name}:{version}"},
     }
-    data = json.dumps(manifest, indent=2).encode()
-    return store.put_manifest(repository, layout.version_to_tag(version), data, layout.MANIFEST)
+    return ComponentVersionObjects(descriptor_tar, config, json.dumps(manifest, indent=2).encode())
+
+
+def _descriptor(media_type: str, data: bytes) -> dict[str, Any]:
+    return {"mediaType": media_type, "digest": layout.digest_of(data), "size": len(data)}
+
+
+def put_component_version(
+    store: WritableStore, repository: str, descriptor: dict[str, Any], layers: list[dict[str, Any]]
+) -> str:
+    """Write a component version's descriptor (its local blobs, `layers`, are stored already)
+    as OCM lays it out: a tagged manifest whose config names the descriptor's tar layer."""
+    objects = component_version_objects(descriptor, layers)
+    store.put_blob(repository, objects.descriptor_tar, layout.DESCRIPTOR_TAR)
+    store.put_blob(repository, objects.config, layout.CONFIG)
+    tag = layout.version_to_tag(descriptor["component"]["version"])
+    return store.put_manifest(repository, tag, objects.manifest, layout.MANIFEST)

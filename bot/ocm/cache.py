@@ -74,6 +74,10 @@ class CachingStore:
             _write_atomically(self._blob_path(digest), data)
         return data
 
+    def save_blob(self, repository: str, digest: str, destination: Path) -> int:
+        # an artifact set is moved once, not kept: it would fill the cache with whole images
+        return self.inner.save_blob(repository, digest, destination)
+
     # --- manifests --------------------------------------------------------------------------------
 
     def _tag_path(self, repository: str, tag: str) -> Path:

@@ -7,12 +7,22 @@ and `blobs/sha256.<hex>` for every manifest, config and layer.
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.ocm.layout import INDEX, MANIFEST, digest_of, is_digest
-from bot.ocm.store import MAX_BLOB_BYTES, MAX_MANIFEST_BYTES, NotFound, StoreError
+from bot.ocm.layout import INDEX, MANIFEST, digest_of, file_digest, is_digest
+from bot.ocm.store import (
+    MAX_ARTIFACT_BYTES,
+    MAX_BLOB_BYTES,
+    MAX_MANIFEST_BYTES,
+    NotFound,
+    StoreError,
+)
 
 INDEX_FILE = "artifact-index.json"
 BLOBS = "blobs"
@@ -120,17 +130,18 @@ class CTFStore:
             raise NotFound(f"repository {repository} not in CTF archive {self.description}")
         return [t for t in tags if t]
 
+    def manifest_digest(self, repository: str, reference: str) -> str | None:
+        if reference.startswith("sha256:"):
+            return reference
+        for artifact in self._artifacts():
+            if artifact.get("repository") == repository and artifact.get("tag") == reference:
+                return str(artifact.get("digest"))
+        return None
+
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str]:
-        digest = reference
-        if not reference.startswith("sha256:"):
-            matches = [
-                a["digest"]
-                for a in self._artifacts()
-                if a.get("repository") == repository and a.get("tag") == reference
-            ]
-            if not matches:
-                raise NotFound(f"{repository}:{reference} not in CTF archive {self.description}")
-            digest = matches[0]
+        digest = self.manifest_digest(repository, reference)
+        if digest is None:
+            raise NotFound(f"{repository}:{reference} not in CTF archive {self.description}")
         data = self.get_blob(repository, digest)
         try:
             media_type = json.loads(data).get("mediaType") or MANIFEST
@@ -139,9 +150,47 @@ class CTFStore:
         return data, media_type
 
     def get_blob(self, repository: str, digest: str) -> bytes:
+        return self._read(self._blob_member(digest))
+
+    def _blob_member(self, digest: str) -> str:
         if not is_digest(digest):  # it names a file: no path may hide in it
             raise StoreError(f"{digest!r} in {self.description} is not a digest")
-        return self._read(f"{BLOBS}/{_blob_name(digest)}")
+        return f"{BLOBS}/{_blob_name(digest)}"
+
+    def save_blob(self, repository: str, digest: str, destination: Path) -> int:
+        name = self._blob_member(digest)
+        try:
+            if self._files is None:
+                self._check_size(name, (self.path / name).stat().st_size, MAX_ARTIFACT_BYTES)
+                shutil.copyfile(self.path / name, destination)
+            else:
+                member = self._files.get(name)
+                if member is None:
+                    raise NotFound(f"{name} not in CTF archive {self.description}")
+                self._check_size(name, member.size, MAX_ARTIFACT_BYTES)
+                with tarfile.open(self.path, mode="r:*") as archive, destination.open("wb") as out:
+                    handle = archive.extractfile(member)
+                    if handle is not None:
+                        shutil.copyfileobj(handle, out, 1024 * 1024)
+        except FileNotFoundError:
+            raise NotFound(f"{name} not in CTF archive {self.description}") from None
+        except (tarfile.TarError, OSError) as err:
+            raise StoreError(f"CTF archive {self.description} cannot be read: {err}") from None
+        actual, size = file_digest(destination)
+        if actual != digest:
+            raise StoreError(f"{name} in CTF archive {self.description} is not {digest}")
+        return size
+
+    def unpack_into(self, directory: Path) -> None:
+        """The archive's index and every blob written to a new directory, each verified."""
+        if self._files is None:
+            raise StoreError(f"CTF archive {self.description} is a directory already")
+        (directory / BLOBS).mkdir(parents=True)
+        (directory / INDEX_FILE).write_bytes(self._read(INDEX_FILE))
+        for name in self._files:
+            digest = name.removeprefix(BLOBS + "/").replace(".", ":", 1)
+            if name.startswith(BLOBS + "/") and is_digest(digest):
+                self.save_blob("", digest, directory / name)
 
     # --- writing (directories only) ------------------------------------------------------------
 
@@ -161,6 +210,16 @@ class CTFStore:
             target.write_bytes(data)
         return digest
 
+    def put_blob_file(self, repository: str, source: Path, media_type: str) -> str:
+        self._require_directory()
+        digest, _ = file_digest(source)
+        target = self.path / BLOBS / _blob_name(digest)
+        if not target.exists():
+            partial = target.with_name(target.name + ".partial")
+            shutil.copyfile(source, partial)
+            partial.replace(target)  # a blob is there whole, or not at all
+        return digest
+
     def put_manifest(self, repository: str, tag: str, data: bytes, media_type: str) -> str:
         if media_type not in (MANIFEST, INDEX):
             raise StoreError(f"unsupported manifest media type {media_type}")
@@ -172,3 +231,33 @@ class CTFStore:
         artifacts.append({"repository": repository, "tag": tag, "digest": digest})
         self._write_index(artifacts)
         return digest
+
+
+#: names of a CTF file that are an archive (`ocm` makes a directory of any other new name)
+ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tar.gz")
+
+
+def is_archive_file(path: Path) -> bool:
+    """Whether a CTF at `path` is (or, new, becomes) a tar or tgz file, not a directory."""
+    return path.is_file() or (not path.exists() and path.name.endswith(ARCHIVE_SUFFIXES))
+
+
+@contextmanager
+def writable_archive(path: Path) -> Iterator[CTFStore]:
+    """A CTF in a tar or tgz file, written through a directory: unpacked first (only its index
+    and blobs), packed again in the same format when the block ends without an error, and put
+    in place in one rename, so the archive is the old one or the new one whole."""
+    gzipped = path.name.endswith((".tgz", ".gz"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bootstrap-bot-ctf-", dir=path.parent) as work:
+        directory = Path(work) / "ctf"
+        if path.exists():
+            with path.open("rb") as file:
+                gzipped = file.read(2) == b"\x1f\x8b"
+            CTFStore(path).unpack_into(directory)
+        yield CTFStore(directory, create=True)
+        packed = Path(work) / "packed"
+        with tarfile.open(packed, "w:gz" if gzipped else "w") as archive:
+            for item in [directory / INDEX_FILE, *sorted((directory / BLOBS).iterdir())]:
+                archive.add(item, item.relative_to(directory).as_posix(), recursive=False)
+        packed.replace(path)

@@ -9,6 +9,7 @@ import json
 import re
 import tarfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from bot.core.failures import Failure
@@ -59,6 +60,16 @@ class IntegrityError(Failure, ValueError):
 
 def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """A file's digest and size, read in pieces (it may be a whole image)."""
+    hashed, size = hashlib.sha256(), 0
+    with path.open("rb") as file:
+        while chunk := file.read(1024 * 1024):
+            hashed.update(chunk)
+            size += len(chunk)
+    return "sha256:" + hashed.hexdigest(), size
 
 
 def verify(data: bytes, digest: str, what: str) -> bytes:

@@ -44,6 +44,7 @@ class ComponentReader:
         self.store = store
         self.repository = repository
         self._cache: dict[tuple[str, str], ComponentVersion] = {}
+        self._layers: dict[tuple[str, str], dict[str, int]] = {}
 
     @property
     def location(self) -> str:
@@ -93,6 +94,11 @@ class ComponentReader:
             raise ComponentError(f"{where} is not a component version (config media type "
                                  f"{config_desc.get('mediaType')!r})")  # fmt: skip
         config = layout.parse_json(self._blob(path, config_desc["digest"], where), "config")
+        sizes = {
+            str(d.get("digest")): d["size"]
+            for d in manifest.get("layers") or []
+            if isinstance(d, dict) and isinstance(d.get("size"), int)
+        }
         layer = layout.descriptor_layer(config, manifest)
         descriptor = layout.descriptor_bytes(
             str(layer.get("mediaType", "")), self._blob(path, str(layer["digest"]), where)
@@ -103,6 +109,7 @@ class ComponentReader:
             raise ComponentError(f"{where}: {err}") from None
         if cv.name != component or cv.version not in (version, layout.tag_to_version(version)):
             raise ComponentError(f"{where} holds {cv.name}:{cv.version} instead")
+        self._layers[(cv.name, cv.version)] = sizes
         return cv
 
     def _descriptor_manifest(self, path: str, index: dict[str, Any], where: str) -> dict[str, Any]:
@@ -123,6 +130,20 @@ class ComponentReader:
     def blob(self, cv: ComponentVersion, digest: str) -> bytes:
         """A blob of `cv`'s OCI repository by digest (a local blob), verified."""
         return self._blob(self._path(cv.name), digest, f"{self.location}//{cv.name}:{cv.version}")
+
+    def save_blob(self, cv: ComponentVersion, digest: str, destination: Path) -> int:
+        """A blob of `cv`'s OCI repository written to a file (an artifact set: a whole image),
+        verified; its size."""
+        try:
+            return self.store.save_blob(self._path(cv.name), digest, destination)
+        except NotFound:
+            where = f"{self.location}//{cv.name}:{cv.version}"
+            raise ComponentError(f"{where}: blob {digest} not found") from None
+
+    def layer_sizes(self, cv: ComponentVersion) -> dict[str, int]:
+        """The sizes of `cv`'s local blobs by digest, as its manifest gives them."""
+        self.get(cv.name, cv.version)
+        return dict(self._layers.get((cv.name, cv.version), {}))
 
     def _blob(self, path: str, digest: str, where: str) -> bytes:
         try:

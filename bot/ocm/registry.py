@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import oras.provider
 import requests
@@ -29,8 +29,14 @@ import urllib3.exceptions
 from bot.ocm import store
 from bot.ocm.credentials import Credentials
 from bot.ocm.egress import EgressPolicy
-from bot.ocm.layout import ACCEPT, digest_of, is_digest
-from bot.ocm.store import MAX_BLOB_BYTES, NotFound, StoreError, StoreUnavailable
+from bot.ocm.layout import ACCEPT, digest_of, file_digest, is_digest
+from bot.ocm.store import (
+    MAX_ARTIFACT_BYTES,
+    MAX_BLOB_BYTES,
+    NotFound,
+    StoreError,
+    StoreUnavailable,
+)
 
 
 class _Registry(oras.provider.Registry):  # type: ignore[misc]
@@ -115,7 +121,13 @@ class RegistryStore:
             self._count()
             try:
                 with self._session() as session:
-                    response = session.get(f"{self.scheme}://{self.host}/v2/", timeout=30)
+                    # HEAD: the challenge is in the headers, and a re-run that only asks
+                    # whether versions are there stays HEAD-only (GET where HEAD is refused)
+                    base = f"{self.scheme}://{self.host}/v2/"
+                    response = session.head(base, timeout=30)
+                    if response.status_code in (404, 405, 501):
+                        self._count()
+                        response = session.get(base, timeout=30)
             except requests.RequestException as err:
                 raise StoreUnavailable(
                     f"registry {self.description} is not reachable: {err}"
@@ -179,9 +191,20 @@ class RegistryStore:
         limit: int | None,
         digest: str | None,
     ) -> bytes:
+        response = self._request(repository, url, "GET", headers)
+        _read_bounded(response, limit, digest)
+        self.last_content_type = response.headers.get("Content-Type", "")
+        return bytes(response.content)
+
+    def _request(
+        self, repository: str, url: str, method: str, headers: dict[str, str] | None = None
+    ) -> requests.Response:
+        """One request, its body not read yet; a refusal or an outage raised as what it is."""
         client = self._client(repository)
         try:
-            response = client.do_request(url, "GET", headers=headers or {}, stream=True)
+            response: requests.Response = client.do_request(
+                url, method, headers=headers or {}, stream=True
+            )
         except requests.RequestException as err:
             raise StoreUnavailable(f"{url}: {err}") from None
         except ValueError as err:
@@ -194,9 +217,7 @@ class RegistryStore:
             raise StoreUnavailable(f"{url}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise StoreError(f"{url}: HTTP {response.status_code}")
-        _read_bounded(response, limit, digest)
-        self.last_content_type = response.headers.get("Content-Type", "")
-        return bytes(response.content)
+        return response
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -242,24 +263,54 @@ class RegistryStore:
         data = self._get(repository, url, {"Accept": ACCEPT}, limit=MAX_MANIFEST_BYTES)
         return data, self.last_content_type.split(";")[0].strip()
 
+    def manifest_digest(self, repository: str, reference: str) -> str | None:
+        return _again(lambda: self._manifest_digest_once(repository, reference))
+
+    def _manifest_digest_once(self, repository: str, reference: str) -> str | None:
+        url = self._url(repository, "manifests", reference)
+        try:
+            response = self._request(repository, url, "HEAD", {"Accept": ACCEPT})
+        except NotFound:
+            return None
+        response.close()
+        digest = response.headers.get("Docker-Content-Digest", "")
+        # without the header (it is optional) the answer says only that the tag is there
+        return digest if is_digest(digest) else ""
+
     def get_blob(self, repository: str, digest: str) -> bytes:
         if not is_digest(digest):  # it goes into the URL's path
             raise StoreError(f"{digest!r} is not a digest")
         return self._get(repository, self._url(repository, "blobs", digest), digest=digest)
 
+    def save_blob(self, repository: str, digest: str, destination: Path) -> int:
+        if not is_digest(digest):
+            raise StoreError(f"{digest!r} is not a digest")
+        url = self._url(repository, "blobs", digest)
+
+        def save() -> int:
+            response = self._request(repository, url, "GET")
+            with destination.open("wb") as sink:
+                return _copy_body(response, sink, MAX_ARTIFACT_BYTES, digest, ARTIFACT_SECONDS)
+
+        return _again(save)
+
     # --- writing -------------------------------------------------------------------------------
 
     def put_blob(self, repository: str, data: bytes, media_type: str) -> str:
-        digest = digest_of(data)
-        client = self._client(repository)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "blob"
             path.write_bytes(data)
-            layer = {"mediaType": media_type, "digest": digest, "size": len(data)}
-            try:
-                response = client.upload_blob(str(path), f"{self.host}/{repository}", layer)
-            except (ValueError, requests.RequestException) as err:
-                raise StoreError(f"uploading {digest} to {repository}: {err}") from None
+            return self.put_blob_file(repository, path, media_type)
+
+    def put_blob_file(self, repository: str, source: Path, media_type: str) -> str:
+        digest, size = file_digest(source)
+        layer = {"mediaType": media_type, "digest": digest, "size": size}
+        try:
+            response = self._client(repository).upload_blob(
+                str(source), f"{self.host}/{repository}", layer
+            )
+        except (ValueError, requests.RequestException) as err:
+            raise StoreError(f"uploading {digest} to {repository}: {err}") from None
         if response.status_code not in (200, 201, 202):
             raise StoreError(f"uploading {digest} to {repository}: HTTP {response.status_code}")
         return digest
@@ -294,6 +345,8 @@ def _refresh_on_insufficient_scope(client: oras.provider.Registry) -> None:
 TIMEOUT = (10.0, 30.0)
 #: how long one answer may take in all (a registry trickling one byte at a time)
 TOTAL_SECONDS = 300.0
+#: how long a blob moved as a file (an artifact set: a whole image) may take
+ARTIFACT_SECONDS = 3600.0
 #: the largest answer read, and the largest manifest
 MAX_RESPONSE_BYTES = MAX_BLOB_BYTES
 MAX_MANIFEST_BYTES = store.MAX_MANIFEST_BYTES
@@ -389,7 +442,23 @@ def _read_bounded(
     that is refused is never held in memory whole."""
     if response._content_consumed:
         return
-    limit = MAX_RESPONSE_BYTES if limit is None else limit
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+        _copy_body(response, body, MAX_RESPONSE_BYTES if limit is None else limit, digest,
+                   TOTAL_SECONDS)  # fmt: skip
+        body.seek(0)
+        response._content = body.read()
+    response._content_consumed = True
+
+
+def _copy_body(
+    response: requests.Response,
+    sink: IO[bytes],
+    limit: int,
+    digest: str | None,
+    total_seconds: float,
+) -> int:
+    """The answer's body written to `sink`, bounded and checked as `_read_bounded` says; its
+    size."""
     url = response.url
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -397,28 +466,25 @@ def _read_bounded(
         raise StoreError(f"{url}: the answer has {declared} bytes; at most {limit}")
     started = time.monotonic()
     hashed = hashlib.sha256() if digest is not None and digest.startswith("sha256:") else None
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
-        try:
-            # read1: what has arrived, so a trickle cannot hold one read past the total time
-            while chunk := response.raw.read1(64 * 1024, decode_content=True):
-                body.write(chunk)
-                if hashed is not None:
-                    hashed.update(chunk)
-                if body.tell() > limit:
-                    raise StoreError(f"{url}: the answer is larger than {limit} bytes")
-                if time.monotonic() - started > TOTAL_SECONDS:
-                    raise StoreUnavailable(
-                        f"{url}: the answer took longer than {TOTAL_SECONDS:.0f} s"
-                    )
-        except (urllib3.exceptions.HTTPError, OSError) as err:
-            response.close()
-            raise StoreUnavailable(f"{url}: the answer broke off: {err}") from None
-        except BaseException:
-            response.close()
-            raise
-        response.raw.release_conn()  # read whole: the connection can serve the next request
-        if hashed is not None and digest != f"sha256:{hashed.hexdigest()}":
-            raise StoreError(f"{url}: the answer is not the blob {digest} (its digest differs)")
-        body.seek(0)
-        response._content = body.read()
-    response._content_consumed = True
+    size = 0
+    try:
+        # read1: what has arrived, so a trickle cannot hold one read past the total time
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
+            sink.write(chunk)
+            size += len(chunk)
+            if hashed is not None:
+                hashed.update(chunk)
+            if size > limit:
+                raise StoreError(f"{url}: the answer is larger than {limit} bytes")
+            if time.monotonic() - started > total_seconds:
+                raise StoreUnavailable(f"{url}: the answer took longer than {total_seconds:.0f} s")
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        response.close()
+        raise StoreUnavailable(f"{url}: the answer broke off: {err}") from None
+    except BaseException:
+        response.close()
+        raise
+    response.raw.release_conn()  # read whole: the connection can serve the next request
+    if hashed is not None and digest != f"sha256:{hashed.hexdigest()}":
+        raise StoreError(f"{url}: the answer is not the blob {digest} (its digest differs)")
+    return size

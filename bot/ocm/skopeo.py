@@ -4,12 +4,15 @@ skopeo is kept by the containers project for exactly this: it copies an image or
 artifact (a Helm chart too) registry to registry, every manifest of an index with `--all`,
 digests preserved, blobs the target holds already not sent again (so a re-run or an interrupted
 copy sends only what is missing), each blob verified on arrival. oras-py has no registry-to-
-registry copy, and a copy of our own would repeat all of that. Credentials are handed over in
+registry copy, and a copy of our own would repeat all of that. It also reads and writes OCI
+image layouts (`oci:`), which is how an artifact goes into a CTF archive as an artifact set
+(`bot.ocm.artifact_set`) and comes out of one into a registry. Credentials are handed over in
 a temporary auth file (mode 0600, removed afterwards), never on the command line.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,10 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.failures import Failure, Temporary
+from bot.ocm.artifact_set import LAYOUT_REFERENCE
 from bot.ocm.credentials import CredentialStore
 from bot.ocm.location import image_parts
 
 TIMEOUT_SECONDS = 1800
+#: the longest line of skopeo's told (a registry's error body can be anything)
+MAX_SAID = 500
 _ATTEMPTS = "3"
 #: words of a registry that is out, not refusing (bounded, so a digest's digits never match)
 _OUTAGE = re.compile(
@@ -42,42 +48,87 @@ class CopyUnavailable(Temporary):
     """A registry could not be reached, or skopeo is not there."""
 
 
-def skopeo_copier(
-    credentials: CredentialStore | None = None,
-    *,
-    plain_http: Callable[[str], bool] = lambda _host: False,
-) -> Callable[[str, str], str]:
-    """A copier for `bot.ocm.transfer`: `copy(source, target)` returns the copy's digest.
-    `plain_http(host)` says which registries are spoken to without TLS (loopback ones, when
-    the operator allows it)."""
+class SkopeoCopier:
+    """The OCI copies of `bot.ocm.transfer` (its `ArtifactCopier`), each one skopeo run.
+    `plain_http(host)` says which registries are spoken to without TLS (loopback ones, when the
+    operator allows it)."""
 
-    def copy(source: str, target: str) -> str:
+    def __init__(
+        self,
+        credentials: CredentialStore | None = None,
+        *,
+        plain_http: Callable[[str], bool] = lambda _host: False,
+    ) -> None:
+        self.credentials = credentials
+        self.plain_http = plain_http
+
+    def copy(self, source: str, target: str) -> str:
+        """`source` (an image reference) copied to `target` (one without a digest) with every
+        manifest an index names; the copy's digest."""
+        return self._copy(f"docker://{_pinned(source)}", f"docker://{target}", [source, target])
+
+    def export(self, source: str, layout: Path) -> str:
+        """`source` copied into the OCI image layout `layout` (created), named
+        `artifact_set.LAYOUT_REFERENCE` there; its digest."""
+        where = f"oci:{layout}:{LAYOUT_REFERENCE}"
+        return self._copy(f"docker://{_pinned(source)}", where, [source])
+
+    def push(self, layout: Path, target: str) -> str:
+        """The artifact an OCI image layout names `artifact_set.LAYOUT_REFERENCE` copied to
+        `target`; the copy's digest."""
+        return self._copy(f"oci:{layout}:{LAYOUT_REFERENCE}", f"docker://{target}", [target])
+
+    def digest(self, source: str) -> str:
+        """The digest of the manifest `source` names, as the registry serves it (one GET)."""
+        if "@" in source:
+            return source.rpartition("@")[2]
+        with tempfile.TemporaryDirectory(prefix="bootstrap-bot-copy-") as work:
+            auth = Path(work) / "auth.json"
+            _write_auth(auth, self.credentials, [source])
+            done = self._run(
+                ["inspect", "--raw", "--authfile", str(auth),
+                 f"--tls-verify={_tls(source, self.plain_http)}", f"docker://{source}"],
+                f"reading {source}",
+            )  # fmt: skip
+        return "sha256:" + hashlib.sha256(done.stdout).hexdigest()
+
+    def _copy(self, source: str, target: str, references: list[str]) -> str:
+        with tempfile.TemporaryDirectory(prefix="bootstrap-bot-copy-") as work:
+            auth, digest_file = Path(work) / "auth.json", Path(work) / "digest"
+            _write_auth(auth, self.credentials, references)
+            tls = [
+                f"--{side}-tls-verify={_tls(where.removeprefix('docker://'), self.plain_http)}"
+                for side, where in (("src", source), ("dest", target))
+                if where.startswith("docker://")
+            ]
+            self._run(
+                ["copy", "--all", "--preserve-digests", "--retry-times", _ATTEMPTS,
+                 "--authfile", str(auth), "--digestfile", str(digest_file), *tls, source, target],
+                f"copying {_shown(source)} to {_shown(target)}",
+            )  # fmt: skip
+            return digest_file.read_text().strip()
+
+    def _run(self, arguments: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
         tool = shutil.which("skopeo")
         if tool is None:
             raise CopyUnavailable("skopeo is not installed (Debian package `skopeo`)")
-        with tempfile.TemporaryDirectory(prefix="bootstrap-bot-copy-") as work:
-            auth, digest_file = Path(work) / "auth.json", Path(work) / "digest"
-            _write_auth(auth, credentials, [source, target])
-            command = [
-                tool, "copy", "--all", "--preserve-digests", "--retry-times", _ATTEMPTS,
-                "--authfile", str(auth), "--digestfile", str(digest_file),
-                f"--src-tls-verify={_tls(source, plain_http)}",
-                f"--dest-tls-verify={_tls(target, plain_http)}",
-                f"docker://{_pinned(source)}", f"docker://{target}",
-            ]  # fmt: skip
-            try:
-                done = subprocess.run(
-                    command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
-                )
-            except subprocess.TimeoutExpired:
-                raise CopyUnavailable(f"copying {source}: no end in {TIMEOUT_SECONDS} s") from None
-            if done.returncode != 0:
-                said = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-                kind = CopyUnavailable if _unreachable(said) else CopyFailed
-                raise kind(f"copying {source} to {target}: {said}")
-            return digest_file.read_text().strip()
+        try:
+            done = subprocess.run(
+                [tool, *arguments], capture_output=True, timeout=TIMEOUT_SECONDS, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise CopyUnavailable(f"{what}: no end in {TIMEOUT_SECONDS} s") from None
+        if done.returncode != 0:
+            lines = done.stderr.decode(errors="replace").strip().splitlines()
+            said = (lines or ["(no output)"])[-1][:MAX_SAID]
+            kind = CopyUnavailable if _unreachable(said) else CopyFailed
+            raise kind(f"{what}: {said}")
+        return done
 
-    return copy
+
+def _shown(where: str) -> str:
+    """A skopeo location as the user named it: an image reference, or "a local archive"."""
+    return where.removeprefix("docker://") if where.startswith("docker://") else "a local copy"
 
 
 def _pinned(reference: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -26,7 +27,7 @@ from bot.ocm import layout, open_store
 from bot.ocm.egress import EgressPolicy
 from bot.ocm.location import Repository, image_parts, parse_repository
 from bot.ocm.reader import ComponentReader
-from bot.ocm.skopeo import CopyUnavailable, skopeo_copier
+from bot.ocm.skopeo import CopyUnavailable, SkopeoCopier
 from bot.ocm.transfer import OCI_ARTIFACT, transfer
 from bot.services.registries import open_landscape_reader, registry_options
 from bot.settings import Settings
@@ -108,14 +109,9 @@ def _mirror(settings: Settings, mirror: Mirror, component: str, version: str) ->
     options = registry_options(settings, target)
     store = open_store(target, **options)
     egress: EgressPolicy = options["egress"]
-    copy = skopeo_copier(options["credentials"], plain_http=lambda host: _loopback(settings, host))
-
-    def checked_copy(image: str, destination: str) -> str:
-        for reference in (image, destination):
-            _check_egress(egress, image_parts(reference)[0])
-        return copy(image, destination)
-
-    report = transfer(reader, [(component, version)], store, target, copier=checked_copy)
+    copier = SkopeoCopier(options["credentials"], plain_http=lambda host: _loopback(settings, host))
+    checked = _CheckedCopier(copier, egress)
+    report = transfer(reader, [(component, version)], store, target, copier=checked)
     if report.errors:
         raise MirrorRefused(f"copying {component}:{version} into {mirror.target}: "
                             + "; ".join(report.errors))  # fmt: skip
@@ -144,6 +140,33 @@ def _verify(settings: Settings, mirror: Mirror, component: str, version: str) ->
                 digest = image.rpartition("@")[2]
                 data, _ = store.get_manifest(path, digest)
                 layout.verify(data, digest, f"the copy of {resource.name} in {mirror.target}")
+
+
+class _CheckedCopier:
+    """The copier, sent only to registries the egress policy allows (`_check_egress`)."""
+
+    def __init__(self, inner: SkopeoCopier, egress: EgressPolicy) -> None:
+        self.inner, self.egress = inner, egress
+
+    def _check(self, *references: str) -> None:
+        for reference in references:
+            _check_egress(self.egress, image_parts(reference)[0])
+
+    def copy(self, source: str, target: str) -> str:
+        self._check(source, target)
+        return self.inner.copy(source, target)
+
+    def export(self, source: str, layout: Path) -> str:
+        self._check(source)
+        return self.inner.export(source, layout)
+
+    def push(self, layout: Path, target: str) -> str:
+        self._check(target)
+        return self.inner.push(layout, target)
+
+    def digest(self, source: str) -> str:
+        self._check(source)
+        return self.inner.digest(source)
 
 
 def _loopback(settings: Settings, host: str) -> bool:

@@ -17,6 +17,7 @@ SIGNALS = {
     "bot.gotemplate.executor._Continue",
     "bot.core.render.NeedsVersionLists",
     "bot.flows.upgrade._Stop",
+    "bot.ocm.transfer._Unplanned",
 }
 
 

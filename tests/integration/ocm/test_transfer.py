@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bot.cli.main import main
-from bot.ocm import layout, open_reader, open_store
+from bot.ocm import artifact_set, layout, open_reader, open_store
 from bot.ocm.location import parse_repository
 from bot.ocm.store import WritableStore
 from bot.ocm.transfer import reference_hint
@@ -154,6 +154,75 @@ def test_images_with_an_index_and_a_chart_are_copied_by_value_into_a_registry_wi
     assert code == 0
     assert 'version "acme.io/app:v1.0.0" already present -> skip transport' in out
     assert "0 blobs (0 bytes) and 0 OCI artifacts copied; 1 versions present" in out
+
+
+def test_the_air_gap_images_go_into_an_archive_as_artifact_sets_and_out_into_a_registry(
+    capsys, tmp_path, oci_registry, oci_registry_basic_auth
+):
+    """Registry → CTF (what is carried in) → the registry inside, with auth: each OCI artifact
+    is a local blob in the archive, as ocm stores one, and the OCI artifact again in the end,
+    with the digest it had upstream."""
+    run = secrets.token_hex(4)
+    upstream = open_store(parse_repository(f"http://{oci_registry.host}/up-{run}"))
+    index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64")
+    chart_digest = chart(upstream, f"up-{run}/charts/app", "1.0.0")
+    build = constructor(tmp_path / "c.yaml", [
+        {"name": "app-image", "version": "v1", "type": "ociImage",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{oci_registry.host}/up-{run}/images/app:v1@{index}"}},
+        {"name": "app-chart", "version": "1.0.0", "type": "helmChart",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{oci_registry.host}/up-{run}/charts/app:1.0.0"}},
+    ])  # fmt: skip
+    source = f"{oci_registry.host}/up-{run}"
+    assert cli(capsys, "ocm", "build", str(build), "--to", source, "--plain-http-loopback")[0] == 0
+
+    carried = tmp_path / "carried.tgz"  # an archive file, as one is carried in
+    code, out, err = cli(capsys, "ocm", "transfer", f"{source}//acme.io/app:v1.0.0",
+                         str(carried), "--plain-http-loopback")  # fmt: skip
+    assert code == 0, err + out
+    assert "...resource 0 app-image[ociImage](images/app:v1)(copy)..." in out
+    reader = open_reader(parse_repository(str(carried)))
+    cv = reader.get("acme.io/app", "v1.0.0")
+    accesses = {r.name: dict(r.access) for r in cv.resources}
+    assert accesses["app-image"]["type"] == "localBlob"
+    assert accesses["app-image"]["mediaType"] == "application/vnd.oci.image.index.v1+tar+gzip"
+    assert accesses["app-image"]["referenceName"] == "images/app:v1"
+    assert accesses["app-chart"]["mediaType"] == "application/vnd.oci.image.manifest.v1+tar+gzip"
+    assert not cv.raw["component"]["repositoryContexts"][1:]  # an archive is not appended
+    for name, digest in (("app-image", index), ("app-chart", chart_digest)):
+        saved = tmp_path / f"{name}.set"
+        reader.save_blob(cv, accesses[name]["localReference"], saved)
+        assert artifact_set.unpack(saved, tmp_path / f"{name}-layout")[0] == digest
+    rerun = cli(capsys, "ocm", "transfer", f"{source}//acme.io/app:v1.0.0", str(carried),
+                "--plain-http-loopback")  # fmt: skip
+    assert "already present -> skip transport" in rerun[1]
+    assert carried.read_bytes()[:2] == b"\x1f\x8b" and not list(tmp_path.glob("bootstrap-bot-*"))
+
+    inside = f"{oci_registry_basic_auth.host}/inside-{run}"
+    auth = ["--docker-config", str(docker_config(tmp_path / "auth.json", oci_registry_basic_auth))]
+    code, out, err = cli(capsys, "ocm", "transfer", str(carried), inside,
+                         "--plain-http-loopback", *auth)  # fmt: skip
+    assert code == 0, err + out
+    assert f"...resource 0 app-image[ociImage]({inside}/images/app:v1@{index})(copy)..." in out
+    landed = open_reader(parse_repository(inside), **_creds(tmp_path))
+    cv = landed.get("acme.io/app", "v1.0.0")
+    moved = {r.name: dict(r.access) for r in cv.resources}
+    assert moved["app-image"] == {
+        "type": "ociArtifact",
+        "imageReference": f"{inside}/images/app:v1@{index}",
+    }
+    assert moved["app-chart"] == {
+        "type": "ociArtifact",
+        "imageReference": f"{inside}/charts/app:1.0.0@{chart_digest}",
+    }
+    data, _ = landed.store.get_manifest(f"inside-{run}/images/app", "v1")
+    assert layout.digest_of(data) == index
+    for child in json.loads(data)["manifests"]:
+        landed.store.get_manifest(f"inside-{run}/images/app", child["digest"])
+    assert len(landed.layer_sizes(cv)) == 1  # the descriptor's: no artifact is local any more
+    again = cli(capsys, "ocm", "transfer", str(carried), inside, "--plain-http-loopback", *auth)
+    assert "already present -> skip transport" in again[1]
 
 
 def _creds(tmp_path: Path) -> dict[str, Any]:
