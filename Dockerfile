@@ -15,6 +15,8 @@ COPY deploy/image/install.sh deploy/image/
 RUN ["sh", "deploy/image/install.sh", "/opt/bootstrap-bot"]
 
 FROM ${PYTHON_IMAGE}
+# skopeo copies OCI artifacts for `ocm transfer` and `bot.mirror` (Debian's, no recommends).
+RUN ["sh", "-c", "apt-get update && apt-get install -y --no-install-recommends skopeo && rm -rf /var/lib/apt/lists/*"]
 COPY --from=build /opt/bootstrap-bot /opt/bootstrap-bot
 # The root filesystem can be read-only: the bot writes only to its cache and to /tmp (volumes).
 RUN ["install", "-d", "-o", "10001", "-g", "10001", "-m", "0750", "/var/cache/bootstrap-bot"]

@@ -135,6 +135,20 @@ def test_runs_as_the_non_root_user_the_deployment_expects(dockerfile):
     assert names.index("USER") > max(i for i, n in enumerate(names) if n == "RUN")
 
 
+def test_the_image_has_debians_skopeo_for_copying_oci_artifacts(dockerfile):
+    final = stages(dockerfile)[-1]
+    (install,) = [i for i in final if i.name == "RUN" and i.args[0] != "install"]
+    assert install.exec_form and install.args[:2] == ["sh", "-c"]
+    steps = [shlex.split(step) for step in install.args[2].split("&&")]
+    assert steps == [
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "skopeo"],
+        ["rm", "-rf", "/var/lib/apt/lists/*"],  # no package lists left in the image
+    ]
+    # the bot finds it where Debian puts it (/usr/bin): the base image's PATH is kept
+    assert environment(final)["PATH"].endswith(":$PATH")
+
+
 def test_serve_is_the_entrypoint_with_a_health_check_and_the_port_it_listens_on(dockerfile):
     final = stages(dockerfile)[-1]
     assert only(final, "ENTRYPOINT").args == ["bootstrap-bot"]
@@ -252,7 +266,7 @@ def test_the_build_installs_a_bot_that_serves_and_passes_its_health_check(
 
     # The final stage's own RUN (the cache directory) and the installed bot serving.
     final = stages(dockerfile)[-1]
-    (mkdir,) = [i for i in final if i.name == "RUN"]
+    (mkdir,) = [i for i in final if i.name == "RUN" and i.args[0] == "install"]
     argv = [a.replace("/var/", f"{root}/var/") for a in mkdir.args]
     if os.geteuid() != 0:  # only root may give the directory away; the rest is the same
         argv = [
