@@ -12,6 +12,8 @@ RENDER_CHECK = "bootstrap-bot/render"
 DISCOVERY_CHECK = "bootstrap-bot/discovery"
 DRY_RUN_CHECK = "bootstrap-bot/dry-run"
 DEPLOY_CHECK = "bootstrap-bot/deploy"
+#: on a landscape branch with `bot.mirror`: the last copy of a release into the mirror
+MIRROR_CHECK = "bootstrap-bot/mirror"
 #: the buttons on the bot's check runs (`check_run` `requested_action` identifiers), each
 #: redoing the step of one check run
 RERENDER_ACTION = "rerender"

@@ -217,6 +217,26 @@ def mirrored(mirror: str, versions: int, artifacts: int, size: int) -> str:
     )
 
 
+def mirror_check_texts(version: str | None, mirror: str, error: object | None) -> tuple[str, str]:
+    """The mirror check run on the landscape branch: (title, summary) of the last copy of
+    `version` (None: the mirror itself was refused, before any release was looked at)."""
+    if error is None:
+        return (
+            f"{version} copied into the mirror and verified",
+            f"`{version}` is in `{mirror}`, verified there, and may be proposed.",
+        )
+    if version is None:
+        return "Nothing can be copied into the mirror", f"{error}\n\nNothing is proposed."
+    return (
+        f"{version} could not be copied into the mirror",
+        f"{mirror_failed(version, mirror, error)}\n\nNothing is proposed until the copy "
+        f"succeeds. The bot tries again every round; `/bootstrap upgrade {version}` tries now.",
+    )
+
+
+STATUS_NO_MIRROR_COPY = "no copy tried at this commit yet"
+
+
 def upgrade_withdrawn(why: str) -> str:
     """The comment on an upgrade pull request the bot closes as no longer needed."""
     return f"{why} This upgrade is no longer proposed."

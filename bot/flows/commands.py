@@ -24,7 +24,7 @@ from bot.core.config import load_bootstrap_config, read_bot_settings
 from bot.core.discovery import Landscape
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet
-from bot.core.names import DEPLOY_CHECK, reply_marker
+from bot.core.names import DEPLOY_CHECK, MIRROR_CHECK, reply_marker
 from bot.core.replies import (
     Answer,
     denied,
@@ -252,11 +252,14 @@ async def _status(place: Place, scope: LandscapeScope, _: Command) -> tuple[str,
         return replies.branch_missing(landscape.branch), False
     config = await gh.read_file(full_name, landscape.config_path, head)
     version = replies.STATUS_NO_CONFIG
+    mirrored: tuple[tuple[str, str], ...] = ()
     if config is not None:
         try:
             loaded = load_bootstrap_config(config.decode("utf-8", errors="replace"))
             location = parse_location(loaded.config.component.location)
             version = replies.status_release(location.version, location.component)
+            if loaded.config.bot.mirror is not None:
+                mirrored = (("mirror", await _mirror_state(scope, head)),)
         except Failure:
             version = replies.STATUS_INVALID_CONFIG
     proposal = await gh.find_pull_request(
@@ -278,9 +281,16 @@ async def _status(place: Place, scope: LandscapeScope, _: Command) -> tuple[str,
         proposal=proposal.html_url if proposal else None,
         upgrade=f"{upgrade.title}: {upgrade.html_url}" if upgrade else None,
         declined=declined_text(history.declined),
-        cluster=(("last apply", applied), *await cluster_rows(scope)),
+        cluster=(*mirrored, ("last apply", applied), *await cluster_rows(scope)),
     )
     return text, True
+
+
+async def _mirror_state(scope: LandscapeScope, head: str) -> str:
+    run = await scope.gh.latest_check_run(scope.full_name, head, MIRROR_CHECK)
+    if run is None:
+        return replies.STATUS_NO_MIRROR_COPY
+    return replies.check_state(run.status, run.conclusion, run.title)
 
 
 async def _render_state(scope: LandscapeScope, proposal: str | None) -> str:

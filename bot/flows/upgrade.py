@@ -28,7 +28,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.adapters.github.models import PullRequest
+from bot.adapters.github.models import CheckRunOutput, PullRequest
 from bot.adapters.gitrepo import ForeignCommits
 from bot.core import replies
 from bot.core.bot_section import Mirror, UpgradePolicy
@@ -39,6 +39,7 @@ from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet
 from bot.core.impact import upgrade_impact
 from bot.core.names import (
+    MIRROR_CHECK,
     UPGRADE_DECLINED_MARKER,
     UPGRADE_TAKEN_OVER_MARKER,
     UPGRADE_WITHDRAWN_MARKER,
@@ -63,6 +64,7 @@ from bot.flows.scope import LandscapeScope
 from bot.golang.semver import Version
 from bot.ocm.graph import ComponentGraph
 from bot.ocm.location import Location, LocationError, Repository, parse_location
+from bot.services.mirror import MirrorRefused
 from bot.services.pipeline import (
     LandscapeError,
     LandscapeRender,
@@ -250,9 +252,12 @@ async def _releases(scope: LandscapeScope, now: _Now, in_round: bool) -> list[st
     """3. The root component's versions (a registry backing off: nothing changes)."""
     location = now.location
     try:
-        return await scope.context.releases.versions(
-            _watched(scope, now), location.component, in_round=in_round
-        )
+        watched = _watched(scope, now)
+    except MirrorRefused as err:
+        await _tell_mirror_check(scope, now, None, err)
+        raise _Stop(UpgradeResult("unreadable", str(err), now.current)) from None
+    try:
+        return await scope.context.releases.versions(watched, location.component, in_round=in_round)
     except RegistryUnavailable as err:
         detail = replies.registry_unreadable(err)
         raise _Stop(UpgradeResult("unavailable", detail, now.current)) from None
@@ -276,11 +281,30 @@ async def _mirrored(scope: LandscapeScope, now: _Now, record: UpgradeRecord) -> 
     except Failure as err:
         detail = replies.mirror_failed(version, now.mirror.target, err)
         log.warning("%s: %s", scope.full_name, detail)
+        await _tell_mirror_check(scope, now, version, err)
         raise _Stop(UpgradeResult("failed", detail, now.current, version)) from None
-    except Temporary as err:
+    except Temporary as err:  # no verdict: the copy is tried again
         detail = replies.registry_unreadable(err)
         raise _Stop(UpgradeResult("unavailable", detail, now.current, version)) from None
+    await _tell_mirror_check(scope, now, version, None)
     return replies.mirrored(done.target, done.versions, done.artifacts, done.bytes)
+
+
+async def _tell_mirror_check(
+    scope: LandscapeScope, now: _Now, version: str | None, error: Failure | None
+) -> None:
+    """The copy's outcome as the mirror check run on the landscape branch's head, where
+    `/bootstrap status` and the branch's commit show it."""
+    assert now.mirror is not None
+    title, summary = replies.mirror_check_texts(version, now.mirror.target, error)
+    await scope.gh.ensure_check_run(
+        scope.full_name,
+        head_sha=now.head,
+        name=MIRROR_CHECK,
+        status="completed",
+        conclusion="failure" if error is not None else "success",
+        output=CheckRunOutput(title, summary),
+    )
 
 
 def _version_to_propose(

@@ -325,8 +325,24 @@ TEXTS: dict[str, Callable[[], str]] = {
             replies.status_unrenderable("The bootstrap config is invalid"),
             replies.status_render_unknown("registry.test answered 503"),
             replies.STATUS_NOT_APPLIED,
+            replies.STATUS_NO_MIRROR_COPY,
             replies.check_state("queued", None, "Waiting: a service the bot needs is unavailable"),
             replies.check_state("completed", "failure", FLUX_FAILED.title),
+        )
+    ),
+    "mirror-checks": lambda: "\n\n".join(
+        f"**{title}**\n\n{summary}"
+        for title, summary in (
+            replies.mirror_check_texts("v0.0.3", "mirror.corp.example/openmcp", None),
+            replies.mirror_check_texts(
+                "v0.0.3", "mirror.corp.example/openmcp", "copying …: manifest unknown"
+            ),
+            replies.mirror_check_texts(
+                None,
+                "mirror.corp.example/openmcp",
+                "bot.mirror: … is not a mirror the bot's "
+                "operators list (setting `registry.mirrors`)",
+            ),
         )
     ),
     "discovery-check": lambda: _check(

@@ -153,6 +153,14 @@ async def test_a_new_release_is_mirrored_verified_and_proposed_from_the_mirror(
         metrics = await (await bot.client.get("/metrics")).text()
         assert 'bootstrap_bot_mirror_transfers_total{outcome="copied"} 1.0' in metrics
 
+        # the landscape branch says how its last copy went, and so does its status
+        (run,) = mirror_runs(bot)
+        assert (run["conclusion"], run["output"]["title"]) == (
+            "success", "v0.0.2 copied into the mirror and verified"
+        )  # fmt: skip
+        status = await ask_status(bot)
+        assert "| mirror | ✅ v0.0.2 copied into the mirror and verified |" in status
+
 
 async def test_a_mirror_the_operator_does_not_list_is_never_written(
     fake_github: FakeGitHub, app_key: AppKey, aiohttp_client: Any, tmp_path: Path, upstream
@@ -170,3 +178,27 @@ async def test_a_mirror_the_operator_does_not_list_is_never_written(
         assert "is not a mirror the bot's operators list (setting `registry.mirrors`)" in said
         with pytest.raises(ComponentError, match="not found"):
             mirror_reader(upstream).get(ROOT_COMPONENT, "v0.0.2")
+
+        # told on the landscape branch, where the status finds it; nothing half-proposed
+        (run,) = mirror_runs(bot)
+        assert run["conclusion"] == "failure"
+        assert run["output"]["title"] == "Nothing can be copied into the mirror"
+        assert "setting `registry.mirrors`" in run["output"]["summary"]
+        status = await ask_status(bot)
+        assert "| mirror | ❌ Nothing can be copied into the mirror |" in status
+        assert [p for p in bot.fake.pull_requests(REPO) if p.head == UPGRADE] == []
+
+
+def mirror_runs(bot: LandscapeBot) -> list[dict[str, Any]]:
+    """The mirror check runs on the landscape branch's head (their fields, as GitHub has them)."""
+    head = bot.repository.branch_sha("main")
+    return [r.fields for r in bot.fake.state.check_runs.values()
+            if r.name == "bootstrap-bot/mirror" and r.head_sha == head]  # fmt: skip
+
+
+async def ask_status(bot: LandscapeBot) -> str:
+    bot.repository.roles["walt"] = "write"
+    number = bot.fake.state.next_issue_number(REPO)
+    asked = bot.fake.add_comment(REPO, number, "/bootstrap status", user="walt")
+    await bot.deliver("issue_comment", bot.comment_event(asked, on_pull=False))
+    return reply_to(bot, number, asked.id)
