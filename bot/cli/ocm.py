@@ -312,8 +312,17 @@ def _transfer_into(
     def plain_http(host: str) -> bool:
         return plain and parse_repository(host).is_loopback
 
+    progress: Progress | None = getattr(args, "progress", None)
+
     def say(line: str) -> None:
+        if progress is not None:
+            progress.idle()
         out.write(line + "\n")
+        out.flush()
+
+    def copying(line: str) -> None:
+        if progress is not None:
+            progress.reading(line, verb="copying")
 
     report = transfer(
         reader,
@@ -322,7 +331,7 @@ def _transfer_into(
         target_repository,
         recursive=args.recursive,
         copy_resources=args.copy_resources,
-        copier=SkopeoCopier(_credentials(args), plain_http=plain_http),
+        copier=SkopeoCopier(_credentials(args), plain_http=plain_http, on_line=copying),
         dry_run=args.dry_run,
         say=say,
     )

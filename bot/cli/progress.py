@@ -33,6 +33,7 @@ class Progress:
         self.started = clock()
         self.reads, self.bytes = 0, 0
         self._current: str | None = None
+        self._verb = "reading"
         self._drawn = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -46,10 +47,16 @@ class Progress:
 
     # --- the reads -------------------------------------------------------------------------
 
-    def reading(self, what: str) -> None:
+    def reading(self, what: str, *, verb: str = "reading") -> None:
         with self._lock:
-            self._current = what
+            self._current, self._verb = what, verb
             self._draw()
+
+    def idle(self) -> None:
+        """Nothing is under way (a copy ended): the line is cleared."""
+        with self._lock:
+            self._current = None
+            self._clear()
 
     def read(self, size: int) -> None:
         with self._lock:
@@ -70,9 +77,9 @@ class Progress:
         if not self.enabled or self._current is None or elapsed < DELAY_SECONDS:
             return
         counts = f" ({self.reads} read, {_size(self.bytes)}, {elapsed:.0f}s)"
-        room = WIDTH - len("reading ") - len(counts)
+        room = WIDTH - len(self._verb) - 1 - len(counts)
         what = self._current if len(self._current) <= room else self._current[: room - 1] + "…"
-        self.stream.write(f"{_CLEAR}reading {what}{counts}")
+        self.stream.write(f"{_CLEAR}{self._verb} {what}{counts}")
         self.stream.flush()
         self._drawn = True
 

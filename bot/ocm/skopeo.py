@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from base64 import b64encode
 from collections.abc import Callable
 from pathlib import Path
@@ -51,16 +52,19 @@ class CopyUnavailable(Temporary):
 class SkopeoCopier:
     """The OCI copies of `bot.ocm.transfer` (its `ArtifactCopier`), each one skopeo run.
     `plain_http(host)` says which registries are spoken to without TLS (loopback ones, when the
-    operator allows it)."""
+    operator allows it); `on_line` is told each line skopeo prints while it copies (the CLI's
+    progress)."""
 
     def __init__(
         self,
         credentials: CredentialStore | None = None,
         *,
         plain_http: Callable[[str], bool] = lambda _host: False,
+        on_line: Callable[[str], None] | None = None,
     ) -> None:
         self.credentials = credentials
         self.plain_http = plain_http
+        self.on_line = on_line
 
     def copy(self, source: str, target: str) -> str:
         """`source` (an image reference) copied to `target` (one without a digest) with every
@@ -85,12 +89,12 @@ class SkopeoCopier:
         with tempfile.TemporaryDirectory(prefix="bootstrap-bot-copy-") as work:
             auth = Path(work) / "auth.json"
             _write_auth(auth, self.credentials, [source])
-            done = self._run(
+            raw = self._run(
                 ["inspect", "--raw", "--authfile", str(auth),
                  f"--tls-verify={_tls(source, self.plain_http)}", f"docker://{source}"],
                 f"reading {source}",
             )  # fmt: skip
-        return "sha256:" + hashlib.sha256(done.stdout).hexdigest()
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
 
     def _copy(self, source: str, target: str, references: list[str]) -> str:
         with tempfile.TemporaryDirectory(prefix="bootstrap-bot-copy-") as work:
@@ -105,25 +109,59 @@ class SkopeoCopier:
                 ["copy", "--all", "--preserve-digests", "--retry-times", _ATTEMPTS,
                  "--authfile", str(auth), "--digestfile", str(digest_file), *tls, source, target],
                 f"copying {_shown(source)} to {_shown(target)}",
+                shown=_shown(source if source.startswith("docker://") else target),
             )  # fmt: skip
             return digest_file.read_text().strip()
 
-    def _run(self, arguments: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
+    def _run(self, arguments: list[str], what: str, *, shown: str = "") -> bytes:
+        """skopeo's output for `arguments`; with `shown` (what is copied), each line it prints
+        as it goes ("Copying blob sha256:…") is told to `on_line` as `shown: line`."""
         tool = shutil.which("skopeo")
         if tool is None:
             raise CopyUnavailable("skopeo is not installed (Debian package `skopeo`)")
-        try:
-            done = subprocess.run(
-                [tool, *arguments], capture_output=True, timeout=TIMEOUT_SECONDS, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise CopyUnavailable(f"{what}: no end in {TIMEOUT_SECONDS} s") from None
-        if done.returncode != 0:
-            lines = done.stderr.decode(errors="replace").strip().splitlines()
+        expired = threading.Event()
+        with subprocess.Popen(
+            [tool, *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as process:
+
+            def stop() -> None:
+                expired.set()
+                process.kill()
+
+            watchdog = threading.Timer(TIMEOUT_SECONDS, stop)
+            watchdog.start()
+            try:
+                if shown and self.on_line is not None:
+                    on_line = self.on_line
+                    out, err = _told_lines(process, lambda line: on_line(f"{shown}: {line}"))
+                else:
+                    out, err = process.communicate()
+            finally:
+                watchdog.cancel()
+        if expired.is_set():
+            raise CopyUnavailable(f"{what}: no end in {TIMEOUT_SECONDS} s")
+        if process.returncode != 0:
+            lines = err.decode(errors="replace").strip().splitlines()
             said = (lines or ["(no output)"])[-1][:MAX_SAID]
             kind = CopyUnavailable if _unreachable(said) else CopyFailed
             raise kind(f"{what}: {said}")
-        return done
+        return out
+
+
+def _told_lines(
+    process: subprocess.Popen[bytes], on_line: Callable[[str], None]
+) -> tuple[bytes, bytes]:
+    """A running skopeo's stdout told line by line while its stderr is kept aside."""
+    assert process.stdout is not None and process.stderr is not None
+    errors: list[bytes] = []
+    stderr = process.stderr
+    reader = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
+    reader.start()
+    for line in process.stdout:
+        on_line(line.decode(errors="replace").strip()[:MAX_SAID])
+    reader.join()
+    process.wait()
+    return b"", errors[0] if errors else b""
 
 
 def _shown(where: str) -> str:

@@ -40,3 +40,22 @@ def test_skopeo_s_outages_are_told_from_its_refusals():
     assert _unreachable("toomanyrequests: too many requests")
     assert not _unreachable("reading manifest sha256:5003a29f: manifest unknown")
     assert not _unreachable("unauthorized: authentication required")
+
+
+def test_a_skopeo_that_hangs_is_stopped_and_a_refusal_is_told_in_its_words(tmp_path, monkeypatch):
+    from bot.ocm import skopeo
+    from bot.ocm.skopeo import CopyFailed, CopyUnavailable, SkopeoCopier
+
+    tool = tmp_path / "skopeo"
+    tool.write_text(
+        '#!/bin/sh\ncase "$2" in\n  slow) exec sleep 30 ;;\n'
+        '  *) echo "Copying blob sha256:1"; echo "manifest unknown" >&2; exit 1 ;;\nesac\n'
+    )
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    monkeypatch.setattr(skopeo, "TIMEOUT_SECONDS", 0.5)
+    copier = SkopeoCopier(on_line=print)
+    with pytest.raises(CopyUnavailable, match=r"no end in 0\.5 s"):
+        copier._run(["copy", "slow"], "copying x")
+    with pytest.raises(CopyFailed, match="copying x: manifest unknown"):
+        copier._run(["copy", "other"], "copying x", shown="x")

@@ -42,6 +42,18 @@ def test_the_line_shows_after_a_moment_and_is_cleared_when_the_read_ends():
     assert stream.getvalue().endswith("(1 read, 1.5 MiB, 3s)")
 
 
+def test_a_copy_shows_what_skopeo_is_at_and_is_cleared_when_it_ends():
+    stream, clock = Terminal(), Clock()
+    progress = Progress(stream, enabled=True, clock=clock)
+    clock.now += DELAY_SECONDS
+    progress.reading("mirror/images/app:v1: Copying blob sha256:ab12", verb="copying")
+    assert stream.getvalue() == (
+        f"{CLEAR}copying mirror/images/app:v1: Copying blob sha256:ab12 (0 read, 0 B, 1s)"
+    )
+    progress.idle()
+    assert stream.getvalue().endswith(CLEAR) and progress.reads == 0
+
+
 def test_a_long_name_is_cut_to_the_width():
     stream, clock = Terminal(), Clock()
     progress = Progress(stream, enabled=True, clock=clock)

@@ -16,6 +16,7 @@ import yaml
 from bot.cli.main import main
 from bot.ocm import artifact_set, layout, open_reader, open_store
 from bot.ocm.location import parse_repository
+from bot.ocm.skopeo import SkopeoCopier
 from bot.ocm.store import WritableStore
 from bot.ocm.transfer import reference_hint
 from tests.peers.registry import Registry
@@ -223,6 +224,21 @@ def test_the_air_gap_images_go_into_an_archive_as_artifact_sets_and_out_into_a_r
     assert len(landed.layer_sizes(cv)) == 1  # the descriptor's: no artifact is local any more
     again = cli(capsys, "ocm", "transfer", str(carried), inside, "--plain-http-loopback", *auth)
     assert "already present -> skip transport" in again[1]
+
+
+def test_skopeo_tells_each_step_of_a_copy_as_it_goes(oci_registry):
+    """What the CLI's progress line shows while an artifact is copied."""
+    run = secrets.token_hex(4)
+    store = open_store(parse_repository(f"http://{oci_registry.host}/p-{run}"))
+    image(store, f"p-{run}/images/app", "v1", "amd64", "arm64")
+    lines: list[str] = []
+    copier = SkopeoCopier(plain_http=lambda _host: True, on_line=lines.append)
+    source = f"{oci_registry.host}/p-{run}/images/app:v1"
+    digest = copier.copy(source, f"{oci_registry.host}/q-{run}/images/app:v1")
+    assert digest == copier.digest(source)
+    assert lines and all(line.startswith(f"{source}: ") for line in lines)
+    assert any("Copying blob" in line for line in lines)
+    assert any("Writing manifest" in line for line in lines)
 
 
 def _creds(tmp_path: Path) -> dict[str, Any]:
