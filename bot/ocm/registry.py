@@ -282,6 +282,16 @@ class RegistryStore:
             raise StoreError(f"{digest!r} is not a digest")
         return self._get(repository, self._url(repository, "blobs", digest), digest=digest)
 
+    def _has_blob(self, repository: str, digest: str) -> bool:
+        url = self._url(repository, "blobs", digest)
+        try:
+            self._request(repository, url, "HEAD").close()
+        except NotFound:
+            return False
+        except StoreError:  # a registry that will not say: send it
+            return False
+        return True
+
     def save_blob(self, repository: str, digest: str, destination: Path) -> int:
         if not is_digest(digest):
             raise StoreError(f"{digest!r} is not a digest")
@@ -304,6 +314,8 @@ class RegistryStore:
 
     def put_blob_file(self, repository: str, source: Path, media_type: str) -> str:
         digest, size = file_digest(source)
+        if self._has_blob(repository, digest):  # an interrupted run sent it already
+            return digest
         layer = {"mediaType": media_type, "digest": digest, "size": size}
         try:
             response = self._client(repository).upload_blob(

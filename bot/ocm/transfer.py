@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from bot.core.failures import Failure
 from bot.ocm import artifact_set, layout
-from bot.ocm.artifact_set import ArtifactSetError, is_artifact_set
+from bot.ocm.artifact_set import is_artifact_set
 from bot.ocm.builder import component_version_objects, put_component_version
 from bot.ocm.location import Repository, image_parts
 from bot.ocm.model import ComponentVersion, Resource
@@ -117,7 +117,7 @@ def transfer(
                      copy_resources=copy_resources, copier=copier, dry_run=dry_run)  # fmt: skip
         try:
             move.run()
-        except (TransferError, ArtifactSetError) as err:
+        except Failure as err:  # this version fails, the others go on (an outage stops all)
             report.errors.append(str(err))
             told(f"error: {err}")
 

@@ -16,10 +16,12 @@ import yaml
 from bot.cli.main import main
 from bot.ocm import artifact_set, layout, open_reader, open_store
 from bot.ocm.location import parse_repository
-from bot.ocm.skopeo import SkopeoCopier
+from bot.ocm.reader import ComponentError
+from bot.ocm.skopeo import CopyFailed, SkopeoCopier
 from bot.ocm.store import WritableStore
-from bot.ocm.transfer import reference_hint
+from bot.ocm.transfer import reference_hint, transfer
 from tests.peers.registry import Registry
+from tests.peers.registry_proxy import run_registry_proxy
 from tests.reference_case import CASE, ROOT_COMPONENT, config_text, expected_tree, landscape_tree
 
 pytestmark = pytest.mark.peers
@@ -36,8 +38,11 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def image(store: WritableStore, repository: str, tag: str, *arches: str) -> str:
-    """A small multi-arch image: an index over one manifest per architecture; its digest."""
+def image(
+    store: WritableStore, repository: str, tag: str, *arches: str, attested: bool = False
+) -> str:
+    """A small multi-arch image: an index over one manifest per architecture (and, `attested`,
+    a provenance attestation as `docker buildx` adds one); its digest."""
     manifests = []
     for arch in arches:
         layer = store.put_blob(repository, f"layer of {arch}".encode(), LAYER)
@@ -52,8 +57,36 @@ def image(store: WritableStore, repository: str, tag: str, *arches: str) -> str:
         digest = store.put_manifest(repository, f"{tag}-{arch}", manifest, layout.MANIFEST)
         manifests.append({"mediaType": layout.MANIFEST, "digest": digest, "size": len(manifest),
                           "platform": {"architecture": arch, "os": "linux"}})  # fmt: skip
+    if attested:
+        manifests.append(_attestation(store, repository, manifests[0]["digest"]))
     index = json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests}).encode()
     return store.put_manifest(repository, tag, index, INDEX)
+
+
+def _attestation(store: WritableStore, repository: str, subject: str) -> dict[str, Any]:
+    """An in-toto attestation manifest for `subject`, as an index entry (buildx's layout)."""
+    statement = json.dumps(
+        {
+            "_type": "https://in-toto.io/Statement/v0.1",
+            "predicateType": "https://slsa.dev/provenance/v0.2",
+        }
+    ).encode()
+    layer = store.put_blob(repository, statement, "application/vnd.in-toto+json")
+    config = b"{}"
+    config_digest = store.put_blob(repository, config, IMAGE_CONFIG)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": layout.MANIFEST,
+        "config": {"mediaType": IMAGE_CONFIG, "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.in-toto+json", "digest": layer,
+                    "size": len(statement),
+                    "annotations": {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}}],
+    }).encode()  # fmt: skip
+    digest = store.put_manifest(repository, subject.replace(":", "-") + ".att", manifest,
+                                layout.MANIFEST)  # fmt: skip
+    return {"mediaType": layout.MANIFEST, "digest": digest, "size": len(manifest),
+            "platform": {"architecture": "unknown", "os": "unknown"},
+            "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                            "vnd.docker.reference.digest": subject}}  # fmt: skip
 
 
 def chart(store: WritableStore, repository: str, tag: str) -> str:
@@ -101,7 +134,7 @@ def test_images_with_an_index_and_a_chart_are_copied_by_value_into_a_registry_wi
     """Source: the plain registry; target: the one with htpasswd auth."""
     run = secrets.token_hex(4)
     upstream = open_store(parse_repository(f"http://{oci_registry.host}/up-{run}"))
-    index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64")
+    index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64", attested=True)
     chart_digest = chart(upstream, f"up-{run}/charts/app", "1.0.0")
     build = constructor(tmp_path / "c.yaml", [
         {"name": "app-image", "version": "v1", "type": "ociImage",
@@ -138,7 +171,9 @@ def test_images_with_an_index_and_a_chart_are_copied_by_value_into_a_registry_wi
     store = reader.store
     data, media_type = store.get_manifest(f"mirror-{run}/images/app", "v1")
     assert media_type == INDEX and layout.digest_of(data) == index
-    for child in json.loads(data)["manifests"]:  # every architecture came along
+    children = json.loads(data)["manifests"]
+    assert len(children) == 3  # every architecture came along, and the attestation
+    for child in children:
         store.get_manifest(f"mirror-{run}/images/app", child["digest"])
     data, _ = store.get_manifest(f"mirror-{run}/charts/app", "1.0.0")
     assert json.loads(data)["config"]["mediaType"] == HELM_CONFIG
@@ -165,7 +200,7 @@ def test_the_air_gap_images_go_into_an_archive_as_artifact_sets_and_out_into_a_r
     with the digest it had upstream."""
     run = secrets.token_hex(4)
     upstream = open_store(parse_repository(f"http://{oci_registry.host}/up-{run}"))
-    index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64")
+    index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64", attested=True)
     chart_digest = chart(upstream, f"up-{run}/charts/app", "1.0.0")
     build = constructor(tmp_path / "c.yaml", [
         {"name": "app-image", "version": "v1", "type": "ociImage",
@@ -219,7 +254,9 @@ def test_the_air_gap_images_go_into_an_archive_as_artifact_sets_and_out_into_a_r
     }
     data, _ = landed.store.get_manifest(f"inside-{run}/images/app", "v1")
     assert layout.digest_of(data) == index
-    for child in json.loads(data)["manifests"]:
+    children = json.loads(data)["manifests"]
+    assert len(children) == 3  # both architectures and the attestation came through the set
+    for child in children:
         landed.store.get_manifest(f"inside-{run}/images/app", child["digest"])
     assert len(landed.layer_sizes(cv)) == 1  # the descriptor's: no artifact is local any more
     again = cli(capsys, "ocm", "transfer", str(carried), inside, "--plain-http-loopback", *auth)
@@ -239,6 +276,56 @@ def test_skopeo_tells_each_step_of_a_copy_as_it_goes(oci_registry):
     assert lines and all(line.startswith(f"{source}: ") for line in lines)
     assert any("Copying blob" in line for line in lines)
     assert any("Writing manifest" in line for line in lines)
+
+
+def test_an_interrupted_transfer_run_again_copies_only_what_is_missing(tmp_path, oci_registry):
+    """The target behind a proxy that lists what reaches it: after a run cut off at the chart,
+    the run again uploads the chart and the descriptor, and no blob of the image again."""
+    run = secrets.token_hex(4)
+    upstream = open_store(parse_repository(f"http://{oci_registry.host}/up-{run}"))
+    image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64")
+    chart(upstream, f"up-{run}/charts/app", "1.0.0")
+    (tmp_path / "blob.bin").write_bytes(b"local blob")
+    build = constructor(tmp_path / "c.yaml", [
+        {"name": "data", "type": "blob", "input": {"type": "file", "path": "blob.bin"}},
+        {"name": "app-image", "version": "v1", "type": "ociImage",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{oci_registry.host}/up-{run}/images/app:v1"}},
+        {"name": "app-chart", "version": "1.0.0", "type": "helmChart",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{oci_registry.host}/up-{run}/charts/app:1.0.0"}},
+    ])  # fmt: skip
+    source = parse_repository(f"http://{oci_registry.host}/up-{run}")
+    argv = ["ocm", "build", str(build), "--to", f"{oci_registry.host}/up-{run}"]
+    assert main([*argv, "--plain-http-loopback"]) == 0
+
+    class BrokenOff(SkopeoCopier):
+        def copy(self, source: str, target: str) -> str:
+            if "/charts/" in source:
+                raise CopyFailed(f"copying {source}: the connection was cut")
+            return super().copy(source, target)
+
+    with run_registry_proxy(oci_registry.host) as proxy:
+        target = parse_repository(f"http://{proxy.host}/mirror-{run}")
+        wanted = [("acme.io/app", "v1.0.0")]
+        copier = BrokenOff(plain_http=lambda _host: True)
+        first = transfer(open_reader(source), wanted, open_store(target), target, copier=copier)
+        assert first.errors == [
+            f"copying {oci_registry.host}/up-{run}/charts/app:1.0.0: the connection was cut"
+        ]
+        with pytest.raises(ComponentError):  # the descriptor comes last: the version is absent
+            open_reader(target).get("acme.io/app", "v1.0.0")
+
+        proxy.requests.clear()
+        copier = SkopeoCopier(plain_http=lambda _host: True)
+        again = transfer(open_reader(source), wanted, open_store(target), target, copier=copier)
+        assert again.errors == [] and again.transferred == 1
+        uploads = [path for method, path in proxy.requests if method == "POST"]
+        assert [p for p in uploads if "/charts/app/" in p]  # what was missing is sent
+        assert not [p for p in uploads if "/images/app/" in p]  # what was there is not
+        descriptors = [p for p in uploads if "/component-descriptors/acme.io/app/" in p]
+        assert len(descriptors) == 2  # the descriptor's tar and config; the local blob was there
+        assert open_reader(target).get("acme.io/app", "v1.0.0").name == "acme.io/app"
 
 
 def _creds(tmp_path: Path) -> dict[str, Any]:
