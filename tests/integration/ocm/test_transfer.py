@@ -43,7 +43,7 @@ def image(
 ) -> str:
     """A small multi-arch image: an index over one manifest per architecture (and, `attested`,
     a provenance attestation as `docker buildx` adds one); its digest."""
-    manifests = []
+    manifests: list[dict[str, Any]] = []
     for arch in arches:
         layer = store.put_blob(repository, f"layer of {arch}".encode(), LAYER)
         config = json.dumps({"architecture": arch, "os": "linux"}).encode()
@@ -308,8 +308,8 @@ def test_an_interrupted_transfer_run_again_copies_only_what_is_missing(tmp_path,
     with run_registry_proxy(oci_registry.host) as proxy:
         target = parse_repository(f"http://{proxy.host}/mirror-{run}")
         wanted = [("acme.io/app", "v1.0.0")]
-        copier = BrokenOff(plain_http=lambda _host: True)
-        first = transfer(open_reader(source), wanted, open_store(target), target, copier=copier)
+        broken = BrokenOff(plain_http=lambda _host: True)
+        first = transfer(open_reader(source), wanted, open_store(target), target, copier=broken)
         assert first.errors == [
             f"copying {oci_registry.host}/up-{run}/charts/app:1.0.0: the connection was cut"
         ]
