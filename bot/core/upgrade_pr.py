@@ -165,10 +165,15 @@ def upgrade_body(
     """The verdict first (from → to, destructive changes, the dry run, what was copied into
     the mirror), then the tables, then the commands; the record last."""
     verb = "Downgrades" if record.downgrade else "Upgrades"
+    # with a mirror the location's repository changes too: it is the copy that is rendered
+    edited = (
+        "`component.location` (the release in the mirror)"
+        if mirrored
+        else ("the version in `component.location`")
+    )
     parts = [
         f"**{verb} `{record.landscape}`: {root_change(impact)}** (openMCP `{environment}`): "
-        f"the version in `component.location` and the manifests rendered from it, in one "
-        f"commit.",
+        f"{edited} and the manifests rendered from it, in one commit.",
         destructive_caution(summary),
     ]
     if record.downgrade:
