@@ -275,19 +275,21 @@ def _transfer(args: argparse.Namespace, out: TextIO) -> int:
         reader = reader_for(args, parse_repository(args.source))
         wanted = [(c, v) for c in reader.list_components() for v in reader.list_versions(c)]
     target_repository = parse_repository(args.target)
-    with _transfer_target(args, target_repository) as target:
+    with _writable(args, target_repository, dry_run=args.dry_run) as target:
         return _transfer_into(args, reader, wanted, target, target_repository, out)
 
 
 @contextmanager
-def _transfer_target(args: argparse.Namespace, repository: Repository) -> Iterator[WritableStore]:
-    """The target's store; for a dry run into an archive not there yet, an empty one; a tar or
-    tgz archive is written through a directory."""
-    if args.dry_run and repository.kind == "ctf" and not Path(repository.path).exists():
+def _writable(
+    args: argparse.Namespace, repository: Repository, *, dry_run: bool
+) -> Iterator[WritableStore]:
+    """The store written to; for a dry run into an archive not there yet, an empty one; a tar
+    or tgz archive is written through a directory."""
+    if dry_run and repository.kind == "ctf" and not Path(repository.path).exists():
         with tempfile.TemporaryDirectory(prefix="bootstrap-bot-dry-run-") as scratch:
             yield CTFStore(Path(scratch) / "ctf", create=True)
         return
-    if not args.dry_run and repository.kind == "ctf" and is_archive_file(Path(repository.path)):
+    if not dry_run and repository.kind == "ctf" and is_archive_file(Path(repository.path)):
         with writable_archive(Path(repository.path)) as archive:
             yield archive
         return
@@ -295,7 +297,7 @@ def _transfer_target(args: argparse.Namespace, repository: Repository) -> Iterat
         repository,
         credentials=_credentials(args),
         plain_http_loopback=args.plain_http_loopback,
-        create=not args.dry_run,
+        create=not dry_run,
     )
 
 
@@ -345,12 +347,7 @@ def _transfer_into(
 
 def _build(args: argparse.Namespace, out: TextIO) -> int:
     repository = parse_repository(args.to)
-    store = open_store(
-        repository,
-        credentials=_credentials(args),
-        plain_http_loopback=args.plain_http_loopback,
-        create=True,
-    )
-    for built in build(args.constructor, store, prefix=repository.prefix):
-        out.write(f"{built.component}:{built.version} {built.digest}\n")
+    with _writable(args, repository, dry_run=False) as store:
+        for built in build(args.constructor, store, prefix=repository.prefix):
+            out.write(f"{built.component}:{built.version} {built.digest}\n")
     return EXIT_OK

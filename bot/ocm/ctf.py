@@ -168,6 +168,9 @@ class CTFStore:
                 if member is None:
                     raise NotFound(f"{name} not in CTF archive {self.description}")
                 self._check_size(name, member.size, MAX_ARTIFACT_BYTES)
+                if name in self._kept:  # read as the archive was opened
+                    destination.write_bytes(self._kept[name])
+                    return self._verified_size(name, digest, destination)
                 with tarfile.open(self.path, mode="r:*") as archive, destination.open("wb") as out:
                     handle = archive.extractfile(member)
                     if handle is not None:
@@ -176,6 +179,9 @@ class CTFStore:
             raise NotFound(f"{name} not in CTF archive {self.description}") from None
         except (tarfile.TarError, OSError) as err:
             raise StoreError(f"CTF archive {self.description} cannot be read: {err}") from None
+        return self._verified_size(name, digest, destination)
+
+    def _verified_size(self, name: str, digest: str, destination: Path) -> int:
         actual, size = file_digest(destination)
         if actual != digest:
             raise StoreError(f"{name} in CTF archive {self.description} is not {digest}")

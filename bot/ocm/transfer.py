@@ -240,9 +240,10 @@ class _Move:
     # --- the kinds of resources ---------------------------------------------------------------
 
     def _local_blobs(self, resource: Resource, work: Path | None) -> list[dict[str, Any]]:
-        """A local blob copied as it is (verified on arrival)."""
+        """A local blob copied as it is, through a file (an artifact set can be a whole image),
+        verified as it is read and on arrival."""
         media_type = str(resource.access.get("mediaType") or "application/octet-stream")
-        sizes = self.source.layer_sizes(self.cv) if work is None else {}
+        sizes = self.source.layer_sizes(self.cv)
         layers = []
         for digest in str(resource.access.get("localReference", "")).split(","):
             digest = digest.strip()
@@ -251,14 +252,19 @@ class _Move:
                     raise _Unplanned
                 layers.append({"mediaType": media_type, "digest": digest, "size": sizes[digest]})
                 continue
-            data = self.source.blob(self.cv, digest)
-            if not self.dry_run and self.target.put_blob(self.path, data, media_type) != digest:
-                raise TransferError(
-                    f"resource {resource.name}: the target stored {digest} otherwise"
-                )
-            layers.append({"mediaType": media_type, "digest": digest, "size": len(data)})
+            if self.dry_run:
+                size = sizes[digest] if digest in sizes else len(self.source.blob(self.cv, digest))
+            else:
+                size = self.source.save_blob(self.cv, digest, work / "blob")
+                stored = self.target.put_blob_file(self.path, work / "blob", media_type)
+                (work / "blob").unlink()
+                if stored != digest:
+                    raise TransferError(
+                        f"resource {resource.name}: the target stored {digest} otherwise"
+                    )
+            layers.append({"mediaType": media_type, "digest": digest, "size": size})
             self.report.blobs += 1
-            self.report.bytes += len(data)
+            self.report.bytes += size
         return layers
 
     def _artifact(self, resource: Resource, image: str, hint: str, work: Path | None) -> str:

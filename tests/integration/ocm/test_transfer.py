@@ -394,6 +394,29 @@ def test_a_dry_run_writes_nothing(capsys, tmp_path):
     assert not target.exists()
 
 
+def test_a_local_blob_larger_than_what_is_read_into_memory_moves_as_a_file(
+    capsys, tmp_path, monkeypatch
+):
+    """An artifact set is a whole image: a transfer never holds a local blob in memory."""
+    from bot.ocm import ctf
+
+    (tmp_path / "big.bin").write_bytes(secrets.token_bytes(3 * 1024 * 1024))
+    build = constructor(tmp_path / "c.yaml", [
+        {"name": "big", "type": "blob", "input": {"type": "file", "path": "big.bin"}},
+    ])  # fmt: skip
+    assert cli(capsys, "ocm", "build", str(build), "--to", str(tmp_path / "source.tgz"))[0] == 0
+    monkeypatch.setattr(ctf, "MAX_BLOB_BYTES", 1024 * 1024)
+    code, out, err = cli(capsys, "ocm", "transfer", str(tmp_path / "source.tgz"),
+                         str(tmp_path / "target"))  # fmt: skip
+    assert code == 0, err + out
+    assert "1 blobs (3,145,728 bytes)" in out
+    reader = open_reader(parse_repository(str(tmp_path / "target")))
+    cv = reader.get("acme.io/app", "v1.0.0")
+    saved = tmp_path / "saved"
+    reader.save_blob(cv, str(cv.resources[0].access["localReference"]), saved)
+    assert saved.read_bytes() == (tmp_path / "big.bin").read_bytes()
+
+
 def test_what_counts_as_the_same_version_is_what_a_signature_covers():
     from bot.ocm.transfer import _signed_part
 
