@@ -130,8 +130,8 @@ def transfer(
 @dataclass
 class _Move:
     """One component version's transfer. Every resource goes through `_resource` twice: first
-    `planning` (nothing read but sizes and digests, nothing written), which gives the manifest
-    the target would hold, so a version already there costs one HEAD; then for real."""
+    planned (`work` None: nothing read but sizes and digests, nothing written), which gives the
+    manifest the target would hold, so a version already there costs one HEAD; then for real."""
 
     cv: ComponentVersion
     source: ComponentReader

@@ -111,6 +111,20 @@ def constructor(path: Path, resources: list[dict[str, Any]]) -> Path:
     return path
 
 
+def app_artifacts(repository: str, image_digest: str = "") -> list[dict[str, Any]]:
+    """The resources naming the image (`image`) and the chart (`chart`) of acme.io/app pushed
+    under `repository`; the image pinned when its digest is given."""
+    pinned = f"@{image_digest}" if image_digest else ""
+    return [
+        {"name": "app-image", "version": "v1", "type": "ociImage",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{repository}/images/app:v1{pinned}"}},
+        {"name": "app-chart", "version": "1.0.0", "type": "helmChart",
+         "access": {"type": "ociArtifact",
+                    "imageReference": f"{repository}/charts/app:1.0.0"}},
+    ]  # fmt: skip
+
+
 def docker_config(path: Path, registry: Registry) -> Path:
     auth = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
     path.write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
@@ -137,12 +151,7 @@ def test_images_with_an_index_and_a_chart_are_copied_by_value_into_a_registry_wi
     index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64", attested=True)
     chart_digest = chart(upstream, f"up-{run}/charts/app", "1.0.0")
     build = constructor(tmp_path / "c.yaml", [
-        {"name": "app-image", "version": "v1", "type": "ociImage",
-         "access": {"type": "ociArtifact",
-                    "imageReference": f"{oci_registry.host}/up-{run}/images/app:v1@{index}"}},
-        {"name": "app-chart", "version": "1.0.0", "type": "helmChart",
-         "access": {"type": "ociArtifact",
-                    "imageReference": f"{oci_registry.host}/up-{run}/charts/app:1.0.0"}},
+        *app_artifacts(f"{oci_registry.host}/up-{run}", index),
         {"name": "manifests", "type": "directoryTree",
          "input": {"type": "dir", "path": "manifests"}},
     ])  # fmt: skip
@@ -203,12 +212,7 @@ def test_the_air_gap_images_go_into_an_archive_as_artifact_sets_and_out_into_a_r
     index = image(upstream, f"up-{run}/images/app", "v1", "amd64", "arm64", attested=True)
     chart_digest = chart(upstream, f"up-{run}/charts/app", "1.0.0")
     build = constructor(tmp_path / "c.yaml", [
-        {"name": "app-image", "version": "v1", "type": "ociImage",
-         "access": {"type": "ociArtifact",
-                    "imageReference": f"{oci_registry.host}/up-{run}/images/app:v1@{index}"}},
-        {"name": "app-chart", "version": "1.0.0", "type": "helmChart",
-         "access": {"type": "ociArtifact",
-                    "imageReference": f"{oci_registry.host}/up-{run}/charts/app:1.0.0"}},
+        *app_artifacts(f"{oci_registry.host}/up-{run}", index),
     ])  # fmt: skip
     source = f"{oci_registry.host}/up-{run}"
     assert cli(capsys, "ocm", "build", str(build), "--to", source, "--plain-http-loopback")[0] == 0
@@ -288,12 +292,7 @@ def test_an_interrupted_transfer_run_again_copies_only_what_is_missing(tmp_path,
     (tmp_path / "blob.bin").write_bytes(b"local blob")
     build = constructor(tmp_path / "c.yaml", [
         {"name": "data", "type": "blob", "input": {"type": "file", "path": "blob.bin"}},
-        {"name": "app-image", "version": "v1", "type": "ociImage",
-         "access": {"type": "ociArtifact",
-                    "imageReference": f"{oci_registry.host}/up-{run}/images/app:v1"}},
-        {"name": "app-chart", "version": "1.0.0", "type": "helmChart",
-         "access": {"type": "ociArtifact",
-                    "imageReference": f"{oci_registry.host}/up-{run}/charts/app:1.0.0"}},
+        *app_artifacts(f"{oci_registry.host}/up-{run}"),
     ])  # fmt: skip
     source = parse_repository(f"http://{oci_registry.host}/up-{run}")
     argv = ["ocm", "build", str(build), "--to", f"{oci_registry.host}/up-{run}"]
