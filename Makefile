@@ -58,8 +58,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Three workers: most tests wait on real peers (git, the registry, kustomize), not on a core.
 test: $(STAMP) system-deps lint typecheck
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 3
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench
