@@ -34,6 +34,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.adapters.github.app import GitHubApp
 from tests.peers.chaos import Chaos
+from tests.peers.github.budget import Limited, RateLimits, primary_limit
 from tests.peers.github.contract import ContractViolation, Operation, load_contract
 from tests.peers.github.operations import (
     HANDLERS,
@@ -53,7 +54,6 @@ from tests.peers.github.state import (
 from tests.peers.gitserver import GitServer
 from tests.peers.net import LOOPBACK
 
-RATE_LIMIT = 5000
 #: how a fault plays: `refuse` answers `status` without doing the request; `reset` drops the
 #: connection unanswered; `stall` answers only after `STALL_SECONDS`; `lost` does the request,
 #: then answers `status` (the client cannot know it was done); `lost-reset` does it, then drops
@@ -118,6 +118,14 @@ class Recorded:
 
 
 @dataclass
+class _Admitted:
+    """The installation whose limits a request counts in, once admitted."""
+
+    installation: int | None = None
+    ended: bool = False
+
+
+@dataclass
 class FakeGitHub(Operations):
     git: GitServer
     app_id: int
@@ -131,12 +139,15 @@ class FakeGitHub(Operations):
     holds: list[Hold] = field(default_factory=list)
     held: list[Hold] = field(default_factory=list)
     chaos: Chaos | None = None
+    #: seconds each request takes before it is answered (GitHub's own latency, for benchmarks)
+    latency: float = 0.0
     url: str = ""
-    _budget: dict[str, tuple[int, int]] = field(default_factory=dict)
+    limits: RateLimits = field(init=False)
     _prefix: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def __post_init__(self) -> None:
         self.state = State(self.app_id, self.app_slug)
+        self.limits = RateLimits(self.clock)
 
     # -- set-up and inspection, called by tests directly -------------------------------------
 
@@ -283,6 +294,13 @@ class FakeGitHub(Operations):
         return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        admitted = _Admitted()
+        try:
+            return await self._answer(request, admitted)
+        finally:  # a request cut short (a bug, a client gone) is no longer in flight either
+            self._end(admitted, charged=True)
+
+    async def _answer(self, request: web.Request, admitted: _Admitted) -> web.StreamResponse:
         body = await request.read()
         query = dict(request.query)
         operation: Operation | None = None
@@ -296,6 +314,7 @@ class FakeGitHub(Operations):
             self.held.append(hold)
             hold.reached.set()
             await hold.release.wait()
+        headers: dict[str, str] = {}
         try:
             contract = load_contract()
             operation, params = contract.match(request.method, request.path)
@@ -304,17 +323,28 @@ class FakeGitHub(Operations):
                 self._record(request, operation, fault.status, auth)
                 return await self._play(request, fault)
             installation, auth = self._authenticate(request, operation)
+            if installation is not None:
+                limit = primary_limit(
+                    len(installation.repositories), enterprise_cloud=installation.enterprise_cloud
+                )
+                self.limits.admit(installation.id, limit, request.method, operation.operation_id)
+                admitted.installation = installation.id
+            if self.latency:  # GitHub at work: the request counts as one in flight meanwhile
+                await asyncio.sleep(self.latency)
             _check_permission(operation, installation)
             data = contract.check_request(operation, query, body)
             call = Call(operation, params, query, data, installation)
             status, answer, headers = self._dispatch(call)
             if fault is not None:  # done, but the client never hears so
                 self._record(request, operation, status, auth, _maybe_json(body))
+                self._end(admitted, charged=True)
                 return await self._play(request, fault)
         except ContractViolation as violation:
-            status, answer, headers = violation.status, _error_body(violation), {}
+            status, answer = violation.status, _error_body(violation)
         except Refusal as refusal:
-            status, answer, headers = refusal.status, refusal.body, {}
+            status, answer = refusal.status, refusal.body
+        except Limited as limited:
+            status, answer, headers = limited.status, limited.body, limited.headers
         if operation is not None and 200 <= status < 300:
             try:
                 contract.check_response(operation, status, answer)
@@ -323,7 +353,7 @@ class FakeGitHub(Operations):
                 self.violations.append(str(bug))
                 status, answer, headers = 500, {"message": f"fake GitHub bug: {bug}"}, {}
         self._record(request, operation, status, auth, _maybe_json(body))
-        return self._respond(request, status, answer, headers, auth)
+        return self._respond(request, status, answer, headers, admitted)
 
     def _respond(
         self,
@@ -331,39 +361,36 @@ class FakeGitHub(Operations):
         status: int,
         answer: Any,
         headers: dict[str, str],
-        auth: str,
+        admitted: _Admitted,
     ) -> web.StreamResponse:
         headers = dict(headers)
         text = "" if answer is None else json.dumps(answer)
         if request.method == "GET" and status == 200:
-            etag = 'W/"' + hashlib.sha256(text.encode()).hexdigest()[:40] + '"'
+            # GitHub's ETags are the token's: after a token renewal nothing matches (`Vary:
+            # Authorization`), so the first request of each URL is charged again.
+            credential = request.headers.get("Authorization", "")
+            digest = hashlib.sha256(f"{credential}\n{text}".encode()).hexdigest()[:40]
+            etag = f'W/"{digest}"'
             headers["ETag"] = etag
             if request.headers.get("If-None-Match") == etag:
                 # GitHub does not count a 304 against the rate limit.
-                headers.update(self._rate_headers(auth, spend=False))
+                headers.update(self._end(admitted, charged=False))
                 self.requests[-1].status = 304
                 return web.Response(status=304, headers=headers)
-        headers.update(self._rate_headers(auth, spend=True))
+        headers.update(self._end(admitted, charged=True))
         if answer is None:
             return web.Response(status=status, headers=headers)
         return web.Response(
             status=status, text=text, content_type="application/json", headers=headers
         )
 
-    def _rate_headers(self, auth: str, *, spend: bool) -> dict[str, str]:
-        if auth == "none":
+    def _end(self, admitted: _Admitted, *, charged: bool) -> dict[str, str]:
+        """The request is answered: counted in its installation's limits, once (a refused one
+        was never admitted, and counts nowhere); their headers."""
+        if admitted.installation is None or admitted.ended:
             return {}
-        remaining, reset = self._budget.get(auth, (RATE_LIMIT, int(self.clock()) + 3600))
-        if spend:
-            remaining = max(0, remaining - 1)
-        self._budget[auth] = (remaining, reset)
-        return {
-            "X-RateLimit-Limit": str(RATE_LIMIT),
-            "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Used": str(RATE_LIMIT - remaining),
-            "X-RateLimit-Reset": str(reset),
-            "X-RateLimit-Resource": "core",
-        }
+        admitted.ended = True
+        return self.limits.done(admitted.installation, charged=charged)
 
     def _record(
         self,

@@ -38,6 +38,8 @@ class Installation:
     repositories: list[str] = field(default_factory=list)
     #: what the installation granted, as GitHub keeps it (`permissions` of the installation)
     permissions: dict[str, str] = field(default_factory=manifest_permissions)
+    #: an organization on GitHub Enterprise Cloud: 15,000 requests an hour
+    enterprise_cloud: bool = False
 
 
 @dataclass
