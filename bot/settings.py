@@ -249,6 +249,9 @@ class Settings(BaseSettings):
     poll_interval: timedelta = timedelta(minutes=10)
     #: whether this process runs the resync loop (every `poll_interval`, and at start)
     resync: bool = True
+    #: a resync round refreshes only repositories whose heads or releases moved; each
+    #: repository is refreshed in full anyway once in this many rounds (144: daily at 600 s)
+    full_resync_every: int = Field(default=144, ge=1)
     leader_election: LeaderElection = Field(default_factory=LeaderElection)
     #: pull requests from forks: `render` (within the limits, never pushed to, never dry-run
     #: against a cluster) or `ignore` (no check run, no comment; commands say why)

@@ -25,6 +25,7 @@ from pygit2.enums import FileMode, ObjectType
 
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, SizeTally
+from bot.core.heads import MAX_REFS, Heads, heads_of
 from bot.core.names import STAGING_REFS
 from bot.kit.jobs import in_thread
 from bot.kit.peers import PEERS
@@ -181,6 +182,20 @@ class GitRepository:
                     self._repo.references.delete(tracking)
                 return None
             return str(found.oid)
+
+    def remote_heads(self, token: str) -> Heads:
+        """The remote's branch and pull request heads (`git ls-remote`: git's own protocol,
+        which GitHub does not charge against the REST API's rate limit)."""
+        with self._lock:
+            remote = self._repo.remotes["origin"]
+            try:
+                advertised = remote.list_heads(callbacks=_Callbacks(token))
+            except pygit2.GitError as exc:
+                kind = GitFailure if _refused_credentials(str(exc)) else GitUnavailable
+                raise kind(f"cannot list the heads of {self.url}: {exc}") from None
+        if len(advertised) > MAX_REFS:
+            raise TooLarge(f"{self.url} has {len(advertised)} refs, more than {MAX_REFS}")
+        return heads_of((head.name or "", str(head.oid)) for head in advertised)
 
     def read_tree(self, commit: str) -> FileSet:
         """The files of a commit (symbolic links as their target, submodules left out).
@@ -447,6 +462,9 @@ class Git:
 
     async def read_tree(self, commit: str) -> FileSet:
         return await in_thread(self.repository.read_tree, commit)
+
+    async def remote_heads(self) -> Heads:
+        return await in_thread(self.repository.remote_heads, await self.token())
 
     async def fetch_tree(self, ref: str) -> tuple[str, FileSet] | None:
         """The commit `ref` is at and its files; None when it does not exist."""

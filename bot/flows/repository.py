@@ -12,15 +12,21 @@ file and the resync loop share.
 
 A resync skips every commit whose `bootstrap-bot/render` (or `bootstrap-bot/deploy`, or a pull
 request's `bootstrap-bot/dry-run`) check run is finished or waits for a retry not yet due
-(`bot.flows.checks.needs_work`), and an upgrade already proposed from the same inputs, so an
-idle resync costs a few conditional requests and one tag list per landscape, and no render.
+(`bot.flows.checks.needs_work`), and an upgrade already proposed from the same inputs. A resync
+round goes further (`resync_repository`): it asks git for the repository's heads first and
+leaves a repository alone when no head and no release moved since a refresh that found nothing
+to do, so an idle repository costs no GitHub request at all (`bot.services.idle`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from bot.adapters.github.models import Repository
 from bot.adapters.github.port import GitHubPort
+from bot.adapters.gitrepo import Git
+from bot.core.heads import Heads
 from bot.core.names import DISCOVERY_CHECK
 from bot.core.reports import discovery_report
 from bot.flows.checks import finish_render_check, pull_request_settled, rendered_already
@@ -31,34 +37,123 @@ from bot.flows.scope import repository_scope
 from bot.flows.upgrade import check_upgrade
 from bot.kit.logs import bind
 from bot.services.context import BotContext
+from bot.services.idle import Settled
+from bot.services.releases import Listed, RegistryUnavailable, UnknownComponent, watching
 
 log = logging.getLogger(__name__)
 
+#: upgrade outcomes that change nothing until a head or a release moves
+_SETTLED_UPGRADES = frozenset({"current", "unchanged", "disabled", "unreadable", "failed"})
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What a refresh found: the landscape branches, and whether there was nothing to do."""
+
+    landscapes: tuple[str, ...]
+    idle: bool
+
+
+async def resync_repository(
+    context: BotContext, gh: GitHubPort, repository: Repository, *, round: int
+) -> str:
+    """A resync round's look at one repository: "idle" when nothing moved, else "refreshed".
+
+    1. its heads, from git (no GitHub request);
+    2. when they, and the releases its landscapes watch, are as a refresh that found nothing
+       to do saw them, and this is not the repository's round for a full refresh: nothing;
+    3. else refresh it, and remember what it saw if it found nothing to do.
+    """
+    full_name = repository.full_name
+    # 1. the heads
+    git = Git(context.git(full_name, repository.clone_url), context.token(gh))
+    heads = await git.remote_heads()
+    # 2. nothing moved
+    known = context.idle.settled(full_name)
+    if (
+        known is not None
+        and not context.idle.verification_due(full_name, round)
+        and known.default_branch == repository.default_branch
+        and known.fingerprint == heads.fingerprint(known.default_branch, known.landscapes)
+        and await _releases_unchanged(context, known.listed)
+    ):
+        return "idle"
+    # 3. a refresh
+    context.idle.forget(full_name)
+    with watching() as listed:
+        refreshed = await refresh_repository(
+            context, gh, full_name, resync=True, repository=repository, heads=heads
+        )
+    if refreshed.idle and all(seen.versions is not None for seen in listed.values()):
+        fingerprint = heads.fingerprint(repository.default_branch, refreshed.landscapes)
+        settled = Settled(
+            repository.default_branch, refreshed.landscapes, fingerprint, tuple(listed.values())
+        )
+        context.idle.remember(full_name, settled)
+    return "refreshed"
+
+
+async def _releases_unchanged(context: BotContext, listed: tuple[Listed, ...]) -> bool:
+    """Whether every version list is as it was (a registry backed off from changes nothing:
+    the refresh would leave its landscapes as they are too)."""
+    for seen in listed:
+        try:
+            versions = await context.releases.versions(
+                seen.repository, seen.component, in_round=True
+            )
+        except RegistryUnavailable:
+            continue
+        except UnknownComponent:
+            versions = []
+        if tuple(versions) != seen.versions:
+            return False
+    return True
+
 
 async def refresh_repository(
-    context: BotContext, gh: GitHubPort, full_name: str, *, resync: bool = False
-) -> None:
+    context: BotContext,
+    gh: GitHubPort,
+    full_name: str,
+    *,
+    resync: bool = False,
+    repository: Repository | None = None,
+    heads: Heads | None = None,
+) -> Refreshed:
+    """Catch the repository's landscapes up (steps 1-5 above); `repository` and `heads`, when
+    the caller has them, spare asking GitHub for them."""
+
+    async def head_of(branch: str) -> str | None:
+        return heads.branch(branch) if heads is not None else await gh.read_ref(full_name, branch)
+
     # 1. the landscapes
-    scopes = await repository_scope(context, gh, full_name)
+    default_head = (
+        None if heads is None or repository is None else heads.branch(repository.default_branch)
+    )
+    scopes = await repository_scope(
+        context, gh, full_name, repository=repository, default_head=default_head
+    )
     repository, discovery = scopes.repository, scopes.discovery
     outcomes: dict[str, str] = {}
     rendered_pulls = 0
     missing = []
+    idle = True
     for landscape in discovery.landscapes:
         bind(landscape=landscape.branch)
         scope = scopes.on(landscape)
         # 2. the landscape branch
-        head = await gh.read_ref(full_name, landscape.branch)
+        head = await head_of(landscape.branch)
         if head is None:
             missing.append(landscape.branch)
             continue
         if not (resync and await rendered_already(gh, full_name, head)):
             synced = await sync_landscape_branch(scope)
             outcomes[landscape.branch] = synced.outcome
+            idle = False
         # 3. a newer openMCP release
         upgrade = await check_upgrade(scope, in_round=resync)
         if upgrade not in ("current", "unchanged", "disabled"):
             outcomes[landscape.branch + " upgrade"] = upgrade
+        idle &= upgrade in _SETTLED_UPGRADES
         if not resync:
             continue
         # 4. the cluster, and the pull requests into it
@@ -68,19 +163,22 @@ async def refresh_repository(
                 full_name, base=landscape.branch, merge_commit=head
             )
             deployed = await deploy_landscape(scope, commit=head, pull=merged)
+            idle = False
             if deployed is not None:
                 outcomes[landscape.branch + " deploy"] = deployed.conclusion
         for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
             settled = await pull_request_settled(gh, full_name, pull.head_sha)
             if settled and not await summary_missing(scope, pull):
                 continue
+            idle = False
             if await render_pull_request(scope, pull) is not None:
                 rendered_pulls += 1
 
     # 5. the discovery file's own check run
     if discovery.listed:
         report = discovery_report(discovery.problems, discovery.landscapes, missing)
-        default_head = await gh.read_ref(full_name, repository.default_branch)
+        if default_head is None:
+            default_head = await gh.read_ref(full_name, repository.default_branch)
         if default_head is not None:
             await finish_render_check(gh, full_name, default_head, report, name=DISCOVERY_CHECK)
     log.info(
@@ -91,3 +189,4 @@ async def refresh_repository(
         ", ".join(f"{b} {o}" for b, o in outcomes.items()) or "no branch to bring up to date",
         rendered_pulls,
     )
+    return Refreshed(tuple(landscape.branch for landscape in discovery.landscapes), idle)

@@ -67,9 +67,19 @@ class LandscapeScope:
         return self.landscape.config_path
 
 
-async def repository_scope(context: BotContext, gh: GitHubPort, full_name: str) -> RepositoryScope:
-    """The repository and its landscapes (discovery on the default branch)."""
-    repository, discovery = await discover_landscapes(gh, full_name)
+async def repository_scope(
+    context: BotContext,
+    gh: GitHubPort,
+    full_name: str,
+    *,
+    repository: Repository | None = None,
+    default_head: str | None = None,
+) -> RepositoryScope:
+    """The repository and its landscapes (discovery on the default branch, at `default_head`
+    when known)."""
+    repository, discovery = await discover_landscapes(
+        gh, full_name, repository=repository, default_head=default_head
+    )
     return RepositoryScope(context, gh, repository, discovery)
 
 

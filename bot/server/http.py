@@ -142,11 +142,12 @@ def create_app(
     job_seconds: float | None = None,
     schedule: Schedule | None = None,
     on_temporary: OnTemporary | None = None,
+    on_accepted: Callable[[Event], None] | None = None,
 ) -> web.Application:
     """The web application. `context` is handed to every handler after the event, which has
     `job_seconds` to run; `/metrics` shows `registry` (where adapters such as the GitHub
     client put theirs too). A delivery stopped by a peer's outage is handed to
-    `on_temporary`."""
+    `on_temporary`; every accepted one to `on_accepted`."""
     if not webhook_secret:
         raise ValueError("a webhook secret is required: unsigned deliveries are never accepted")
     app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -194,6 +195,8 @@ def create_app(
             reason = "queue full" if isinstance(busy, QueueFull) else "shutting down"
             return _refuse(metrics, event.event, Rejection(503, reason))
         metrics.deliveries.labels(event.event, "accepted").inc()
+        if on_accepted is not None:
+            on_accepted(event)
         return web.Response(status=202, text="accepted\n")
 
     async def healthz(_: web.Request) -> web.Response:
@@ -253,6 +256,15 @@ async def run_server(app: web.Application, host: str, port: int) -> None:
         await runner.cleanup()
 
 
+def forget_repository(context: BotContext, event: Event) -> None:
+    """What a delivery changes may show in no head (a pull request closed, a comment): the
+    next resync round refreshes its repository in full."""
+    data = event.data if isinstance(event.data, dict) else {}
+    full_name = (data.get("repository") or {}).get("full_name")
+    if isinstance(full_name, str):
+        context.idle.forget(full_name)
+
+
 def bot_application(context: BotContext, webhook_secret: str) -> web.Application:
     """The bot's server: every handler, its context's queue, and `/metrics` showing the
     context's registry (where the GitHub App's metrics are too)."""
@@ -269,6 +281,7 @@ def bot_application(context: BotContext, webhook_secret: str) -> web.Application
         job_seconds=context.settings.job_timeout.total_seconds(),
         schedule=context.schedule,
         on_temporary=timers.after_delivery,
+        on_accepted=lambda event: forget_repository(context, event),
     )
     app[TIMERS] = timers
 

@@ -5,8 +5,8 @@ requests, check runs) says what is unfinished.
 
 1. skip the round unless this process leads (one replica resyncs; `Leadership`);
 2. list the App's installations and the repositories each one sees;
-3. queue one job per repository behind its webhook jobs: refresh its landscapes as a resync
-   (`bot.flows.repository`: skips every commit the bot already finished rendering);
+3. queue one job per repository behind its webhook jobs: look at its heads, and refresh its
+   landscapes where one moved (`bot.flows.repository.resync_repository`);
 4. wait for those jobs, then sleep until the next round.
 """
 
@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from gidgethub.sansio import Event
 
 from bot.adapters.github.client import InstallationClient
+from bot.adapters.github.models import Repository
 from bot.adapters.leader import Leadership, SoleProcess
 from bot.core.failures import Temporary
 from bot.flows.checks import checks_completed
-from bot.flows.repository import refresh_repository
+from bot.flows.repository import refresh_repository, resync_repository
 from bot.kit.jobs import Draining, Job, QueueFull, time_budget
 from bot.kit.logs import bound, new_correlation_id
 from bot.services.context import BotContext
@@ -51,11 +52,12 @@ class Resync:
         queued: list[asyncio.Task[None]] = []
         for installation_id in await github.installation_ids():
             gh = github.installation(installation_id)
-            for full_name in await gh.repositories():
+            for repository in await gh.repositories():
                 # 3. one job per repository, serialised with its webhook jobs
+                full_name = repository.full_name
                 try:
                     job = self.context.submit(
-                        full_name, self._job(gh, full_name), name=f"resync {full_name}"
+                        full_name, self._job(gh, repository), name=f"resync {full_name}"
                     )
                 except Draining:
                     return len(queued)  # shutting down
@@ -71,8 +73,17 @@ class Resync:
         log.info("resync round %d: %d repositories", self.rounds, len(queued))
         return len(queued)
 
-    def _job(self, gh: InstallationClient, full_name: str) -> Job:
-        return repository_job(self.context, gh, full_name, round=self.rounds + 1)
+    def _job(self, gh: InstallationClient, repository: Repository) -> Job:
+        context, round = self.context, self.rounds + 1
+
+        async def resync() -> None:
+            with bound(repository=repository.full_name, round=round,
+                       correlation=new_correlation_id()):  # fmt: skip
+                budget = context.settings.job_timeout.total_seconds()
+                async with checks_completed(context.schedule), time_budget(budget):
+                    await resync_repository(context, gh, repository, round=round)
+
+        return resync
 
     async def run_forever(self, interval: float, *, follower_retry: float | None = None) -> None:
         """A round every `interval` seconds while leading; while another process leads, ask
@@ -92,14 +103,12 @@ class Resync:
             await asyncio.sleep(interval if led else (follower_retry or interval))
 
 
-def repository_job(
-    context: BotContext, gh: InstallationClient, full_name: str, *, round: int | None = None
-) -> Job:
-    """A resync of one repository, as a job: what is unfinished there is done (within the job
-    budget), every check run it starts ends."""
+def repository_job(context: BotContext, gh: InstallationClient, full_name: str) -> Job:
+    """A full resync of one repository, as a job: what is unfinished there is done (within the
+    job budget), every check run it starts ends."""
 
     async def resync() -> None:
-        with bound(repository=full_name, round=round, correlation=new_correlation_id()):
+        with bound(repository=full_name, correlation=new_correlation_id()):
             budget = context.settings.job_timeout.total_seconds()
             async with checks_completed(context.schedule), time_budget(budget):
                 await refresh_repository(context, gh, full_name, resync=True)

@@ -24,6 +24,7 @@ from bot.kit.jobs import Job, JobQueue
 from bot.kit.peers import PEERS, register_peer_metrics
 from bot.ocm.location import Repository
 from bot.ocm.registry import READ_OBSERVERS
+from bot.services.idle import IdleMemory
 from bot.services.mirror import MirrorMetrics, Mirrors
 from bot.services.registries import open_landscape_reader, open_landscape_store
 from bot.services.releases import ReleaseMetrics, ReleaseWatch
@@ -84,6 +85,7 @@ class BotContext:
         self.release_metrics = ReleaseMetrics(self.metrics)
         self.deploy_metrics = DeployMetrics(self.metrics)
         self.mirrors = Mirrors(self.settings, MirrorMetrics(self.metrics))
+        self.idle = IdleMemory(self.settings.full_resync_every)
         self.releases = ReleaseWatch(
             lambda repository, on_request: open_landscape_store(
                 self.settings, repository, on_request

@@ -7,6 +7,8 @@
 - A registry that fails is left alone for a growing while (per registry host) and every
   landscape on it is skipped meanwhile: no request, and no pull request changes because of it.
 - When a version was first seen, so the time until its pull request can be measured.
+- What a job listed (`watching`): a resync remembers it, and asks the same lists next round
+  to tell whether a release moved.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -62,6 +66,38 @@ class ReleaseMetrics:
         return self.registry_requests.labels(repository.host or "ctf").inc
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A component's versions in a repository, as one listing saw them (empty: no such
+    component; None: not listed, the registry failed or is backed off from)."""
+
+    repository: Repository
+    component: str
+    versions: tuple[str, ...] | None
+
+
+#: the listings the current job made, by (repository, component)
+_WATCHING: ContextVar[dict[tuple[str, str], Listed] | None] = ContextVar("watching", default=None)
+
+
+@contextmanager
+def watching() -> Iterator[dict[tuple[str, str], Listed]]:
+    """Collect every listing made inside the block (in this task and the ones it starts)."""
+    listed: dict[tuple[str, str], Listed] = {}
+    token = _WATCHING.set(listed)
+    try:
+        yield listed
+    finally:
+        _WATCHING.reset(token)
+
+
+def _note(repository: Repository, component: str, versions: list[str] | None) -> None:
+    listed = _WATCHING.get()
+    if listed is not None:
+        seen = None if versions is None else tuple(versions)
+        listed[(str(repository), component)] = Listed(repository, component, seen)
+
+
 @dataclass
 class _Backoff:
     failures: int
@@ -96,6 +132,18 @@ class ReleaseWatch:
         self, repository: Repository, component: str, *, in_round: bool = False
     ) -> list[str]:
         """The component's versions, oldest first. `in_round`: reuse this round's list."""
+        try:
+            versions = await self._versions(repository, component, in_round)
+        except RegistryUnavailable:
+            _note(repository, component, None)
+            raise
+        except UnknownComponent:
+            _note(repository, component, [])
+            raise
+        _note(repository, component, versions)
+        return versions
+
+    async def _versions(self, repository: Repository, component: str, in_round: bool) -> list[str]:
         key = (str(repository), component)
         if in_round and key in self._round:
             return self._round[key]

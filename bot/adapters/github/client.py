@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import http
+import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,6 +39,9 @@ from bot.core.names import comment_marker
 
 #: GitHub accepts at most this many check run annotations per request.
 ANNOTATIONS_PER_REQUEST = 50
+#: file contents read at commits, kept per installation
+CONTENTS_CACHE_BYTES = 16 * 1024 * 1024
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 T = TypeVar("T")
@@ -61,6 +66,7 @@ class InstallationClient:
         self._app = app
         self.installation_id = installation_id
         self._api = api
+        self._contents = ContentCache(CONTENTS_CACHE_BYTES)
 
     async def _as_installation(self, call: Callable[[str], Awaitable[T]]) -> T:
         """Run `call` with the installation token; once more with a new one if it was refused.
@@ -134,25 +140,34 @@ class InstallationClient:
     # -- reading -------------------------------------------------------------------------------
 
     async def repository(self, full_name: str) -> Repository:
-        data = await self._get("/repos/{owner}/{repo}", _repo_vars(full_name))
-        return Repository(
-            data["full_name"], data["default_branch"], data["clone_url"], bool(data["private"])
-        )
+        return _repository(await self._get("/repos/{owner}/{repo}", _repo_vars(full_name)))
 
-    async def repositories(self) -> list[str]:
-        """Full names of the repositories this installation can see."""
-        items = await self._list("/installation/repositories", {}, key="repositories")
-        return [item["full_name"] for item in items]
+    async def repositories(self) -> list[Repository]:
+        """The repositories this installation can see (100 a page: an installation on 2,000
+        repositories is listed in 20 requests, each a free 304 while nothing changed)."""
+        items = await self._list(
+            "/installation/repositories{?per_page}", {"per_page": 100}, key="repositories"
+        )
+        return [_repository(item) for item in items]
 
     async def read_file(self, full_name: str, path: str, ref: str) -> bytes | None:
-        """A file's bytes at `ref` (branch or commit), or None when it does not exist there."""
+        """A file's bytes at `ref` (branch or commit), or None when it does not exist there.
+        Read at a commit, the answer never changes: it is kept (`CONTENTS_CACHE_BYTES` in
+        all), a missing file too, and read again without asking GitHub, whatever the token."""
+        at_commit = _COMMIT.fullmatch(ref) is not None
+        key = (full_name.lower(), path, ref)
+        if at_commit and key in self._contents:
+            return self._contents[key]
         data = await self._get_or_none(
             "/repos/{owner}/{repo}/contents/{+path}{?ref}",
             {**_repo_vars(full_name), "path": path, "ref": ref},
         )
-        if data is None or not isinstance(data, dict) or data.get("type") != "file":
-            return None
-        return base64.b64decode(data["content"])
+        found = None
+        if isinstance(data, dict) and data.get("type") == "file":
+            found = base64.b64decode(data["content"])
+        if at_commit:
+            self._contents[key] = found
+        return found
 
     async def read_ref(self, full_name: str, branch: str) -> str | None:
         """The commit a branch points to, or None when there is no such branch."""
@@ -515,6 +530,44 @@ def _administration_needed() -> Iterator[None]:
         if exc.status_code != http.HTTPStatus.FORBIDDEN:
             raise
         raise MissingPermission(replies.DEPLOY_KEYS_NEED_ADMINISTRATION) from None
+
+
+class ContentCache:
+    """Files read at commits (immutable), least recently used dropped past `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._entries: OrderedDict[tuple[str, str, str], bytes | None] = OrderedDict()
+
+    def __contains__(self, key: tuple[str, str, str]) -> bool:
+        return key in self._entries
+
+    def __getitem__(self, key: tuple[str, str, str]) -> bytes | None:
+        self._entries.move_to_end(key)
+        return self._entries[key]
+
+    def __setitem__(self, key: tuple[str, str, str], value: bytes | None) -> None:
+        cost = _cost(key, value)
+        if cost > self.limit:
+            return
+        if key in self._entries:
+            self.size -= _cost(key, self._entries.pop(key))
+        self._entries[key] = value
+        self.size += cost
+        while self.size > self.limit:
+            old_key, old_value = self._entries.popitem(last=False)
+            self.size -= _cost(old_key, old_value)
+
+
+def _cost(key: tuple[str, str, str], value: bytes | None) -> int:
+    return sum(map(len, key)) + (0 if value is None else len(value)) + 64
+
+
+def _repository(data: Mapping[str, Any]) -> Repository:
+    return Repository(
+        data["full_name"], data["default_branch"], data["clone_url"], bool(data["private"])
+    )
 
 
 def _iso(epoch: float) -> str:

@@ -4,7 +4,8 @@ Rate limits wait as GitHub says (`Retry-After`, `X-RateLimit-Reset`); server err
 exponentially where repeating the request is safe (`retry_delay`, pure). A wait longer than a job
 accepts is `RateLimited`; GitHub failing or out of reach is `GitHubUnavailable`: both are
 `Temporary`. GETs are conditional (gidgethub's ETag cache, bounded here), so an unchanged answer
-is a 304 that GitHub does not charge against the rate limit.
+is a 304 that GitHub does not charge against the rate limit. Every request waits its turn
+(`pacing`): under the secondary limits, and slower as the hourly budget runs low.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gidgethub import GitHubBroken, HTTPException, RateLimitExceeded
 from gidgethub import httpx as gh_httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from bot.adapters.github.pacing import Pacer
 from bot.core.failures import Temporary
 from bot.kit.peers import PEERS
 
@@ -175,6 +177,7 @@ class GitHubAPI(gh_httpx.GitHubAPI):
         self._metrics = metrics
         self._sleep = sleep
         self._clock = clock
+        self.pacer = Pacer(clock, asyncio.sleep)  # real waits: a test's sleep is for retries
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -200,7 +203,11 @@ class GitHubAPI(gh_httpx.GitHubAPI):
         while True:
             attempt += 1
             try:
-                status, response_headers, content = await self._answer(method, url, headers, body)
+                async with self.pacer.request(method, url):
+                    answer = await self._answer(method, url, headers, body)
+                status, response_headers, content = answer
+                if status not in (403, 429):  # a refusal's wait is the retry's (below)
+                    self.pacer.answered(response_headers)
                 break
             except httpx.TransportError as error:
                 delay = transport_delay(self._policy, method=method, url=url, attempt=attempt)

@@ -62,7 +62,7 @@ async def test_reads_files_refs_and_the_repository(setup, fake_github):
     info = await gh.repository(REPO)
     assert info.default_branch == "main"
     assert info.clone_url.endswith("/example-org/landscape.git")
-    assert await gh.repositories() == [REPO]
+    assert await gh.repositories() == [info]
     assert await gh.read_file(REPO, ".bootstrap/config.yaml", "main") == b"environment: dev\n"
     assert await gh.read_file(REPO, ".bootstrap/missing.yaml", "main") is None
     assert await gh.read_file(REPO, ".bootstrap", "main") is None  # a directory, not a file

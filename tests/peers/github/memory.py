@@ -123,9 +123,9 @@ class MemoryGitHub:
         self._call("repository", full_name)
         return self.repositories_[full_name]
 
-    async def repositories(self) -> list[str]:
+    async def repositories(self) -> list[Repository]:
         self._call("repositories")
-        return sorted(self.repositories_)
+        return [self.repositories_[name] for name in sorted(self.repositories_)]
 
     async def read_file(self, full_name: str, path: str, ref: str) -> bytes | None:
         self._call("read_file", full_name)

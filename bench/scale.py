@@ -1,0 +1,228 @@
+"""Many landscapes: what an idle resync round costs in GitHub's budget, and how long it takes.
+
+Real peers on 127.0.0.1: the git server, the OCI registry with the reference release, and the
+fake GitHub, which keeps GitHub's rate limits (token-tied ETags included) and answers each
+request after a latency. The world is N landscapes the bot already serves: repositories of
+`BRANCHES` landscape branches each, listed in their discovery file, every head rendered and its
+render check run finished. Rounds run back to back on a clock that moves one poll interval
+(600 s) a round, so installation tokens are renewed as on GitHub (every hour).
+
+Printed: charged requests per idle landscape per round over a token renewal (target <= 0.05),
+the landscapes one installation can serve at a 600 s poll under 5,000 requests an hour (target
+>= 2,000), and the round's time per landscape at each N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import httpx
+import pygit2
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.adapters.gitrepo import Git, GitRepository
+from bot.cli.main import main as cli
+from bot.core.discovery import DISCOVERY_PATH
+from bot.core.names import RENDER_CHECK
+from bot.server.resync import Resync
+from bot.services.context import BotContext
+from bot.services.registries import open_landscape_reader
+from bot.services.rerender import rerender_branch
+from bot.settings import RegistrySettings, Settings
+from tests.peers.github import FakeGitHub, run_fake_github
+from tests.peers.github.state import CheckRun, Installation
+from tests.peers.gitserver import commit_directly, run_git_server
+from tests.peers.registry import run_registry
+from tests.reference_case import CASE, ROOT_COMPONENT, config_text, landscape_tree
+
+POLL_SECONDS = 600.0
+HOURLY_BUDGET = 5000
+#: landscape branches per repository (a repository of many environments)
+BRANCHES = int(os.environ.get("SCALE_BRANCHES", "10"))
+#: GitHub's answer time, per request
+LATENCY = 0.01
+SIZES = tuple(int(n) for n in os.environ.get("SCALE_LANDSCAPES", "100,1000,5000").split(","))
+#: idle rounds measured (a token lives 6 of them: one renewal falls inside)
+ROUNDS = 8
+TARGETS = {"charged": 0.05, "served": 2000}
+
+
+@dataclass
+class Clock:
+    """The fake's and the App's clock: real time, moved on one poll interval a round."""
+
+    offset: float = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def discovery_file(branches: list[str]) -> bytes:
+    return ("landscapes:\n" + "".join(f"  - branch: {b}\n" for b in branches)).encode()
+
+
+def rendered_files(folder: Path, fake: FakeGitHub, location: str) -> dict[str, bytes]:
+    """A landscape branch as the bot renders it (rendered once, by the bot's own code)."""
+    installation = fake.add_installation("template")
+    template = fake.add_repository(installation, "landscape")
+    commit_directly(template.bare, "main", dict(landscape_tree(config_text(location))))
+
+    async def token() -> str:
+        return str(fake.git.token)
+
+    cache = GitRepository.in_cache(folder / "setup", "template/landscape", template.clone_url)
+    reader = partial(open_landscape_reader, settings(folder / "setup-cache"))
+    asyncio.run(
+        rerender_branch(Git(cache, token), branch="main", open_reader=reader, may_commit=True)
+    )
+    repo = pygit2.Repository(str(template.bare))
+    commit = repo.references["refs/heads/main"].peel(pygit2.Commit)
+    files: dict[str, bytes] = {}
+
+    def walk(tree: pygit2.Tree, prefix: str) -> None:
+        for entry in tree:
+            if isinstance(entry, pygit2.Tree):
+                walk(entry, f"{prefix}{entry.name}/")
+            elif isinstance(entry, pygit2.Blob):
+                files[f"{prefix}{entry.name}"] = entry.data
+
+    walk(commit.tree, "")
+    return files
+
+
+def build_world(
+    fake: FakeGitHub, installation: Installation, files: dict[str, bytes], landscapes: int
+) -> None:
+    """Repositories of BRANCHES landscapes each, every head rendered and checked."""
+    for number in range((landscapes + BRANCHES - 1) // BRANCHES):
+        repository = fake.add_repository(installation, f"landscapes-{number}")
+        branches = [f"env-{b}" for b in range(min(BRANCHES, landscapes - number * BRANCHES))]
+        commit_directly(repository.bare, "main", {DISCOVERY_PATH: discovery_file(branches)})
+        for branch in branches:
+            head = commit_directly(repository.bare, branch, files)
+            run = CheckRun(
+                fake.state.next_id(),
+                repository.full_name.lower(),
+                head,
+                RENDER_CHECK,
+                fake.app_id,
+                {"status": "completed", "conclusion": "success", "started_at": _now_iso()},
+            )
+            fake.state.check_runs[run.id] = run
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def settings(cache: Path) -> Settings:
+    return Settings(cache_dir=cache, registry=RegistrySettings(plain_http_loopback=True))
+
+
+@dataclass(frozen=True)
+class Measured:
+    landscapes: int
+    charged: float  # per landscape per round
+    requests: float  # all installation requests per landscape per round
+    round_seconds: float  # median idle round
+
+
+async def measure(
+    folder: Path, fake: FakeGitHub, private_pem: str, clock: Clock, files: dict[str, bytes], n: int
+) -> Measured:
+    installation = fake.add_installation(f"org-{n}")
+    build_world(fake, installation, files, n)
+    fake.latency = LATENCY
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
+        app = fake.app_client(private_pem, http, clock=clock)
+        context = BotContext(settings(folder / f"bot-{n}"), app)
+        resync = Resync(context)
+        await resync.run_once()  # the round after a restart: caches warm up
+        clock.offset += POLL_SECONDS
+        auth = f"token:{installation.id}"
+        charged = total = 0
+        times = []
+        for _ in range(ROUNDS):
+            seen = len(fake.requests)
+            started = time.perf_counter()
+            await resync.run_once()
+            times.append(time.perf_counter() - started)
+            mine = [r for r in fake.requests[seen:] if r.auth == auth]
+            total += len(mine)
+            charged += sum(1 for r in mine if r.status != 304)
+            clock.offset += POLL_SECONDS
+    times.sort()
+    return Measured(n, charged / (n * ROUNDS), total / (n * ROUNDS), times[len(times) // 2])
+
+
+def main() -> int:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+    async def go(folder: Path, location: str) -> list[Measured]:
+        clock = Clock()
+        results = []
+        with run_git_server(folder / "git", token=secrets.token_hex(16)) as git:
+            async with run_fake_github(git, app_id=4242, public_key_pem=public) as fake:
+                files = await asyncio.to_thread(rendered_files, folder, fake, location)
+            for n in SIZES:
+                async with run_fake_github(
+                    git, app_id=4242, public_key_pem=public, clock=clock
+                ) as fake:
+                    results.append(await measure(folder, fake, private, clock, files, n))
+        return results
+
+    with tempfile.TemporaryDirectory() as tmp, run_registry(Path(tmp) / "registry") as registry:
+        folder = Path(tmp)
+        repository = f"{registry.host}/scale-{secrets.token_hex(4)}"
+        constructor = CASE / "component-constructor.yaml"
+        with contextlib.redirect_stdout(io.StringIO()):
+            argv = ["ocm", "build", str(constructor), "--to", repository, "--plain-http-loopback"]
+            assert cli(argv) == 0
+        results = asyncio.run(go(folder, f"{repository}//{ROOT_COMPONENT}:v0.0.1"))
+    return report(results)
+
+
+def report(results: list[Measured]) -> int:
+    print(
+        f"idle resync rounds, {BRANCHES} landscapes a repository, {LATENCY * 1000:g} ms a "
+        f"GitHub request, {ROUNDS} rounds {POLL_SECONDS:g} s apart (one token renewal):"
+    )
+    failed = 0
+    for m in results:
+        served = HOURLY_BUDGET / (m.charged * 3600 / POLL_SECONDS) if m.charged else float("inf")
+        verdicts = (m.charged <= TARGETS["charged"], served >= TARGETS["served"])
+        failed |= not all(verdicts)
+        print(
+            f"  {m.landscapes:5} landscapes: {m.charged:.3f} charged requests per landscape "
+            f"per round (target <= {TARGETS['charged']:g}) "
+            f"{'ok' if verdicts[0] else 'OVER TARGET'}; {m.requests:.2f} requests in all; "
+            f"one installation serves {served:,.0f} (target >= {TARGETS['served']:,}) "
+            f"{'ok' if verdicts[1] else 'UNDER TARGET'}; round {m.round_seconds:.2f} s, "
+            f"{m.round_seconds / m.landscapes * 1000:.2f} ms a landscape"
+        )
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
