@@ -9,6 +9,7 @@ from bench import (
     hostile_input,
     ocm_resolve,
     render_landscape,
+    scale,
     template_render,
     transfer,
     upgrade_latency,
@@ -25,6 +26,7 @@ if __name__ == "__main__":
         webhook_throughput,
         upgrade_latency,
         transfer,
+        scale,
         hostile_input,
     ):
         failed |= benchmark.main()

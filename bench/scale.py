@@ -136,6 +136,9 @@ class Measured:
     charged: float  # per landscape per round
     requests: float  # all installation requests per landscape per round
     round_seconds: float  # median idle round
+    refused: dict[str, int]  # requests GitHub's limits refused, by limit
+    by_operation: dict[str, int]  # charged requests in the measured rounds, by operation
+    memory: int  # bytes the process grew by from before the first round to after the last
 
 
 async def measure(
@@ -148,22 +151,44 @@ async def measure(
         app = fake.app_client(private_pem, http, clock=clock)
         context = BotContext(settings(folder / f"bot-{n}"), app)
         resync = Resync(context)
+        before = resident_bytes()
         await resync.run_once()  # the round after a restart: caches warm up
+        fake.requests.clear()  # the fake's log is not the bot's memory
         clock.offset += POLL_SECONDS
         auth = f"token:{installation.id}"
         charged = total = 0
         times = []
+        by_operation: dict[str, int] = {}
         for _ in range(ROUNDS):
-            seen = len(fake.requests)
             started = time.perf_counter()
             await resync.run_once()
             times.append(time.perf_counter() - started)
-            mine = [r for r in fake.requests[seen:] if r.auth == auth]
+            mine = [r for r in fake.requests if r.auth == auth]
             total += len(mine)
-            charged += sum(1 for r in mine if r.status != 304)
+            for request in mine:
+                if request.status != 304:
+                    charged += 1
+                    name = str(request.operation_id)
+                    by_operation[name] = by_operation.get(name, 0) + 1
+            fake.requests.clear()
             clock.offset += POLL_SECONDS
+        grown = resident_bytes() - before
     times.sort()
-    return Measured(n, charged / (n * ROUNDS), total / (n * ROUNDS), times[len(times) // 2])
+    return Measured(
+        n,
+        charged / (n * ROUNDS),
+        total / (n * ROUNDS),
+        times[len(times) // 2],
+        dict(fake.limits.refused),
+        by_operation,
+        grown,
+    )
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def main() -> int:
@@ -219,7 +244,12 @@ def report(results: list[Measured]) -> int:
             f"{'ok' if verdicts[0] else 'OVER TARGET'}; {m.requests:.2f} requests in all; "
             f"one installation serves {served:,.0f} (target >= {TARGETS['served']:,}) "
             f"{'ok' if verdicts[1] else 'UNDER TARGET'}; round {m.round_seconds:.2f} s, "
-            f"{m.round_seconds / m.landscapes * 1000:.2f} ms a landscape"
+            f"{m.round_seconds / m.landscapes * 1000:.2f} ms a landscape; memory "
+            f"+{m.memory / 2**20:.1f} MiB over the rounds, {m.memory / m.landscapes / 1024:.1f} "
+            "KiB a landscape"
+        )
+        print(
+            f"         refused by GitHub's limits: {m.refused or 'none'}; charged: {m.by_operation}"
         )
     return failed
 

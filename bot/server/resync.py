@@ -6,7 +6,10 @@ requests, check runs) says what is unfinished.
 1. skip the round unless this process leads (one replica resyncs; `Leadership`);
 2. list the App's installations and the repositories each one sees;
 3. queue one job per repository behind its webhook jobs: look at its heads, and refresh its
-   landscapes where one moved (`bot.flows.repository.resync_repository`);
+   landscapes where one moved (`bot.flows.repository.resync_repository`). At most
+   `ROUND_WINDOW` of a round's jobs are queued at once, and a full queue is waited out, never
+   skipped: every repository gets its turn every round. Each round starts one stride further
+   down the list, so a round cut short (a shutdown) leaves others out next time;
 4. wait for those jobs, then sleep until the next round.
 """
 
@@ -16,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from gidgethub.sansio import Event
 
@@ -30,6 +34,11 @@ from bot.kit.logs import bound, new_correlation_id
 from bot.services.context import BotContext
 
 log = logging.getLogger(__name__)
+
+#: a round's repositories queued or running at once (each holds threads and a connection)
+ROUND_WINDOW = 32
+#: how long a round waits for room when webhook jobs fill the queue
+QUEUE_FULL_WAIT = 1.0
 
 
 @dataclass
@@ -49,29 +58,40 @@ class Resync:
         # 2. installations and their repositories
         github = self.context.github
         self.context.releases.begin_round()
+        work = [
+            (github.installation(installation_id), repository)
+            for installation_id in await github.installation_ids()
+            for repository in await github.installation(installation_id).repositories()
+        ]
+        window = asyncio.Semaphore(ROUND_WINDOW)
         queued: list[asyncio.Task[None]] = []
-        for installation_id in await github.installation_ids():
-            gh = github.installation(installation_id)
-            for repository in await gh.repositories():
-                # 3. one job per repository, serialised with its webhook jobs
-                full_name = repository.full_name
-                try:
-                    job = self.context.submit(
-                        full_name, self._job(gh, repository), name=f"resync {full_name}"
-                    )
-                except Draining:
-                    return len(queued)  # shutting down
-                except QueueFull:
-                    log.warning(
-                        "resync: the job queue is full; %s waits for the next round", full_name
-                    )
-                    continue
-                queued.append(job)
+        for gh, repository in rotated(work, self.rounds):
+            # 3. one job per repository, serialised with its webhook jobs
+            await window.acquire()
+            try:
+                job = await self._submit(gh, repository)
+            except Draining:
+                window.release()
+                break  # shutting down
+            job.add_done_callback(lambda _: window.release())
+            queued.append(job)
         # 4. until those jobs are done (webhook jobs arriving meanwhile are not waited for)
         await asyncio.gather(*queued)
         self.rounds += 1
         log.info("resync round %d: %d repositories", self.rounds, len(queued))
         return len(queued)
+
+    async def _submit(self, gh: InstallationClient, repository: Repository) -> asyncio.Task[None]:
+        """Queue the repository's job, waiting while the queue is full (backpressure)."""
+        full_name = repository.full_name
+        while True:
+            try:
+                return self.context.submit(
+                    full_name, self._job(gh, repository), name=f"resync {full_name}"
+                )
+            except QueueFull:
+                log.info("resync: the job queue is full; %s waits for room", full_name)
+                await asyncio.sleep(QUEUE_FULL_WAIT)
 
     def _job(self, gh: InstallationClient, repository: Repository) -> Job:
         context, round = self.context, self.rounds + 1
@@ -101,6 +121,18 @@ class Resync:
             except Exception:
                 log.exception("resync round failed")
             await asyncio.sleep(interval if led else (follower_retry or interval))
+
+
+T = TypeVar("T")
+
+
+def rotated(items: list[T], round: int) -> list[T]:
+    """`items` starting one stride further each round (a stride of about a tenth of them, so
+    ten rounds start in ten different places)."""
+    if not items:
+        return items
+    start = (round * max(1, len(items) // 10)) % len(items)
+    return items[start:] + items[:start]
 
 
 def repository_job(context: BotContext, gh: InstallationClient, full_name: str) -> Job:

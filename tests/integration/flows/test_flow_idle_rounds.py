@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.server.resync import Resync
+from bot.server.resync import Resync, rotated
 from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.flows.test_flow_upgrade import (  # noqa: F401 (fixtures)
     Releases,
@@ -16,6 +16,7 @@ from tests.integration.flows.test_flow_upgrade import (  # noqa: F401 (fixtures)
     v0_0_2,
 )
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of
+from tests.peers.gitserver import commit_directly
 
 LIST_REPOSITORIES = "apps/list-repos-accessible-to-installation"
 
@@ -104,3 +105,24 @@ async def test_a_delivery_makes_the_next_round_look_in_full(upgrade_bot: Landsca
     assert bot.context.idle.settled(REPO) is None
     assert await round_operations(bot, resync) != [LIST_REPOSITORIES]
     assert await round_operations(bot, resync) == [LIST_REPOSITORIES]
+
+
+async def test_a_round_waits_for_room_in_a_full_queue_and_skips_no_repository(
+    upgrade_bot: LandscapeBot,  # noqa: F811
+):
+    bot = upgrade_bot
+    for n in range(5):
+        other = bot.fake.add_repository(bot.installation, f"other-{n}")
+        commit_directly(other.bare, "main", {"README.md": b"no landscape here\n"})
+    bot.context.jobs.max_jobs = 2  # webhook jobs and the round's share two places
+    assert await Resync(bot.context).run_once() == 6
+    listed = {r.path for r in bot.fake.requests if r.path.endswith("/bootstrap-bot.yml")}
+    assert len(listed) == 6  # every repository's discovery file was read
+
+
+def test_each_round_starts_further_down_the_list():
+    items = list(range(20))
+    starts = [rotated(items, round)[0] for round in range(12)]
+    assert starts[:10] == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18] and starts[10] == 0
+    assert sorted(rotated(items, 3)) == items
+    assert rotated([], 5) == []
