@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry
 
-from bot.adapters.github.client import InstallationClient
+from bot.adapters.github.client import CONTENTS_CACHE_BYTES, ContentCache, InstallationClient
 from bot.adapters.github.retry import (
     ETagCache,
     GitHubAPI,
@@ -68,6 +68,7 @@ class GitHubApp:
         self._tokens: dict[int, _Token] = {}
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._installations: dict[int, InstallationClient] = {}
+        self._contents = ContentCache(CONTENTS_CACHE_BYTES)
 
     @classmethod
     @asynccontextmanager
@@ -139,6 +140,6 @@ class GitHubApp:
         client = self._installations.get(installation_id)
         if client is None:
             api = self._api(str(installation_id), cache=ETagCache(512))
-            client = InstallationClient(self, installation_id, api)
+            client = InstallationClient(self, installation_id, api, self._contents)
             self._installations[installation_id] = client
         return client

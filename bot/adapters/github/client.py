@@ -39,8 +39,8 @@ from bot.core.names import comment_marker
 
 #: GitHub accepts at most this many check run annotations per request.
 ANNOTATIONS_PER_REQUEST = 50
-#: file contents read at commits, kept per installation
-CONTENTS_CACHE_BYTES = 16 * 1024 * 1024
+#: file contents read at commits, kept for all installations together
+CONTENTS_CACHE_BYTES = 32 * 1024 * 1024
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
@@ -62,11 +62,17 @@ class TokenSource(Protocol):
 class InstallationClient:
     """REST calls as one installation; every write is an ensure."""
 
-    def __init__(self, app: TokenSource, installation_id: int, api: GitHubAPI) -> None:
+    def __init__(
+        self,
+        app: TokenSource,
+        installation_id: int,
+        api: GitHubAPI,
+        contents: ContentCache | None = None,
+    ) -> None:
         self._app = app
         self.installation_id = installation_id
         self._api = api
-        self._contents = ContentCache(CONTENTS_CACHE_BYTES)
+        self._contents = contents if contents is not None else ContentCache(CONTENTS_CACHE_BYTES)
 
     async def _as_installation(self, call: Callable[[str], Awaitable[T]]) -> T:
         """Run `call` with the installation token; once more with a new one if it was refused.
@@ -152,10 +158,11 @@ class InstallationClient:
 
     async def read_file(self, full_name: str, path: str, ref: str) -> bytes | None:
         """A file's bytes at `ref` (branch or commit), or None when it does not exist there.
-        Read at a commit, the answer never changes: it is kept (`CONTENTS_CACHE_BYTES` in
-        all), a missing file too, and read again without asking GitHub, whatever the token."""
+        Read at a commit, the answer never changes: it is kept (`CONTENTS_CACHE_BYTES` for
+        all installations), a missing file too, and read again without asking GitHub, whatever
+        the token."""
         at_commit = _COMMIT.fullmatch(ref) is not None
-        key = (full_name.lower(), path, ref)
+        key = f"{self.installation_id}\0{full_name.lower()}\0{path}\0{ref}"
         if at_commit and key in self._contents:
             return self._contents[key]
         data = await self._get_or_none(
@@ -538,16 +545,16 @@ class ContentCache:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.size = 0
-        self._entries: OrderedDict[tuple[str, str, str], bytes | None] = OrderedDict()
+        self._entries: OrderedDict[str, bytes | None] = OrderedDict()
 
-    def __contains__(self, key: tuple[str, str, str]) -> bool:
+    def __contains__(self, key: str) -> bool:
         return key in self._entries
 
-    def __getitem__(self, key: tuple[str, str, str]) -> bytes | None:
+    def __getitem__(self, key: str) -> bytes | None:
         self._entries.move_to_end(key)
         return self._entries[key]
 
-    def __setitem__(self, key: tuple[str, str, str], value: bytes | None) -> None:
+    def __setitem__(self, key: str, value: bytes | None) -> None:
         cost = _cost(key, value)
         if cost > self.limit:
             return
@@ -560,8 +567,8 @@ class ContentCache:
             self.size -= _cost(old_key, old_value)
 
 
-def _cost(key: tuple[str, str, str], value: bytes | None) -> int:
-    return sum(map(len, key)) + (0 if value is None else len(value)) + 64
+def _cost(key: str, value: bytes | None) -> int:
+    return len(key) + (0 if value is None else len(value)) + 64
 
 
 def _repository(data: Mapping[str, Any]) -> Repository:

@@ -12,7 +12,7 @@ import pytest
 from gidgethub import BadRequest
 
 from bot.adapters.github.app import GitHubApp
-from bot.adapters.github.client import MissingPermission
+from bot.adapters.github.client import ContentCache, MissingPermission
 from bot.adapters.github.models import Annotation, CheckRunOutput
 from bot.adapters.github.retry import GitHubUnavailable, RateLimited, RetryPolicy
 from bot.adapters.gitrepo import GitFailure, GitRepository, update_branch
@@ -434,3 +434,35 @@ async def test_texts_past_githubs_limits_are_cut_not_refused(setup, fake_github)
     assert (done.outcome, same.outcome) == ("created", "unchanged")
     (run,) = fake_github.state.check_runs.values()
     assert len(run.fields["output"]["summary"]) <= MAX_CHECK_RUN_TEXT
+
+
+async def test_a_file_read_at_a_commit_is_asked_of_github_once_whatever_the_token(
+    setup, fake_github
+):
+    _, gh, _, _ = setup
+    sha = await gh.read_ref(REPO, "main")
+    for _ in range(2):
+        assert await gh.read_file(REPO, ".bootstrap/config.yaml", sha) == b"environment: dev\n"
+        assert await gh.read_file(REPO, ".github/bootstrap-bot.yml", sha) is None  # kept too
+    fake_github.expire_tokens()  # a renewed token has no ETag that matches: no matter
+    assert await gh.read_file(REPO, ".bootstrap/config.yaml", sha) == b"environment: dev\n"
+    assert len(fake_github.calls("repos/get-content")) == 2
+    # a branch moves: read by name, it is asked every time (the first with the expired token,
+    # refused, then renewed)
+    await gh.read_file(REPO, ".bootstrap/config.yaml", "main")
+    await gh.read_file(REPO, ".bootstrap/config.yaml", "main")
+    statuses = [r.status for r in fake_github.calls("repos/get-content")[2:]]
+    assert statuses == [401, 200, 304]
+
+
+def test_the_content_cache_drops_the_least_recently_used_past_its_size():
+    cache = ContentCache(limit=3 * (64 + 1 + 100))
+    for key in "abc":
+        cache[key] = b"x" * 100
+    assert "a" in cache
+    cache["a"]  # used: "b" is now the oldest
+    cache["d"] = b"y" * 100
+    assert "b" not in cache and all(k in cache for k in "acd")
+    assert cache.size <= cache.limit
+    cache["huge"] = b"z" * cache.limit  # larger than the whole cache: not kept
+    assert "huge" not in cache and "a" in cache
