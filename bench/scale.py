@@ -29,8 +29,6 @@ from pathlib import Path
 
 import httpx
 import pygit2
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.adapters.github import pacing
 from bot.adapters.gitrepo import Git, GitRepository
@@ -43,8 +41,9 @@ from bot.services.registries import open_landscape_reader
 from bot.services.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from tests.peers.github import FakeGitHub, run_fake_github
+from tests.peers.github.app_key import new_app_key
 from tests.peers.github.state import CheckRun, Installation
-from tests.peers.gitserver import commit_directly, run_git_server
+from tests.peers.gitserver import commit_directly, files_at, run_git_server
 from tests.peers.registry import run_registry
 from tests.reference_case import CASE, ROOT_COMPONENT, config_text, landscape_tree
 
@@ -89,18 +88,7 @@ def rendered_files(folder: Path, fake: FakeGitHub, location: str) -> dict[str, b
         rerender_branch(Git(cache, token), branch="main", open_reader=reader, may_commit=True)
     )
     repo = pygit2.Repository(str(template.bare))
-    commit = repo.references["refs/heads/main"].peel(pygit2.Commit)
-    files: dict[str, bytes] = {}
-
-    def walk(tree: pygit2.Tree, prefix: str) -> None:
-        for entry in tree:
-            if isinstance(entry, pygit2.Tree):
-                walk(entry, f"{prefix}{entry.name}/")
-            elif isinstance(entry, pygit2.Blob):
-                files[f"{prefix}{entry.name}"] = entry.data
-
-    walk(commit.tree, "")
-    return files
+    return files_at(repo.references["refs/heads/main"].peel(pygit2.Commit))
 
 
 def build_world(
@@ -210,17 +198,8 @@ def resident_bytes() -> int:
 
 
 def main() -> int:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    key = new_app_key(4242)
+    private, public = key.private_pem, key.public_pem
 
     async def go(folder: Path, location: str) -> list[Measured]:
         clock = Clock()

@@ -23,8 +23,6 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.measure import best_time, report
 from bot.adapters.gitrepo import Git, GitRepository
@@ -36,6 +34,7 @@ from bot.services.registries import open_landscape_reader
 from bot.services.rerender import rerender_branch
 from bot.settings import RegistrySettings, Settings
 from tests.peers.github import FakeGitHub, run_fake_github
+from tests.peers.github.app_key import new_app_key
 from tests.peers.gitserver import commit_directly, run_git_server
 from tests.peers.registry import run_registry
 from tests.peers.registry_proxy import RegistryProxy, run_registry_proxy
@@ -131,17 +130,8 @@ async def run(folder: Path, fake: FakeGitHub, proxy: RegistryProxy, private_pem:
 
 
 def main() -> int:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    key = new_app_key(4242)
+    private, public = key.private_pem, key.public_pem
 
     async def go(folder: Path) -> int:
         with (

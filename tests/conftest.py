@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.peers.github import FakeGitHub, run_fake_github
+from tests.peers.github.app_key import AppKey, new_app_key
 from tests.peers.gitserver import GitServer, run_git_server
 from tests.peers.registry import Registry, run_registry
 
@@ -60,26 +58,10 @@ def reference_release(oci_registry: Registry) -> str:
     return repository
 
 
-@dataclass(frozen=True)
-class AppKey:
-    app_id: int
-    private_pem: str
-    public_pem: str
-
-
 @pytest.fixture(scope="session")
 def app_key() -> AppKey:
     """A GitHub App id and RSA key pair, as GitHub hands them out at registration."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return AppKey(424242, private.decode(), public.decode())
+    return new_app_key()
 
 
 @pytest.fixture

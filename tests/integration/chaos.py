@@ -33,12 +33,12 @@ import pygit2
 
 from bot.server.http import TIMERS
 from bot.server.resync import Resync
-from tests.conftest import AppKey
 from tests.integration.deployment import Deployment, run_deployment
 from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.flows.test_flow_upgrade import Releases, v0_0_2
 from tests.integration.landscape_bot import REPO, LandscapeBot
 from tests.peers.chaos import Chaos
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.server import run_fake_github
 from tests.peers.gitserver import GitServer
 from tests.peers.registry import Registry

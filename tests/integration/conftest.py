@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AppKey
 from tests.integration.deployment import Deployment, run_deployment
 from tests.integration.landscape_bot import REPO, SERVICE_PROVIDER, serve_landscape
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.registry import Registry
 from tests.reference_case import ROOT_COMPONENT, config_text, eso_resources, release_constructor
 

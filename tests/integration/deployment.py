@@ -12,10 +12,10 @@ from typing import Any
 import pygit2
 
 from bot.settings import ClusterSettings, GitCredentials
-from tests.conftest import AppKey
 from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.landscape_bot import SERVICE_PROVIDER, LandscapeBot, serve_landscape
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.state import CheckRun, PullRequest
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
 from tests.peers.kubernetes.flux import FluxSimulator

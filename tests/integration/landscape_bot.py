@@ -26,8 +26,8 @@ from bot.services.context import BotContext
 from bot.services.registries import open_landscape_reader
 from bot.services.rerender import rerender_branch
 from bot.settings import ClusterSettings, RegistrySettings, Settings
-from tests.conftest import AppKey
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.payloads import example, examples, signed
 from tests.peers.github.state import CheckRun, Comment, Installation, PullRequest, Repository
 from tests.peers.gitserver import commit_directly

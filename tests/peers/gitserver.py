@@ -49,6 +49,21 @@ def commit_directly(
     return str(repo.create_commit(f"refs/heads/{branch}", SOMEONE, SOMEONE, message, tree, parents))
 
 
+def files_at(commit: pygit2.Commit) -> dict[str, bytes]:
+    """Every file of a commit, by path."""
+    files: dict[str, bytes] = {}
+
+    def walk(tree: pygit2.Tree, prefix: str) -> None:
+        for entry in tree:
+            if isinstance(entry, pygit2.Tree):
+                walk(entry, f"{prefix}{entry.name}/")
+            elif isinstance(entry, pygit2.Blob):
+                files[f"{prefix}{entry.name}"] = entry.data
+
+    walk(commit.tree, "")
+    return files
+
+
 class _GitHTTPHandler(http.server.BaseHTTPRequestHandler):
     server: _GitHTTPServer
 

@@ -14,7 +14,7 @@ from bot.adapters.github.retry import RetryPolicy
 from bot.server.resync import Resync
 from bot.services.context import BotContext
 from bot.settings import Settings
-from tests.conftest import AppKey
+from tests.peers.github.app_key import AppKey
 
 DNS_FAILURE = "[Errno -2] Name or service not known"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AppKey
 from tests.integration.chaos import Run, Stage, differences, play
 from tests.peers.chaos import Chaos
+from tests.peers.github.app_key import AppKey
 from tests.peers.gitserver import GitServer
 from tests.peers.registry import Registry
 from tests.peers.registry_proxy import run_registry_proxy

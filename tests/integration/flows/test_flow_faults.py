@@ -24,12 +24,12 @@ from bot.core.names import (
 from bot.core.retries import read_retry
 from bot.server.http import QUEUE, TIMERS
 from bot.server.resync import Resync
-from tests.conftest import AppKey
 from tests.integration.deployment import BOOTSTRAP, Deployment, merged
 from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.flows.test_flow_push import push
 from tests.integration.landscape_bot import REPO, LandscapeBot, serve_landscape
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.state import CheckRun, PullRequest
 from tests.peers.registry import Registry
 from tests.peers.registry_proxy import run_registry_proxy

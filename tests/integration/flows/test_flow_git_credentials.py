@@ -15,7 +15,6 @@ import pytest
 from bot.adapters.keys import new_key_pair
 from bot.core.names import DEPLOY_CHECK
 from bot.settings import GitCredentials
-from tests.conftest import AppKey
 from tests.integration.deployment import (
     GIT_SECRET,
     Deployment,
@@ -26,6 +25,7 @@ from tests.integration.deployment import (
 )
 from tests.integration.landscape_bot import REPO
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.kubernetes.resources import NAMESPACES, SECRETS
 
 pytestmark = pytest.mark.peers

@@ -23,12 +23,12 @@ from bot.ocm.location import parse_repository
 from bot.ocm.reader import ComponentError, ComponentReader
 from bot.server.resync import Resync
 from bot.settings import MirrorSettings, RegistrySettings
-from tests.conftest import AppKey
 from tests.integration.flows.test_flow_commands import reply_to
 from tests.integration.flows.test_flow_upgrade import tree_of
 from tests.integration.landscape_bot import REPO, LandscapeBot, serve_landscape
 from tests.integration.ocm.test_transfer import image
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.registry import Registry
 from tests.reference_case import CASE, ROOT_COMPONENT, config_text, release_constructor
 

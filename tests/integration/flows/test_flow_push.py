@@ -11,8 +11,8 @@ import pytest
 from bot.core.discovery import DISCOVERY_PATH
 from bot.core.names import DISCOVERY_CHECK, RENDER_CHECK
 from bot.server.http import QUEUE
-from tests.conftest import AppKey
 from tests.integration.landscape_bot import REPO, SECRET, LandscapeBot, head_of, replica
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.payloads import example, signed
 from tests.peers.github.state import CheckRun
 from tests.peers.gitserver import commit_directly

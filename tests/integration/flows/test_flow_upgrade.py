@@ -16,12 +16,12 @@ from bot.cli.main import main
 from bot.cli.render import read_tree
 from bot.core.upgrade_pr import read_record
 from bot.server.resync import Resync
-from tests.conftest import AppKey
 from tests.integration.flows.test_flow_commands import reply_to
 from tests.integration.landscape_bot import REPO, LandscapeBot, head_of, serve_landscape
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.state import PullRequest
-from tests.peers.gitserver import commit_directly
+from tests.peers.gitserver import commit_directly, files_at
 from tests.peers.registry import Registry
 from tests.peers.registry_proxy import run_registry_proxy
 from tests.reference_case import (
@@ -140,17 +140,7 @@ def registry_requests(bot: LandscapeBot) -> float:
 
 
 def tree_of(bot: LandscapeBot, branch: str) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-
-    def walk(tree: pygit2.Tree, prefix: str) -> None:
-        for entry in tree:
-            if isinstance(entry, pygit2.Tree):
-                walk(entry, f"{prefix}{entry.name}/")
-            elif isinstance(entry, pygit2.Blob):
-                files[f"{prefix}{entry.name}"] = entry.data
-
-    walk(head_of(bot.repository.bare, branch).tree, "")
-    return files
+    return files_at(head_of(bot.repository.bare, branch))
 
 
 def direct_render(bot: LandscapeBot, tmp_path: Path, version: str, capsys: Any) -> dict[str, bytes]:

@@ -27,9 +27,9 @@ import pytest
 
 from bot import __version__
 from bot.settings import Settings
-from tests.conftest import AppKey
 from tests.integration.kube_models import built, one
 from tests.integration.serve_process import serve, serve_environment
+from tests.peers.github.app_key import AppKey
 
 ROOT = Path(__file__).parents[3]
 PREFIX = "/opt/bootstrap-bot"

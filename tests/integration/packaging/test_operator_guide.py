@@ -25,9 +25,9 @@ import pytest
 import yaml
 
 from bot.adapters.kustomize import kubectl
-from tests.conftest import AppKey
 from tests.integration.serve_process import serve
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.payloads import delivery_headers, example
 from tests.peers.github.state import Comment, Repository
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes

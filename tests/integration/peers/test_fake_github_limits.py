@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import AppKey
 from tests.peers.github import FakeGitHub, run_fake_github
+from tests.peers.github.app_key import AppKey
 from tests.peers.github.budget import (
     CONTENT_PER_MINUTE,
     POINTS_PER_MINUTE,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import AppKey
 from tests.peers.github import FakeGitHub
+from tests.peers.github.app_key import AppKey
 from tests.peers.kubernetes import run_fake_kubernetes
 from tests.peers.net import LOOPBACK, free_port
 from tests.peers.registry import Registry
