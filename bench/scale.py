@@ -211,7 +211,9 @@ def main() -> int:
                 async with run_fake_github(
                     git, app_id=4242, public_key_pem=public, clock=clock
                 ) as fake:
-                    results.append(await measure(folder, fake, private, clock, files, n))
+                    measured = await measure(folder, fake, private, clock, files, n)
+                print_measured(measured)  # as it comes: the largest N takes long
+                results.append(measured)
         return results
 
     with tempfile.TemporaryDirectory() as tmp, run_registry(Path(tmp) / "registry") as registry:
@@ -221,34 +223,41 @@ def main() -> int:
         with contextlib.redirect_stdout(io.StringIO()):
             argv = ["ocm", "build", str(constructor), "--to", repository, "--plain-http-loopback"]
             assert cli(argv) == 0
+        print(
+            f"idle resync rounds, {BRANCHES} landscapes a repository, {LATENCY * 1000:g} ms a "
+            f"GitHub request, {ROUNDS} rounds {POLL_SECONDS:g} s apart (one token renewal):"
+        )
         results = asyncio.run(go(folder, f"{repository}//{ROOT_COMPONENT}:v0.0.1"))
     return report(results)
 
 
 def report(results: list[Measured]) -> int:
+    """1 if a figure missed its target."""
+    return int(not all(_verdicts(m) == (True, True) for m in results))
+
+
+def _served(m: Measured) -> float:
+    return HOURLY_BUDGET / (m.charged * 3600 / POLL_SECONDS) if m.charged else float("inf")
+
+
+def _verdicts(m: Measured) -> tuple[bool, bool]:
+    return m.charged <= TARGETS["charged"], _served(m) >= TARGETS["served"]
+
+
+def print_measured(m: Measured) -> None:
+    served, verdicts = _served(m), _verdicts(m)
     print(
-        f"idle resync rounds, {BRANCHES} landscapes a repository, {LATENCY * 1000:g} ms a "
-        f"GitHub request, {ROUNDS} rounds {POLL_SECONDS:g} s apart (one token renewal):"
+        f"  {m.landscapes:5} landscapes: {m.charged:.3f} charged requests per landscape "
+        f"per round (target <= {TARGETS['charged']:g}) "
+        f"{'ok' if verdicts[0] else 'OVER TARGET'}; {m.requests:.2f} requests in all; "
+        f"one installation serves {served:,.0f} (target >= {TARGETS['served']:,}) "
+        f"{'ok' if verdicts[1] else 'UNDER TARGET'}; round {m.round_seconds:.2f} s, "
+        f"{m.round_seconds / m.landscapes * 1000:.2f} ms a landscape; memory "
+        f"+{m.memory / 2**20:.1f} MiB over the rounds, {m.memory / m.landscapes / 1024:.1f} "
+        "KiB a landscape"
     )
-    failed = 0
-    for m in results:
-        served = HOURLY_BUDGET / (m.charged * 3600 / POLL_SECONDS) if m.charged else float("inf")
-        verdicts = (m.charged <= TARGETS["charged"], served >= TARGETS["served"])
-        failed |= not all(verdicts)
-        print(
-            f"  {m.landscapes:5} landscapes: {m.charged:.3f} charged requests per landscape "
-            f"per round (target <= {TARGETS['charged']:g}) "
-            f"{'ok' if verdicts[0] else 'OVER TARGET'}; {m.requests:.2f} requests in all; "
-            f"one installation serves {served:,.0f} (target >= {TARGETS['served']:,}) "
-            f"{'ok' if verdicts[1] else 'UNDER TARGET'}; round {m.round_seconds:.2f} s, "
-            f"{m.round_seconds / m.landscapes * 1000:.2f} ms a landscape; memory "
-            f"+{m.memory / 2**20:.1f} MiB over the rounds, {m.memory / m.landscapes / 1024:.1f} "
-            "KiB a landscape"
-        )
-        print(
-            f"         refused by GitHub's limits: {m.refused or 'none'}; charged: {m.by_operation}"
-        )
-    return failed
+    print(f"         refused by GitHub's limits: {m.refused or 'none'}; charged: {m.by_operation}")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
