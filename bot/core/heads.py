@@ -18,7 +18,8 @@ from bot.core.names import BOT_BRANCHES
 
 BRANCH_REFS = "refs/heads/"
 PULL_REFS = "refs/pull/"
-#: refs one listing may hold; a repository with more is refreshed in full every round
+#: refs one listing may hold; a repository with more is refreshed in full every round (the
+#: count is checked once libgit2 has read the advertisement, which GitHub itself bounds)
 MAX_REFS = 50_000
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from bot.adapters.github.models import Repository
 from bot.adapters.github.port import GitHubPort
-from bot.adapters.gitrepo import Git
+from bot.adapters.gitrepo import Git, TooLarge
 from bot.core.heads import Heads
 from bot.core.names import DISCOVERY_CHECK
 from bot.core.reports import discovery_report
@@ -56,10 +56,11 @@ class Refreshed:
 
 async def resync_repository(
     context: BotContext, gh: GitHubPort, repository: Repository, *, round: int
-) -> str:
-    """A resync round's look at one repository: "idle" when nothing moved, else "refreshed".
+) -> None:
+    """A resync round's look at one repository.
 
-    1. its heads, from git (no GitHub request);
+    1. its heads, from git (no GitHub request); a repository with more refs than the bot
+       lists is refreshed in full every round instead;
     2. when they, and the releases its landscapes watch, are as a refresh that found nothing
        to do saw them, and this is not the repository's round for a full refresh: nothing;
     3. else refresh it, and remember what it saw if it found nothing to do.
@@ -67,7 +68,12 @@ async def resync_repository(
     full_name = repository.full_name
     # 1. the heads
     git = Git(context.git(full_name, repository.clone_url), context.token(gh))
-    heads = await git.remote_heads()
+    try:
+        heads = await git.remote_heads()
+    except TooLarge as err:
+        log.warning("%s: %s; refreshed in full", full_name, err)
+        await refresh_repository(context, gh, full_name, resync=True, repository=repository)
+        return
     # 2. nothing moved
     known = context.idle.settled(full_name)
     if (
@@ -77,7 +83,7 @@ async def resync_repository(
         and known.fingerprint == heads.fingerprint(known.default_branch, known.landscapes)
         and await _releases_unchanged(context, known.listed)
     ):
-        return "idle"
+        return
     # 3. a refresh
     context.idle.forget(full_name)
     with watching() as listed:
@@ -90,7 +96,6 @@ async def resync_repository(
             repository.default_branch, refreshed.landscapes, fingerprint, tuple(listed.values())
         )
         context.idle.remember(full_name, settled)
-    return "refreshed"
 
 
 async def _releases_unchanged(context: BotContext, listed: tuple[Listed, ...]) -> bool:

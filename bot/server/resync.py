@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -95,15 +97,8 @@ class Resync:
 
     def _job(self, gh: InstallationClient, repository: Repository) -> Job:
         context, round = self.context, self.rounds + 1
-
-        async def resync() -> None:
-            with bound(repository=repository.full_name, round=round,
-                       correlation=new_correlation_id()):  # fmt: skip
-                budget = context.settings.job_timeout.total_seconds()
-                async with checks_completed(context.schedule), time_budget(budget):
-                    await resync_repository(context, gh, repository, round=round)
-
-        return resync
+        work = functools.partial(resync_repository, context, gh, repository, round=round)
+        return resync_job(context, repository.full_name, work, round=round)
 
     async def run_forever(self, interval: float, *, follower_retry: float | None = None) -> None:
         """A round every `interval` seconds while leading; while another process leads, ask
@@ -135,17 +130,29 @@ def rotated(items: list[T], round: int) -> list[T]:
     return items[start:] + items[:start]
 
 
-def repository_job(context: BotContext, gh: InstallationClient, full_name: str) -> Job:
-    """A full resync of one repository, as a job: what is unfinished there is done (within the
-    job budget), every check run it starts ends."""
+def resync_job(
+    context: BotContext,
+    full_name: str,
+    work: Callable[[], Awaitable[object]],
+    *,
+    round: int | None = None,
+) -> Job:
+    """A resync of one repository as a job: within the job budget, and every check run it
+    starts ends."""
 
     async def resync() -> None:
-        with bound(repository=full_name, correlation=new_correlation_id()):
+        with bound(repository=full_name, round=round, correlation=new_correlation_id()):
             budget = context.settings.job_timeout.total_seconds()
             async with checks_completed(context.schedule), time_budget(budget):
-                await refresh_repository(context, gh, full_name, resync=True)
+                await work()
 
     return resync
+
+
+def repository_job(context: BotContext, gh: InstallationClient, full_name: str) -> Job:
+    """A full resync of one repository (no look at its heads first), as a job."""
+    work = functools.partial(refresh_repository, context, gh, full_name, resync=True)
+    return resync_job(context, full_name, work)
 
 
 class RetryTimers:

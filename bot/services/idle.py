@@ -32,9 +32,6 @@ class IdleMemory:
         self.verify_every = max(1, verify_every)
         self._settled: dict[str, Settled] = {}
 
-    def __len__(self) -> int:
-        return len(self._settled)
-
     def settled(self, full_name: str) -> Settled | None:
         return self._settled.get(full_name.lower())
 

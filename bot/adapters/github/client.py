@@ -67,12 +67,12 @@ class InstallationClient:
         app: TokenSource,
         installation_id: int,
         api: GitHubAPI,
-        contents: ContentCache | None = None,
+        contents: ContentCache,
     ) -> None:
         self._app = app
         self.installation_id = installation_id
         self._api = api
-        self._contents = contents if contents is not None else ContentCache(CONTENTS_CACHE_BYTES)
+        self._contents = contents
 
     async def _as_installation(self, call: Callable[[str], Awaitable[T]]) -> T:
         """Run `call` with the installation token; once more with a new one if it was refused.

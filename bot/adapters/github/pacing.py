@@ -56,8 +56,6 @@ class Pacer:
         self._creates: list[float] = []
         self._next_at = 0.0
         self.budget = _Budget()
-        #: seconds waited in all (for metrics and benchmarks)
-        self.waited = 0.0
 
     @asynccontextmanager
     async def request(self, method: str, url: str) -> AsyncIterator[None]:
@@ -90,7 +88,6 @@ class Pacer:
             if len(self._creates) >= CREATES_PER_MINUTE:
                 wait = max(wait, self._creates[0] + 60.0 - now)
         if wait > 0:
-            self.waited += wait
             await self._sleep(wait)
             now = self._clock()
             self._refill(now)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.adapters import gitrepo
 from bot.server.resync import Resync, rotated
 from tests.integration.flows.test_flow_pull_request import propose
 from tests.integration.flows.test_flow_upgrade import (  # noqa: F401 (fixtures)
@@ -126,3 +129,16 @@ def test_each_round_starts_further_down_the_list():
     assert starts[:10] == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18] and starts[10] == 0
     assert sorted(rotated(items, 3)) == items
     assert rotated([], 5) == []
+
+
+async def test_a_repository_with_more_refs_than_listed_is_refreshed_in_full_every_round(
+    upgrade_bot: LandscapeBot,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+):
+    bot = upgrade_bot
+    resync = await settled(bot)
+    monkeypatch.setattr(gitrepo, "MAX_REFS", 1)  # main and the upgrade branch are two
+    for _ in range(2):
+        made = await round_operations(bot, resync)
+        assert "checks/list-for-ref" in made  # refreshed, not failed and not skipped
+    assert bot.context.jobs.failures == 0
