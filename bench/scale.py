@@ -109,7 +109,7 @@ def build_world(
                 fake.app_id,
                 {"status": "completed", "conclusion": "success", "started_at": _now_iso()},
             )
-            fake.state.check_runs[run.id] = run
+            fake.state.add_check_run(run)
 
 
 def _now_iso() -> str:
@@ -135,15 +135,19 @@ async def measure(
     folder: Path, fake: FakeGitHub, private_pem: str, clock: Clock, files: dict[str, bytes], n: int
 ) -> Measured:
     installation = fake.add_installation(f"org-{n}")
+    started = time.perf_counter()
     build_world(fake, installation, files, n)
+    progress(f"{n} landscapes: world built in {time.perf_counter() - started:.0f} s")
     fake.latency = LATENCY
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
         app = fake.app_client(private_pem, http, clock=clock)
         context = BotContext(settings(folder / f"bot-{n}"), app)
         resync = Resync(context)
         before = resident_bytes()
+        started = time.perf_counter()
         with unpaced(fake):
             await resync.run_once()  # the round after a restart: caches warm up
+        progress(f"{n} landscapes: warm-up round {time.perf_counter() - started:.0f} s")
         fake.requests.clear()  # the fake's log is not the bot's memory
         clock.offset += POLL_SECONDS
         auth = f"token:{installation.id}"
@@ -189,6 +193,10 @@ def unpaced(fake: FakeGitHub) -> Iterator[None]:
     finally:
         pacing.POINTS_PER_MINUTE, pacing.BURST_POINTS = paced
         fake.limits.enforce_secondary = True
+
+
+def progress(line: str) -> None:
+    print(f"  ({line})", file=sys.stderr, flush=True)
 
 
 def resident_bytes() -> int:

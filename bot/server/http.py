@@ -1,7 +1,8 @@
 """The aiohttp server: `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
 
 A delivery is verified (`bot.server.webhook`), deduplicated, queued (`bot.kit.jobs`) and
-acknowledged with 202 before any handler runs. Handlers come from gidgethub Routers; every
+acknowledged with 202 before any handler runs; a push to a branch whose last push still waits
+in the queue joins that job (`bot.server.coalesce`). Handlers come from gidgethub Routers; every
 handler an event matches runs, in a stable order, and one that fails is logged
 without stopping the others.
 """
@@ -32,6 +33,7 @@ from bot.core.retries import Schedule
 from bot.flows.checks import checks_completed
 from bot.kit.jobs import JobQueue, QueueFull, time_budget
 from bot.kit.logs import bound, new_correlation_id
+from bot.server.coalesce import QueuedPushes
 from bot.server.webhook import (
     MAX_BODY_BYTES,
     RecentDeliveries,
@@ -154,6 +156,7 @@ def create_app(
     jobs = queue or JobQueue()
     metrics = Metrics(jobs, registry)
     deliveries = RecentDeliveries()
+    pushes = QueuedPushes()
     app[QUEUE] = jobs
 
     async def webhook(request: web.Request) -> web.Response:
@@ -176,12 +179,17 @@ def create_app(
         if not router.fetch(event):
             metrics.deliveries.labels(event.event, "ignored").inc()
             return web.Response(status=202, text="no handler for this event\n")
+        if pushes.absorb(event):
+            metrics.deliveries.labels(event.event, "coalesced").inc()
+            if on_accepted is not None:
+                on_accepted(event)
+            return web.Response(status=202, text="joined the queued push to this branch\n")
         try:
             jobs.submit(
                 serialisation_key(event),
                 lambda: dispatch(
                     router,
-                    event,
+                    pushes.take(event),
                     context,
                     metrics,
                     job_seconds,
@@ -194,6 +202,7 @@ def create_app(
             deliveries.forget(event.delivery_id)  # GitHub may redeliver it later
             reason = "queue full" if isinstance(busy, QueueFull) else "shutting down"
             return _refuse(metrics, event.event, Rejection(503, reason))
+        pushes.queued(event)
         metrics.deliveries.labels(event.event, "accepted").inc()
         if on_accepted is not None:
             on_accepted(event)

@@ -24,7 +24,7 @@ from bot.kit.jobs import Job, JobQueue
 from bot.kit.peers import PEERS, register_peer_metrics
 from bot.ocm.location import Repository
 from bot.ocm.registry import READ_OBSERVERS
-from bot.services.idle import IdleMemory
+from bot.services.idle import IdleMemory, RenderedHeads
 from bot.services.mirror import MirrorMetrics, Mirrors
 from bot.services.registries import open_landscape_reader, open_landscape_store
 from bot.services.releases import ReleaseMetrics, ReleaseWatch
@@ -86,6 +86,7 @@ class BotContext:
         self.deploy_metrics = DeployMetrics(self.metrics)
         self.mirrors = Mirrors(self.settings, MirrorMetrics(self.metrics))
         self.idle = IdleMemory(self.settings.full_resync_every)
+        self.rendered_heads = RenderedHeads()
         self.releases = ReleaseWatch(
             lambda repository, on_request: open_landscape_store(
                 self.settings, repository, on_request

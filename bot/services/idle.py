@@ -12,6 +12,7 @@ verification rounds in turn, spread evenly over the rounds, never all in one.
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.services.releases import Listed
@@ -46,3 +47,23 @@ class IdleMemory:
         """Whether this round refreshes the repository in full, heads or not."""
         turn = zlib.crc32(full_name.lower().encode()) % self.verify_every
         return (round + turn) % self.verify_every == 0
+
+
+class RenderedHeads:
+    """The landscape heads this process brought up to date lately (rendered, checked, an
+    upgrade looked at), so a push job arriving at a head an earlier job already rendered (it
+    read the branch after the push) does not render it again. The newest `capacity` only."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._seen: OrderedDict[tuple[str, str, str, str], None] = OrderedDict()
+
+    def rendered(self, full_name: str, branch: str, config_path: str, commit: str) -> bool:
+        return (full_name.lower(), branch, config_path, commit) in self._seen
+
+    def remember(self, full_name: str, branch: str, config_path: str, commit: str) -> None:
+        key = (full_name.lower(), branch, config_path, commit)
+        self._seen[key] = None
+        self._seen.move_to_end(key)
+        if len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)

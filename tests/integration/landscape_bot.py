@@ -55,10 +55,15 @@ class LandscapeBot:
 
     async def deliver(self, event: str, payload: dict[str, Any]) -> None:
         """Deliver a signed event and wait until the bot has finished with it."""
+        await self.post(event, payload)
+        await asyncio.wait_for(self.app[QUEUE].settle(), 120)
+
+    async def post(self, event: str, payload: dict[str, Any]) -> str:
+        """Deliver a signed event, not waiting for the bot; what the server answered."""
         body, headers = signed(event, payload, SECRET)
         response = await self.client.post("/webhook", data=body, headers=headers)
         assert response.status == 202
-        await asyncio.wait_for(self.app[QUEUE].settle(), 120)
+        return await response.text()
 
     def bot_comments(self, number: int) -> list[Comment]:
         """The comments this App wrote."""

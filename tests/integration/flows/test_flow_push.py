@@ -4,12 +4,14 @@ the real webhook server."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pygit2
 import pytest
 
 from bot.core.discovery import DISCOVERY_PATH
 from bot.core.names import DISCOVERY_CHECK, RENDER_CHECK
+from bot.flows import landscape_branch
 from bot.server.http import QUEUE
 from tests.integration.landscape_bot import REPO, SECRET, LandscapeBot, head_of, replica
 from tests.peers.github.app_key import AppKey
@@ -72,6 +74,39 @@ async def test_a_config_pushed_without_a_pull_request_gets_a_proposal(
     (pull,) = bot.fake.pull_requests(REPO)
     assert pull.state == "closed"
     assert f"refs/heads/{PROPOSAL}" not in git.references
+
+
+async def test_a_burst_of_pushes_renders_each_head_at_most_once(
+    landscape_bot: LandscapeBot, monkeypatch: pytest.MonkeyPatch
+):
+    bot = landscape_bot
+    rendered: list[str] = []
+    render_commit = landscape_branch.render_commit
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        result = await render_commit(*args, **kwargs)
+        rendered.append(result.commit)
+        return result
+
+    monkeypatch.setattr(landscape_branch, "render_commit", counted)
+    # Eight pushes to main land before GitHub's deliveries of them reach the bot.
+    events = []
+    for n in range(8):
+        before, after = push(bot, {f"notes/{n}.md": f"note {n}\n".encode()})
+        events.append(bot.push_event("main", before, after))
+    said = [await bot.post("push", event) for event in events]
+    await asyncio.wait_for(bot.app[QUEUE].settle(), 120)
+
+    # The first job read main at its newest head; the pushes queued behind it joined one job,
+    # which found that head rendered already.
+    assert rendered == [after]
+    assert said[0] == "accepted\n" and said.count("accepted\n") < len(said)
+    assert run_on(bot, after).fields["conclusion"] == "success"
+    # A push later on is a head of its own, rendered once.
+    before, later = push(bot, {"notes/later.md": b"later\n"})
+    await bot.deliver("push", bot.push_event("main", before, later))
+    await bot.deliver("push", bot.push_event("main", before, later))  # a redelivery
+    assert rendered == [after, later]
 
 
 async def test_the_discovery_file_is_checked_on_push_and_on_installation(

@@ -165,9 +165,10 @@ async def test_a_failing_handler_does_not_stop_the_others(aiohttp_client):
 
 async def test_a_full_queue_answers_503_and_the_delivery_can_come_again(aiohttp_client):
     recorder = Recorder()
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
 
     async def slow(event: Event, context: Any) -> None:
+        started.set()
         await release.wait()
 
     router = routing.Router(recorder.router)
@@ -176,6 +177,7 @@ async def test_a_full_queue_answers_503_and_the_delivery_can_come_again(aiohttp_
     client = await aiohttp_client(app)
     first, second = (json.dumps(p).encode() for p in EXAMPLES["push"][:2])
     assert (await client.post("/webhook", data=first, headers=headers("push", first))).status == 202
+    await started.wait()  # a running job is never joined by a push to its branch
     sent = headers("push", second)
     busy = await client.post("/webhook", data=second, headers=sent)
     assert busy.status == 503 and "queue full" in await busy.text()
@@ -185,6 +187,55 @@ async def test_a_full_queue_answers_503_and_the_delivery_can_come_again(aiohttp_
     assert (await client.post("/webhook", data=second, headers=sent)).status == 202
     await settle(app)
     assert [d for _, d in recorder.seen][-1] == sent["X-GitHub-Delivery"]
+
+
+def _push_to(ref: str, before: str, after: str, paths: list[str]) -> bytes:
+    payload = json.loads(json.dumps(EXAMPLES["push"][4]))
+    commit = {**payload["commits"][0], "id": after, "added": paths, "modified": [], "removed": []}
+    payload.update(ref=ref, before=before, after=after, commits=[commit], head_commit=commit)
+    return json.dumps(payload).encode()
+
+
+async def test_pushes_queued_behind_a_running_job_for_their_branch_run_as_one(aiohttp_client):
+    ran: list[dict[str, Any]] = []
+    release, started = asyncio.Event(), asyncio.Event()
+    router = routing.Router()
+
+    @router.register("push")
+    async def record(event: Event, context: Any) -> None:
+        ran.append(event.data)
+        started.set()
+        await release.wait()
+
+    app = create_app(webhook_secret=SECRET, router=router)
+    client = await aiohttp_client(app)
+
+    async def post(body: bytes) -> str:
+        response = await client.post("/webhook", data=body, headers=headers("push", body))
+        assert response.status == 202
+        return await response.text()
+
+    heads = [f"{n:040x}" for n in range(12)]
+    assert await post(_push_to("refs/heads/main", heads[0], heads[1], ["a"])) == "accepted\n"
+    await started.wait()  # the first job runs: the next pushes queue behind it
+    said = [
+        await post(_push_to("refs/heads/main", heads[n], heads[n + 1], [f"p{n}"]))
+        for n in range(1, 10)
+    ]
+    other = await post(_push_to("refs/heads/other", heads[0], heads[11], ["o"]))
+    assert said[0] == "accepted\n" and other == "accepted\n"
+    assert set(said[1:]) == {"joined the queued push to this branch\n"}
+    release.set()
+    await settle(app)
+
+    first, joined, elsewhere = ran
+    assert (first["before"], first["after"]) == (heads[0], heads[1])
+    assert elsewhere["ref"] == "refs/heads/other"
+    # the nine queued pushes to main as one: from the first one's before to the last's after
+    assert (joined["before"], joined["after"], joined["forced"]) == (heads[1], heads[10], False)
+    assert [c["added"] for c in joined["commits"]] == [[f"p{n}"] for n in range(1, 10)]
+    metrics = await (await client.get("/metrics")).text()
+    assert 'event="push",outcome="coalesced"} 8.0' in metrics
 
 
 async def test_health_readiness_and_metrics(server):

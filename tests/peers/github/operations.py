@@ -53,6 +53,9 @@ class Page:
 
     items: list[Any]
     wrap: Callable[[list[Any]], Any] = lambda items: items
+    #: turns one item into its JSON, for the page asked for only (a list of thousands of
+    #: repositories is not rendered in full for each page)
+    render: Callable[[Any], Any] = lambda item: item
 
 
 @dataclass
@@ -157,11 +160,14 @@ class Operations:
     def installation_repositories(self, call: Call) -> tuple[int, Any]:
         assert call.installation is not None
         template = call.operation.example(200)["repositories"][0]
-        items = [
-            self._repository_json(self.state.repositories[name], json.loads(json.dumps(template)))
-            for name in call.installation.repositories
-        ]
-        return 200, Page(items, lambda page: {"total_count": len(items), "repositories": page})
+        names = list(call.installation.repositories)
+        return 200, Page(
+            names,
+            lambda page: {"total_count": len(names), "repositories": page},
+            lambda name: self._repository_json(
+                self.state.repositories[name], json.loads(json.dumps(template))
+            ),
+        )
 
     def get_repository(self, call: Call) -> tuple[int, Any]:
         assert call.repository is not None
@@ -493,7 +499,7 @@ class Operations:
             fields,
             annotations,
         )
-        self.state.check_runs[run.id] = run
+        self.state.add_check_run(run)
         return 201, self._check_run_json(run, call.operation.example(201))
 
     def update_check_run(self, call: Call) -> tuple[int, Any]:
@@ -518,14 +524,16 @@ class Operations:
             raise Refusal(422, "No commit found for SHA: " + call.params["ref"])
         name = call.query.get("check_name")
         template = call.operation.example(200)["check_runs"][0]
-        items = [
-            self._check_run_json(run, json.loads(json.dumps(template)))
-            for run in sorted(self.state.check_runs.values(), key=lambda r: -r.id)
-            if run.repository == repository.full_name.lower()
-            and run.head_sha == str(commit.id)
-            and (name is None or run.name == name)
+        runs = [
+            run
+            for run in self.state.check_runs_at(repository.full_name.lower(), str(commit.id))
+            if name is None or run.name == name
         ]
-        return 200, Page(items, lambda page: {"total_count": len(items), "check_runs": page})
+        return 200, Page(
+            runs,
+            lambda page: {"total_count": len(runs), "check_runs": page},
+            lambda run: self._check_run_json(run, json.loads(json.dumps(template))),
+        )
 
     def collaborator_permission(self, call: Call) -> tuple[int, Any]:
         repository = call.repository
@@ -642,7 +650,7 @@ def _body_within_limit(data: dict[str, Any], resource: str) -> None:
 def paginate(call: Call, page: Page, base: str) -> tuple[Any, dict[str, str]]:
     per_page = min(int(call.query.get("per_page", 30)), 100)
     number = max(int(call.query.get("page", 1)), 1)
-    items = page.items[(number - 1) * per_page : number * per_page]
+    items = [page.render(item) for item in page.items[(number - 1) * per_page : number * per_page]]
     headers = {}
     if number * per_page < len(page.items):
         query = {**call.query, "per_page": str(per_page), "page": str(number + 1)}

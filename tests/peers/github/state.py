@@ -161,6 +161,8 @@ class State:
     comments: dict[int, Comment] = field(default_factory=dict)
     reactions: list[Reaction] = field(default_factory=list)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
+    #: the check runs' ids by (repository, head SHA), which never change
+    _runs_at: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     deploy_keys: dict[int, DeployKey] = field(default_factory=dict)
     issue_numbers: dict[str, int] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
@@ -171,6 +173,14 @@ class State:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def add_check_run(self, run: CheckRun) -> None:
+        self.check_runs[run.id] = run
+        self._runs_at.setdefault((run.repository, run.head_sha), []).append(run.id)
+
+    def check_runs_at(self, repository: str, sha: str) -> list[CheckRun]:
+        """The check runs on one commit, newest first (as GitHub lists them)."""
+        return [self.check_runs[i] for i in reversed(self._runs_at.get((repository, sha), []))]
 
     def next_issue_number(self, repository: str) -> int:
         """Issues and pull requests share one sequence of numbers per repository, as on GitHub."""
