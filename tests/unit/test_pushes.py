@@ -26,10 +26,9 @@ def push(before: str, after: str, *paths: str, forced: bool = False) -> dict[str
 
 
 def test_the_paths_a_push_touches():
-    assert touched_paths(push("a", "b", "envs/dev/x.yaml", "README.md")) == {
-        "envs/dev/x.yaml",
-        "README.md",
-    }
+    assert touched_paths(push("a", "b", "envs/dev/x.yaml", "README.md")) == frozenset(
+        {"envs/dev/x.yaml", "README.md"}
+    )
     assert not changes_rendered_files(push("a", "b", "README.md"))
     assert changes_rendered_files(push("a", "b", "resources/x.yaml"))
 
@@ -46,7 +45,7 @@ def test_chained_pushes_merge_into_one_from_the_first_before_to_the_last_after()
     merged = merge_pushes([push("a", "b", "README.md"), push("b", "c", "envs/x"), push("c", "d")])
     assert (merged["before"], merged["after"], merged["forced"]) == ("a", "d", False)
     assert merged["head_commit"]["id"] == "d"
-    assert touched_paths(merged) == {"README.md", "envs/x"}
+    assert touched_paths(merged) == frozenset({"README.md", "envs/x"})
 
 
 def test_pushes_that_do_not_chain_merge_as_a_forced_push():

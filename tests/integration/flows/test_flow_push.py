@@ -13,6 +13,7 @@ from bot.core.discovery import DISCOVERY_PATH
 from bot.core.names import DISCOVERY_CHECK, RENDER_CHECK
 from bot.flows import landscape_branch
 from bot.server.http import QUEUE
+from bot.services import rerender
 from tests.integration.landscape_bot import REPO, SECRET, LandscapeBot, head_of, replica
 from tests.peers.github.app_key import AppKey
 from tests.peers.github.payloads import example, signed
@@ -81,7 +82,7 @@ async def test_a_burst_of_pushes_renders_each_head_at_most_once(
 ):
     bot = landscape_bot
     rendered: list[str] = []
-    render_commit = landscape_branch.render_commit
+    render_commit = rerender.render_commit
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         result = await render_commit(*args, **kwargs)

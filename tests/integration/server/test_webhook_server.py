@@ -213,7 +213,7 @@ async def test_pushes_queued_behind_a_running_job_for_their_branch_run_as_one(ai
     async def post(body: bytes) -> str:
         response = await client.post("/webhook", data=body, headers=headers("push", body))
         assert response.status == 202
-        return await response.text()
+        return str(await response.text())
 
     heads = [f"{n:040x}" for n in range(12)]
     assert await post(_push_to("refs/heads/main", heads[0], heads[1], ["a"])) == "accepted\n"
