@@ -2,6 +2,7 @@
 file and the resync loop share.
 
 1. read the landscapes from the default branch (`.github/bootstrap-bot.yml`, or its config);
+   steps 2-4 run for several landscapes at once (`PARALLEL_LANDSCAPES`);
 2. bring each landscape branch up to date: propose re-renders, report failures;
 3. propose a newer openMCP release (`bot.flows.upgrade`);
 4. in a resync, apply a landscape head to its cluster when no apply of it finished (a lost
@@ -20,12 +21,15 @@ to do, so an idle repository costs no GitHub request at all (`bot.services.idle`
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.adapters.github.models import Repository
 from bot.adapters.github.port import GitHubPort
 from bot.adapters.gitrepo import Git, TooLarge
+from bot.core.discovery import Landscape
 from bot.core.heads import Heads
 from bot.core.names import DISCOVERY_CHECK
 from bot.core.reports import discovery_report
@@ -33,7 +37,7 @@ from bot.flows.checks import finish_render_check, pull_request_settled, rendered
 from bot.flows.deploy import awaits_deploy, deploy_landscape
 from bot.flows.landscape_branch import sync_landscape_branch
 from bot.flows.pull_request import render_pull_request, summary_missing
-from bot.flows.scope import repository_scope
+from bot.flows.scope import LandscapeScope, repository_scope
 from bot.flows.upgrade import check_upgrade
 from bot.kit.logs import bind
 from bot.services.context import BotContext
@@ -42,6 +46,9 @@ from bot.services.releases import Listed, RegistryUnavailable, UnknownComponent,
 
 log = logging.getLogger(__name__)
 
+#: landscapes of one repository caught up at once (each has its own bot branches, so they
+#: never write the same branch; the job's threads still bound the renders running at once)
+PARALLEL_LANDSCAPES = 8
 #: upgrade outcomes that change nothing until a head or a release moves
 _SETTLED_UPGRADES = frozenset({"current", "unchanged", "disabled", "unreadable", "failed"})
 
@@ -98,6 +105,60 @@ async def resync_repository(
         context.idle.remember(full_name, settled)
 
 
+@dataclass(frozen=True)
+class CaughtUp:
+    """One landscape's part of a refresh."""
+
+    outcomes: dict[str, str]
+    idle: bool
+    missing: bool = False
+    rendered_pulls: int = 0
+
+
+async def _catch_up_landscape(
+    scope: LandscapeScope,
+    head_of: Callable[[str], Awaitable[str | None]],
+    *,
+    resync: bool,
+) -> CaughtUp:
+    """Steps 2-4 for one landscape."""
+    gh, full_name, landscape = scope.gh, scope.full_name, scope.landscape
+    outcomes: dict[str, str] = {}
+    # 2. the landscape branch
+    head = await head_of(landscape.branch)
+    if head is None:
+        return CaughtUp(outcomes, idle=True, missing=True)
+    idle = True
+    if not (resync and await rendered_already(gh, full_name, head)):
+        synced = await sync_landscape_branch(scope)
+        outcomes[landscape.branch] = synced.outcome
+        idle = False
+    # 3. a newer openMCP release
+    upgrade = await check_upgrade(scope, in_round=resync)
+    if upgrade not in ("current", "unchanged", "disabled"):
+        outcomes[landscape.branch + " upgrade"] = upgrade
+    idle &= upgrade in _SETTLED_UPGRADES
+    if not resync:
+        return CaughtUp(outcomes, idle)
+    # 4. the cluster, and the pull requests into it
+    if await awaits_deploy(scope, head):
+        # the merged pull request is told too, as its `closed` delivery would have done
+        merged = await gh.merged_pull_request(full_name, base=landscape.branch, merge_commit=head)
+        deployed = await deploy_landscape(scope, commit=head, pull=merged)
+        idle = False
+        if deployed is not None:
+            outcomes[landscape.branch + " deploy"] = deployed.conclusion
+    rendered_pulls = 0
+    for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
+        settled = await pull_request_settled(gh, full_name, pull.head_sha)
+        if settled and not await summary_missing(scope, pull):
+            continue
+        idle = False
+        if await render_pull_request(scope, pull) is not None:
+            rendered_pulls += 1
+    return CaughtUp(outcomes, idle, rendered_pulls=rendered_pulls)
+
+
 async def _releases_unchanged(context: BotContext, listed: tuple[Listed, ...]) -> bool:
     """Whether every version list is as it was (a registry backed off from changes nothing:
     the refresh would leave its landscapes as they are too)."""
@@ -138,46 +199,30 @@ async def refresh_repository(
         context, gh, full_name, repository=repository, default_head=default_head
     )
     repository, discovery = scopes.repository, scopes.discovery
-    outcomes: dict[str, str] = {}
-    rendered_pulls = 0
-    missing = []
-    idle = True
-    for landscape in discovery.landscapes:
-        bind(landscape=landscape.branch)
-        scope = scopes.on(landscape)
-        # 2. the landscape branch
-        head = await head_of(landscape.branch)
-        if head is None:
-            missing.append(landscape.branch)
-            continue
-        if not (resync and await rendered_already(gh, full_name, head)):
-            synced = await sync_landscape_branch(scope)
-            outcomes[landscape.branch] = synced.outcome
-            idle = False
-        # 3. a newer openMCP release
-        upgrade = await check_upgrade(scope, in_round=resync)
-        if upgrade not in ("current", "unchanged", "disabled"):
-            outcomes[landscape.branch + " upgrade"] = upgrade
-        idle &= upgrade in _SETTLED_UPGRADES
-        if not resync:
-            continue
-        # 4. the cluster, and the pull requests into it
-        if await awaits_deploy(scope, head):
-            # the merged pull request is told too, as its `closed` delivery would have done
-            merged = await gh.merged_pull_request(
-                full_name, base=landscape.branch, merge_commit=head
-            )
-            deployed = await deploy_landscape(scope, commit=head, pull=merged)
-            idle = False
-            if deployed is not None:
-                outcomes[landscape.branch + " deploy"] = deployed.conclusion
-        for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
-            settled = await pull_request_settled(gh, full_name, pull.head_sha)
-            if settled and not await summary_missing(scope, pull):
-                continue
-            idle = False
-            if await render_pull_request(scope, pull) is not None:
-                rendered_pulls += 1
+    window = asyncio.Semaphore(PARALLEL_LANDSCAPES)
+
+    async def catch_up(landscape: Landscape) -> CaughtUp:
+        async with window:
+            bind(landscape=landscape.branch)  # this task's own context
+            return await _catch_up_landscape(scopes.on(landscape), head_of, resync=resync)
+
+    # Every landscape gets its turn, whatever another one's peers do; the first failure is
+    # raised once all are done (a job that ends leaves none of its work running behind it).
+    done_or_failed = await asyncio.gather(
+        *(catch_up(each) for each in discovery.landscapes), return_exceptions=True
+    )
+    failure = next((f for f in done_or_failed if isinstance(f, BaseException)), None)
+    if failure is not None:
+        raise failure
+    caught_up = [done for done in done_or_failed if isinstance(done, CaughtUp)]
+    missing = [
+        landscape.branch
+        for landscape, done in zip(discovery.landscapes, caught_up, strict=True)
+        if done.missing
+    ]
+    outcomes = {key: outcome for done in caught_up for key, outcome in done.outcomes.items()}
+    rendered_pulls = sum(done.rendered_pulls for done in caught_up)
+    idle = all(done.idle for done in caught_up)
 
     # 5. the discovery file's own check run
     if discovery.listed:

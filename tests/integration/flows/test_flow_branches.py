@@ -1,0 +1,74 @@
+"""The landscapes of one repository are caught up side by side, each on its own bot branches,
+and one landscape's outage neither stops the others nor goes unreported."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pygit2
+import pytest
+
+from bot.core.discovery import DISCOVERY_PATH
+from bot.core.failures import Temporary
+from bot.flows import repository as repository_flow
+from bot.flows.repository import PARALLEL_LANDSCAPES, refresh_repository
+from tests.integration.landscape_bot import REPO, LandscapeBot
+from tests.peers.gitserver import commit_directly, files_at
+
+pytestmark = pytest.mark.peers
+BRANCHES = [f"env-{n}" for n in range(4)]
+assert len(BRANCHES) <= PARALLEL_LANDSCAPES
+
+
+def stale_landscapes(bot: LandscapeBot) -> None:
+    """Four landscape branches whose config gained the service provider, none re-rendered."""
+    git = pygit2.Repository(str(bot.repository.bare))
+    main = files_at(git.references["refs/heads/main"].peel(pygit2.Commit))
+    stale = {**main, ".bootstrap/config.yaml": bot.config.encode()}
+    for branch in BRANCHES:
+        commit_directly(bot.repository.bare, branch, stale)
+    listed = "landscapes:\n" + "".join(f"  - branch: {b}\n" for b in BRANCHES)
+    commit_directly(bot.repository.bare, "main", {**main, DISCOVERY_PATH: listed.encode()})
+
+
+async def test_the_landscapes_of_a_repository_are_caught_up_side_by_side(
+    landscape_bot: LandscapeBot, monkeypatch: pytest.MonkeyPatch
+):
+    bot = landscape_bot
+    stale_landscapes(bot)
+    together = asyncio.Barrier(len(BRANCHES))
+    sync = repository_flow.sync_landscape_branch
+
+    async def all_at_once(scope: Any) -> Any:
+        # one after another, the first would wait here for the others forever
+        await asyncio.wait_for(together.wait(), 60)
+        return await sync(scope)
+
+    monkeypatch.setattr(repository_flow, "sync_landscape_branch", all_at_once)
+    gh = bot.context.github.installation(bot.installation.id)
+    refreshed = await refresh_repository(bot.context, gh, REPO)
+    assert refreshed.landscapes == tuple(BRANCHES)
+    # each on its own bot branch: one proposal per landscape, none crossed over
+    proposals = {(p.head, p.base) for p in bot.fake.pull_requests(REPO) if p.state == "open"}
+    assert proposals == {(f"bootstrap-bot/render/{b}", b) for b in BRANCHES}
+
+
+async def test_an_outage_in_one_landscape_lets_the_others_finish_and_is_raised(
+    landscape_bot: LandscapeBot, monkeypatch: pytest.MonkeyPatch
+):
+    bot = landscape_bot
+    stale_landscapes(bot)
+    sync = repository_flow.sync_landscape_branch
+
+    async def one_fails(scope: Any) -> Any:
+        if scope.landscape.branch == BRANCHES[0]:
+            raise Temporary("the registry is away")
+        return await sync(scope)
+
+    monkeypatch.setattr(repository_flow, "sync_landscape_branch", one_fails)
+    gh = bot.context.github.installation(bot.installation.id)
+    with pytest.raises(Temporary, match="the registry is away"):
+        await refresh_repository(bot.context, gh, REPO)
+    proposed = {p.base for p in bot.fake.pull_requests(REPO) if p.state == "open"}
+    assert proposed == set(BRANCHES[1:])
