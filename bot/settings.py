@@ -209,7 +209,8 @@ class ClusterSettings(BaseModel):
 
 
 class LeaderElection(BaseModel):
-    """Which replica runs the resync loop (webhook work runs on every replica):
+    """Which replicas run the resync loop (webhook work runs on every replica); with `shards`
+    above 1 they share it, each holding some of the shard Leases:
 
     - `auto`: the holder of a `coordination.k8s.io` Lease when running in a Kubernetes cluster,
       else this process alone;
@@ -226,6 +227,8 @@ class LeaderElection(BaseModel):
     #: how long a holder that stopped renewing keeps the Lease
     duration: timedelta = Field(default=timedelta(seconds=15), ge=timedelta(seconds=3))
     kubeconfig: Path | None = None
+    #: the resync split into this many Leases, shared by the replicas (1: the leader alone)
+    shards: int = Field(default=16, ge=1, le=256)
 
 
 class Settings(BaseSettings):

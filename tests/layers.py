@@ -80,8 +80,8 @@ OWNERS: dict[str, frozenset[str]] = {
 #: gidgethub's sans-I/O halves (event parsing, routing): what bedevere-style handlers are made of.
 SANS_IO = {"gidgethub.sansio": frozenset({"handlers", "bot.server"}),
            "gidgethub.routing": frozenset({"handlers", "bot.server"})}  # fmt: skip
-#: Adapters do not import each other, with this one exception (the Lease lives in a cluster).
-ADAPTER_EXCEPTIONS = frozenset({("bot.adapters.leader", "bot.adapters.cluster")})
+#: Adapters do not import each other, with this one exception (the Leases live in a cluster).
+ADAPTER_EXCEPTIONS = frozenset({("bot.adapters.leases", "bot.adapters.cluster")})
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,16 @@ class Cluster:
         result: dict[str, Any] = data
         return result
 
+    async def list(self, ref: ObjectRef, *, limit: int = 500) -> list[dict[str, Any]]:
+        """The objects of `ref`'s kind in its namespace (its name is not read), at most
+        `limit` of them: what a namespace of the bot's own holds, not a cluster's worth."""
+        path = await self._collection(ref)
+        status, data = await self._request("GET", path, query=[("limit", str(limit))])
+        if status != 200:
+            raise self._failure(status, data, f"listing {ref.kind} in {ref.namespace}")
+        items: list[dict[str, Any]] = list(data.get("items") or [])[:limit]
+        return items
+
     async def apply(self, obj: dict[str, Any], *, dry_run: bool = False) -> Applied:
         """Server-side apply `obj` as the bot's field manager, taking over conflicting fields
         (the bot renders these objects; Flux's kustomize-controller applies the same ones)."""

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from bot.adapters.github.app import GitHubApp
-from bot.adapters.leader import SoleProcess, leadership
+from bot.adapters.leases.leader import SoleProcess, leadership
 from bot.server.http import bot_application, run_server
 from bot.server.resync import Resync
 from bot.services.context import BotContext

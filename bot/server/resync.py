@@ -3,8 +3,10 @@ decisions the webhooks would have made (level-triggered), so a lost delivery or 
 caught up. GitHub never redelivers a webhook on its own; the state it holds (branches, pull
 requests, check runs) says what is unfinished.
 
-1. skip the round unless this process leads (one replica resyncs; `Leadership`);
-2. list the App's installations and the repositories each one sees;
+1. skip the round unless this process holds a shard of the resync (`Leadership`: with one
+   shard, the leader alone; with several, the replicas share them, `bot.adapters.leases.shards`);
+2. list the App's installations and the repositories each one sees, and keep those of the
+   shards held (`bot.core.shards`);
 3. queue one job per repository behind its webhook jobs: look at its heads, and refresh its
    landscapes where one moved (`bot.flows.repository.resync_repository`). At most
    `ROUND_WINDOW` of a round's jobs are queued at once, and a full queue is waited out, never
@@ -27,8 +29,9 @@ from gidgethub.sansio import Event
 
 from bot.adapters.github.client import InstallationClient
 from bot.adapters.github.models import Repository
-from bot.adapters.leader import Leadership, SoleProcess
+from bot.adapters.leases.leader import Leadership, SoleProcess
 from bot.core.failures import Temporary
+from bot.core.shards import shards_of
 from bot.flows.checks import checks_completed
 from bot.flows.repository import refresh_repository, resync_repository
 from bot.kit.jobs import Draining, Job, QueueFull, time_budget
@@ -50,20 +53,27 @@ class Resync:
     rounds: int = 0
 
     async def run_once(self) -> int:
-        """One round; the number of repositories resynced (0 when not leading)."""
-        # 1. only the leader
-        if not await self.leadership.leading():
+        """One round; the number of repositories resynced (0 when holding no shard)."""
+        # 1. only with a shard of the work
+        held = await self.leadership.held()
+        if not held:
             return 0
-        return await self._round()
+        return await self._round(held)
 
-    async def _round(self) -> int:
-        # 2. installations and their repositories
+    async def _round(self, held: frozenset[int]) -> int:
+        # 2. installations and their repositories, those of the shards held
         github = self.context.github
         self.context.releases.begin_round()
-        work = [
-            (github.installation(installation_id), repository)
+        listed = [
+            (installation_id, repository)
             for installation_id in await github.installation_ids()
             for repository in await github.installation(installation_id).repositories()
+        ]
+        shards = shards_of([(i, r.full_name) for i, r in listed], self.leadership.count)
+        work = [
+            (github.installation(installation_id), repository)
+            for (installation_id, repository), shard in zip(listed, shards, strict=True)
+            if shard in held
         ]
         window = asyncio.Semaphore(ROUND_WINDOW)
         queued: list[asyncio.Task[None]] = []
@@ -106,9 +116,10 @@ class Resync:
         while True:
             led = False
             try:
-                led = await self.leadership.leading()
+                held = await self.leadership.held()
+                led = bool(held)
                 if led:
-                    await self._round()
+                    await self._round(held)
             except asyncio.CancelledError:
                 raise
             except Temporary as outage:  # GitHub out of reach: one line, the next round retries

@@ -135,7 +135,7 @@ def test_pure_layers_import_no_io_library(package):
 
 def test_the_lease_election_loads_only_what_it_uses():
     code = (
-        "import sys, bot.adapters.leader\n"
+        "import sys, bot.adapters.leases.leader\n"
         "print(sorted(m for m in sys.modules if m.startswith(('bot.', 'handlers'))))\n"
     )
     result = subprocess.run(

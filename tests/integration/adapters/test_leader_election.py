@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.cluster import Cluster, wait_for
-from bot.adapters.leader import LeaseLeadership, SoleProcess, leadership
+from bot.adapters.leases.leader import LeaseLeadership, SoleProcess, leadership
 from bot.server.resync import Resync
 from bot.services.context import BotContext
 from bot.settings import LeaderElection
@@ -112,9 +112,12 @@ async def test_the_configured_leadership(
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     async with leadership(LeaderElection()) as alone:
         assert isinstance(alone, SoleProcess)
-    # `lease`: taken while serving, released at the end
+    # `lease` with one shard: the one Lease, taken while serving, released at the end
     settings = LeaderElection(
-        mode="lease", namespace="bootstrap-bot", kubeconfig=kube.kubeconfig(tmp_path / "kc")
+        mode="lease",
+        namespace="bootstrap-bot",
+        kubeconfig=kube.kubeconfig(tmp_path / "kc"),
+        shards=1,
     )
     async with leadership(settings) as leader:
         assert isinstance(leader, LeaseLeadership)

@@ -11,6 +11,7 @@ import pytest
 
 from bot.core.discovery import DISCOVERY_PATH
 from bot.core.failures import Temporary
+from bot.flows import landscape_branch
 from bot.flows import repository as repository_flow
 from bot.flows.repository import PARALLEL_LANDSCAPES, refresh_repository
 from tests.integration.landscape_bot import REPO, LandscapeBot
@@ -38,7 +39,7 @@ async def test_the_landscapes_of_a_repository_are_caught_up_side_by_side(
     bot = landscape_bot
     stale_landscapes(bot)
     together = asyncio.Barrier(len(BRANCHES))
-    sync = repository_flow.sync_landscape_branch
+    sync = landscape_branch.sync_landscape_branch
 
     async def all_at_once(scope: Any) -> Any:
         # one after another, the first would wait here for the others forever
@@ -59,7 +60,7 @@ async def test_an_outage_in_one_landscape_lets_the_others_finish_and_is_raised(
 ):
     bot = landscape_bot
     stale_landscapes(bot)
-    sync = repository_flow.sync_landscape_branch
+    sync = landscape_branch.sync_landscape_branch
 
     async def one_fails(scope: Any) -> Any:
         if scope.landscape.branch == BRANCHES[0]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.settings import ENV_PREFIX, LeaderElection, Settings, load_settings
+from bot.settings import ENV_PREFIX, Settings, load_settings
 from tests.integration.kube_models import built, object_problems, one
 
 ROOT = Path(__file__).parents[3]
@@ -95,12 +95,11 @@ def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in container["env"]}
 
 
-def test_the_pod_names_its_namespace_for_the_lease_and_may_hold_only_that_lease(example):
+def test_the_pod_names_its_namespace_for_the_leases_and_may_use_only_leases(example):
     deployment, role, binding = (one(example, k) for k in ("Deployment", "Role", "RoleBinding"))
     pod = deployment["spec"]["template"]["spec"]
     env = env_of(pod["containers"][0])
     assert env["POD_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
-    lease = LeaderElection().name
     grants = {
         (verb, name)
         for rule in role["rules"]
@@ -108,9 +107,11 @@ def test_the_pod_names_its_namespace_for_the_lease_and_may_hold_only_that_lease(
         for verb in rule["verbs"]
         for name in rule.get("resourceNames", ["*"])
     }
-    # bot.adapters.leader reads, creates and replaces its Lease; nothing else
-    assert grants == {("create", "*"), ("get", lease), ("update", lease)}
-    assert len(role["rules"]) == 2
+    # bot.adapters.leases.leader and .shards list, read, create and replace the Leases of their own
+    # namespace (a Role: no other namespace), nothing else, and never delete one
+    assert role["kind"] == "Role"
+    assert grants == {(verb, "*") for verb in ("create", "list", "get", "update")}
+    assert len(role["rules"]) == 1
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["subjects"] == [
         {

@@ -1,4 +1,6 @@
-"""Which replica runs the background loops: the holder of a `coordination.k8s.io/v1` Lease.
+"""Which replica runs the background loops: the holder of a `coordination.k8s.io/v1` Lease
+(with `leader_election.shards` above 1, the replicas share the resync instead:
+`bot.adapters.leases.shards`).
 
 Webhook work needs no leader (every write is an ensure); the resync and release poll do, or
 every replica would poll the registries. The protocol is client-go's leader election:
@@ -21,8 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,28 +31,37 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.adapters.cluster import Cluster, ClusterError, ClusterUnavailable, ObjectRef
+from bot.adapters.leases import LEASE_API, MARGIN, identity, lease_record, micro_time
+from bot.adapters.leases.shards import ShardedLeases
 from bot.core.failures import Failure
 from bot.settings import LeaderElection
 
 log = logging.getLogger(__name__)
-LEASE_API = "coordination.k8s.io/v1"
-#: a holder stops counting itself leader this much before its lease could be taken over
-MARGIN = 0.2
 #: where Kubernetes tells a pod its namespace
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
 class Leadership(Protocol):
-    async def leading(self) -> bool:
-        """Whether this process should run the background loops now."""
+    """Which of the resync's `count` shards this process runs now (`bot.core.shards`)."""
+
+    @property
+    def count(self) -> int: ...
+
+    async def held(self) -> frozenset[int]:
+        """The shards this process resyncs now (none: another replica does it all)."""
         ...
+
+
+ALL_OF_ONE = frozenset({0})
 
 
 class SoleProcess:
     """Leadership when this is the only process: it always leads."""
 
-    async def leading(self) -> bool:
-        return True
+    count = 1
+
+    async def held(self) -> frozenset[int]:
+        return ALL_OF_ONE
 
 
 class LeaderElectionError(Failure):
@@ -70,9 +79,20 @@ async def leadership(settings: LeaderElection) -> AsyncIterator[Leadership]:
     namespace = settings.namespace or os.environ.get("POD_NAMESPACE") or _own_namespace()
     duration = settings.duration.total_seconds()
     async with Cluster.connect(settings.kubeconfig) as api:
-        lease = LeaseLeadership(
-            api, namespace, settings.name, duration=duration, renew_every=duration / 3
-        )
+        lease: LeaseLeadership | ShardedLeases
+        if settings.shards == 1:
+            lease = LeaseLeadership(
+                api, namespace, settings.name, duration=duration, renew_every=duration / 3
+            )
+        else:
+            lease = ShardedLeases(
+                api,
+                namespace,
+                settings.name,
+                shards=settings.shards,
+                duration=duration,
+                renew_every=duration / 3,
+            )
         renewing = asyncio.create_task(lease.run(), name="lease")
         try:
             yield lease
@@ -89,20 +109,6 @@ def _own_namespace() -> str:
             "leader_election: no namespace for the Lease: set leader_election.namespace or "
             "POD_NAMESPACE"
         ) from None
-
-
-def identity() -> str:
-    """This process among the replicas: the pod's name (its host name), made unique."""
-    return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
-
-
-def _record(spec: dict[str, Any]) -> tuple[Any, ...]:
-    """What changes in a Lease when its holder renews it or another takes it."""
-    return spec.get("holderIdentity"), spec.get("renewTime"), spec.get("acquireTime")
-
-
-def _micro_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass
@@ -122,9 +128,14 @@ class LeaseLeadership:
     #: one attempt at a time: the renewal loop and `leading()` must not race each other
     _attempting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    count = 1
+
     @property
     def ref(self) -> ObjectRef:
         return ObjectRef(LEASE_API, "Lease", self.namespace, self.name)
+
+    async def held(self) -> frozenset[int]:
+        return ALL_OF_ONE if await self.leading() else frozenset()
 
     async def leading(self) -> bool:
         """Whether this process holds the Lease now (trying to take or renew it first, when
@@ -156,14 +167,14 @@ class LeaseLeadership:
 
     async def _attempt(self, now: float) -> bool:
         live = await self.api.get(self.ref)
-        moment = _micro_time(datetime.now(UTC))
+        moment = micro_time(datetime.now(UTC))
         if live is None:
             await self.api.create(self._lease({}, moment, transitions=0))
             log.info("took the lease %s/%s as %s", self.namespace, self.name, self.identity)
             return True
         spec = live.get("spec") or {}
-        if self._seen is None or self._seen[0] != _record(spec):
-            self._seen = (_record(spec), now)
+        if self._seen is None or self._seen[0] != lease_record(spec):
+            self._seen = (lease_record(spec), now)
         holder = spec.get("holderIdentity")
         duration = float(spec.get("leaseDurationSeconds") or self.duration)
         expired = now - self._seen[1] >= duration
@@ -173,7 +184,7 @@ class LeaseLeadership:
         transitions = int(spec.get("leaseTransitions") or 0) + (1 if taking_over else 0)
         lease = self._lease(live, moment, transitions, acquired=None if taking_over else spec)
         written = await self.api.replace(lease)
-        self._seen = (_record(written.get("spec") or {}), now)
+        self._seen = (lease_record(written.get("spec") or {}), now)
         if taking_over:
             log.info(
                 "took the lease %s/%s as %s (from %s)",

@@ -1,0 +1,132 @@
+"""Replicas share the resync through shard Leases on the fake API server: equal shares, few
+moves when a replica comes, a dead replica's shards taken over once their lease duration has
+passed, and a round of each replica covering its shards' repositories only. Lease time runs
+on a clock the test moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.cluster import Cluster
+from bot.adapters.leases.shards import ShardedLeases
+from bot.server.resync import Resync
+from bot.services.context import BotContext
+from tests.integration.adapters.test_leader_election import api, kube  # noqa: F401 (fixtures)
+from tests.integration.landscape_bot import LandscapeBot, bot_settings
+from tests.peers.gitserver import commit_directly
+from tests.peers.kubernetes import FakeKubernetes
+
+pytestmark = pytest.mark.peers
+SHARDS, DURATION, RENEW = 16, 15.0, 5.0
+
+
+def replica(api: Cluster, name: str, clock: list[float]) -> ShardedLeases:  # noqa: F811
+    return ShardedLeases(
+        api,
+        "bootstrap-bot",
+        "bootstrap-bot",
+        shards=SHARDS,
+        identity=name,
+        duration=DURATION,
+        renew_every=RENEW,
+        clock=lambda: clock[0],
+    )
+
+
+def holders(kube: FakeKubernetes) -> dict[int, str | None]:  # noqa: F811
+    return {
+        int(name.rsplit("-", 1)[1]): obj["spec"].get("holderIdentity")
+        for (_, _, _, name), obj in kube.store.objects.items()
+        if name.startswith("bootstrap-bot-shard-")
+    }
+
+
+async def ticks(replicas: list[ShardedLeases], clock: list[float], rounds: int = 3) -> None:
+    """Every replica ticks, `rounds` times, one renewal period apart."""
+    for _ in range(rounds):
+        for each in replicas:
+            await each.tick()
+        clock[0] += RENEW
+
+
+async def test_replicas_take_equal_shares_and_a_newcomer_moves_only_the_difference(
+    api: Cluster,  # noqa: F811
+    kube: FakeKubernetes,  # noqa: F811
+):
+    clock = [0.0]
+    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
+    await ticks([a, b], clock)
+    held_a, held_b = await a.held(), await b.held()
+    assert len(held_a) == len(held_b) == SHARDS // 2 and not held_a & held_b
+    assert holders(kube) == {s: "replica-a" if s in held_a else "replica-b" for s in range(16)}
+
+    before = holders(kube)
+    c = replica(api, "replica-c", clock)
+    await ticks([a, b, c], clock)
+    after = holders(kube)
+    shares = sorted([len(await r.held()) for r in (a, b, c)])
+    assert shares == [5, 5, 6]
+    moved = [s for s in range(SHARDS) if before[s] != after[s]]
+    assert len(moved) == len(await c.held())  # only what the newcomer took
+    assert set(after.values()) == {"replica-a", "replica-b", "replica-c"}
+
+
+async def test_a_dead_replicas_shards_are_taken_over_once_their_lease_duration_passed(
+    api: Cluster,  # noqa: F811
+    kube: FakeKubernetes,  # noqa: F811
+):
+    clock = [0.0]
+    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
+    await ticks([a, b], clock)
+    orphaned = await b.held()
+    died = clock[0]  # b stops renewing
+    while set(holders(kube).values()) != {"replica-a"}:
+        assert clock[0] - died <= DURATION + 2 * RENEW, "the takeover took too long"
+        await a.tick()
+        clock[0] += 1.0
+        if clock[0] - died < DURATION:
+            assert orphaned.isdisjoint(a._valid())  # b's leases stand until they expire
+    took_over = clock[0] - died
+    assert DURATION <= took_over <= DURATION + RENEW
+    assert await a.held() == frozenset(range(SHARDS))
+    # b, back from the dead, holds nothing it lost, and gets its share back from a
+    assert await b.held() == frozenset()
+    await ticks([a, b], clock)
+    assert len(await a.held()) == len(await b.held()) == SHARDS // 2
+
+
+async def test_a_replica_shutting_down_hands_its_shards_over_at_once(
+    api: Cluster,  # noqa: F811
+    kube: FakeKubernetes,  # noqa: F811
+):
+    clock = [0.0]
+    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
+    await ticks([a, b], clock)
+    await b.release_all()
+    await ticks([a], clock, rounds=2)  # a counts itself alone at once: b's slot is free
+    assert await a.held() == frozenset(range(SHARDS))
+    assert set(holders(kube).values()) == {"replica-a"}
+
+
+async def test_two_replicas_resync_each_repository_once_between_them(
+    landscape_bot: LandscapeBot,
+    api: Cluster,  # noqa: F811
+    tmp_path: Path,
+):
+    bot, clock = landscape_bot, [0.0]
+    for n in range(24):
+        other = bot.fake.add_repository(bot.installation, f"other-{n}")
+        commit_directly(other.bare, "main", {"README.md": b"no landscape here\n"})
+    other_context = BotContext(bot_settings(tmp_path / "replica-b"), bot.context.github)
+    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
+    await ticks([a, b], clock)
+    first, second = Resync(bot.context, a), Resync(other_context, b)
+    bot.fake.requests.clear()
+    done = await first.run_once(), await second.run_once()
+    # 25 repositories of one installation, larger than a fair shard: split by repository
+    assert sum(done) == 25 and all(done)
+    # each repository's discovery file was read by one of them only
+    read = [r.path for r in bot.fake.requests if r.operation_id == "repos/get-content"]
+    assert len(read) == len(set(read)) >= 25
