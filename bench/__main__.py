@@ -8,7 +8,9 @@ from bench import (
     config_read,
     hostile_input,
     ocm_resolve,
+    push_burst,
     render_landscape,
+    replicas,
     scale,
     template_render,
     transfer,
@@ -27,6 +29,8 @@ if __name__ == "__main__":
         upgrade_latency,
         transfer,
         scale,
+        replicas,
+        push_burst,
         hostile_input,
     ):
         failed |= benchmark.main()

@@ -228,7 +228,7 @@ class LeaderElection(BaseModel):
     duration: timedelta = Field(default=timedelta(seconds=15), ge=timedelta(seconds=3))
     kubeconfig: Path | None = None
     #: the resync split into this many Leases, shared by the replicas (1: the leader alone)
-    shards: int = Field(default=16, ge=1, le=256)
+    shards: int = Field(default=64, ge=1, le=256)
 
 
 class Settings(BaseSettings):

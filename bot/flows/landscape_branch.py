@@ -49,6 +49,13 @@ def proposal_branch(landscape: Landscape) -> str:
 
 
 async def sync_landscape_branch(scope: LandscapeScope) -> BranchSync:
+    synced = await _sync_landscape_branch(scope)
+    if synced.outcome != "missing":
+        scope.context.render_metrics.branch_renders.labels(synced.outcome).inc()
+    return synced
+
+
+async def _sync_landscape_branch(scope: LandscapeScope) -> BranchSync:
     context, gh, full_name, landscape = scope.context, scope.gh, scope.full_name, scope.landscape
     branch = proposal_branch(landscape)
 

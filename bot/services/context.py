@@ -51,6 +51,16 @@ class DeployMetrics:
         )
 
 
+class RenderMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.branch_renders = Counter(
+            "bootstrap_bot_branch_renders",
+            "Landscape branch heads rendered to see whether their manifests are stale, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+
+
 class NotFromAnInstallation(Failure, ValueError):
     """A delivery without an installation (the App's own hooks, such as `ping`)."""
 
@@ -84,6 +94,7 @@ class BotContext:
             self.schedule = Schedule(self.settings.poll_interval, self.settings.job_timeout)
         self.release_metrics = ReleaseMetrics(self.metrics)
         self.deploy_metrics = DeployMetrics(self.metrics)
+        self.render_metrics = RenderMetrics(self.metrics)
         self.mirrors = Mirrors(self.settings, MirrorMetrics(self.metrics))
         self.idle = IdleMemory(self.settings.full_resync_every)
         self.rendered_heads = RenderedHeads()

@@ -1,22 +1,26 @@
 """The resync split among the replicas: `shards` Leases, each held by one replica at a time,
 taken in roughly equal shares.
 
-The Leases live in the bot's namespace, as the single leader Lease does (`.leader`, whose
-protocol each one follows: compare-and-swap writes, expiry by this process's own clock):
+The Leases live in the bot's namespace, next to the single leader Lease (`.leader`), and are
+written the same way (compare-and-swap on the resourceVersion read; expiry judged by this
+process's own clock, from when it saw a Lease last change):
 
-- `<name>-shard-<i>`: whoever holds it resyncs the repositories of shard i
-  (`bot.core.shards.shard_of`);
-- `<name>-replica-<j>`: one of `slots` membership Leases; a replica holds one while it lives,
-  so the others know how many share the work, and a slot left by a dead replica is taken over
-  like any expired Lease.
+- `<name>-replica-<j>`: one of `slots` membership Leases. A replica holds one while it lives
+  and renews it every `renew_every` seconds; it is the replica's heartbeat. A slot nobody
+  renewed for its lease duration is free again.
+- `<name>-shard-<i>`: whoever it names resyncs the repositories of shard i
+  (`bot.core.shards.shard_of`). It is written only when the shard moves; it stands as long
+  as the replica it names is alive, so a round of renewals costs one write, however many
+  shards there are.
 
-Every `renew_every` seconds a replica lists the Leases (one request), renews its slot, counts
-the live replicas, and works out its fair share (`shards` / replicas, the first replicas by
-identity taking one more when it does not divide). Holding more, it releases its highest
-shards and renews the rest; holding fewer, it takes free or expired ones. So a shard moves
-only when a replica comes or goes, and then only the shards that make up the difference; a
-dead replica's shards, no longer renewed, are taken over once their lease duration has
-passed.
+Every tick a replica lists the Leases (one request), renews its slot, counts the live
+replicas, and works out its fair share (`shards` / replicas, the first replicas by identity
+taking one more when it does not divide). Holding more, it releases its highest shards;
+holding fewer, it takes shards that are free, released, or named after a replica no longer
+alive. So a shard moves only when a replica comes or goes, and then only the shards that make
+up the difference; a dead replica's shards are taken over once its slot's lease duration has
+passed. A replica that cannot renew its slot stops counting any shard as its own before
+another replica may take them (the leader Lease's margin).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class ShardedLeases:
     api: Cluster
     namespace: str
     name: str
-    shards: int = 16
+    shards: int = 64
     identity: str = field(default_factory=identity)
     duration: float = 15.0
     renew_every: float = 5.0
@@ -51,9 +55,10 @@ class ShardedLeases:
     clock: Callable[[], float] | None = None
     #: per Lease name: (the record last seen, when this process first saw it)
     _seen: dict[str, tuple[tuple[Any, ...], float]] = field(default_factory=dict)
-    #: per shard held: loop time until which this process may act on it
-    _held: dict[int, float] = field(default_factory=dict)
+    _held: set[int] = field(default_factory=set)
     _slot: int | None = None
+    #: loop time until which this process may act on the shards it holds
+    _valid_until: float = 0.0
     _ticking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -70,9 +75,9 @@ class ShardedLeases:
         return self.clock() if self.clock else asyncio.get_running_loop().time()
 
     async def held(self) -> frozenset[int]:
-        """The shards this process resyncs now (after one tick, when the renewal loop is not
-        running and nothing is held)."""
-        if not self._valid():
+        """The shards this process resyncs now (after a tick first, when the renewal loop has
+        not kept its slot valid)."""
+        if self._now() >= self._valid_until:
             await self.tick()
         return self._valid()
 
@@ -80,12 +85,12 @@ class ShardedLeases:
         return bool(await self.held())
 
     def _valid(self) -> frozenset[int]:
-        now = self._now()
-        return frozenset(shard for shard, until in self._held.items() if now < until)
+        return frozenset(self._held) if self._now() < self._valid_until else frozenset()
 
     async def tick(self) -> None:
-        """One look at the Leases: renew what is held, then release or take shards until this
-        replica holds its share. An unreachable API server holds nothing new."""
+        """One look at the Leases: renew the slot, then release or take shards until this
+        replica holds its share. An unreachable API server changes nothing (the slot's
+        validity runs out on its own)."""
         async with self._ticking:
             try:
                 await self._tick(self._now())
@@ -94,35 +99,32 @@ class ShardedLeases:
 
     async def _tick(self, now: float) -> None:
         leases = await self._leases(now)
-        # 1. membership: this replica's slot
-        await self._keep_slot(leases, now)
-        if self._slot is None:
+        # 1. membership: this replica's slot, renewed
+        if not await self._keep_slot(leases, now):
+            self._held.clear()
             return
         # 2. the fair share, among the replicas alive
-        members = sorted(
-            {str(_holder(lease)) for lease in self._slots(leases) if self._alive(lease, now)}
-            | {self.identity}
-        )
+        alive = self._members(leases, now)
+        members = sorted(alive)
         base, extra = divmod(self.shards, len(members))
         share = base + (1 if members.index(self.identity) < extra else 0)
-        # 3. the shards held: renewed up to the share, the rest released, those another
-        #    replica took dropped
+        # 3. the shards held: kept up to the share, the rest released, those another replica
+        #    took dropped
         kept = 0
         for shard in sorted(self._held):
             live = leases.get(self.shard_lease(shard))
-            if live is None or _holder(live) != self.identity:
-                self._lose(shard)
+            if _holder(live) != self.identity:
+                self._held.discard(shard)
+                log.warning("lost shard %d", shard)
             elif kept >= share:
                 await self._release(live, shard)
-            elif await self._write(live, now, shard=shard):
-                kept += 1
             else:
-                self._lose(shard)
-        # 4. free shards (never held, released, or left by a dead replica) up to the share
+                kept += 1
+        # 4. shards nobody alive holds, up to the share
         free = [
             shard
             for shard in self._order()
-            if shard not in self._held and not self._alive(leases.get(self.shard_lease(shard)), now)
+            if shard not in self._held and _holder(leases.get(self.shard_lease(shard))) not in alive
         ]
         for shard in free[: max(0, share - len(self._held))]:
             await self._take(leases.get(self.shard_lease(shard)), shard, now)
@@ -134,13 +136,14 @@ class ShardedLeases:
         return [(start + n) % self.shards for n in range(self.shards)]
 
     async def _leases(self, now: float) -> dict[str, dict[str, Any]]:
+        """The Leases of these shards and slots, by name; notes when each one last changed."""
         ref = ObjectRef(LEASE_API, "Lease", self.namespace, "")
         ours = {self.shard_lease(s) for s in range(self.shards)}
         ours |= {self.slot_lease(s) for s in range(self.slots)}
         found = {
             lease["metadata"]["name"]: lease
             for lease in await self.api.list(ref, limit=4 * (self.shards + self.slots))
-            if lease.get("metadata", {}).get("name") in ours
+            if (lease.get("metadata") or {}).get("name") in ours
         }
         for lease_name, lease in found.items():
             record = lease_record(lease.get("spec") or {})
@@ -149,59 +152,57 @@ class ShardedLeases:
                 self._seen[lease_name] = (record, now)
         return found
 
-    def _slots(self, leases: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        return [leases[n] for s in range(self.slots) if (n := self.slot_lease(s)) in leases]
+    def _members(self, leases: dict[str, dict[str, Any]], now: float) -> set[str]:
+        """The replicas alive: holders of a slot renewed within its duration, this one too."""
+        alive = {self.identity}
+        for slot in range(self.slots):
+            lease = leases.get(self.slot_lease(slot))
+            if lease is not None and self._renewed(lease, now):
+                alive.add(str(_holder(lease)))
+        return alive
 
-    def _alive(self, lease: dict[str, Any] | None, now: float) -> bool:
+    def _renewed(self, lease: dict[str, Any], now: float) -> bool:
         """Whether a Lease has a holder who renewed it within its duration (as seen here)."""
-        if lease is None or not _holder(lease):
+        if not _holder(lease):
             return False
         spec = lease.get("spec") or {}
         duration = float(spec.get("leaseDurationSeconds") or self.duration)
         seen = self._seen.get(lease["metadata"]["name"])
         return seen is None or now - seen[1] < duration
 
-    async def _keep_slot(self, leases: dict[str, dict[str, Any]], now: float) -> None:
+    async def _keep_slot(self, leases: dict[str, dict[str, Any]], now: float) -> bool:
+        """Renew this replica's slot, or take a free one; whether it holds one."""
         if self._slot is not None:
             live = leases.get(self.slot_lease(self._slot))
-            mine = live is not None and _holder(live) == self.identity
-            if mine and await self._write(live, now):
-                return
+            if _holder(live) == self.identity and await self._write(live, now):
+                self._valid_until = now + self.duration * (1 - MARGIN)
+                return True
             log.warning("lost the replica slot %s", self.slot_lease(self._slot))
-            self._slot = None
+            self._slot, self._valid_until = None, 0.0
         for slot in range(self.slots):
-            live = leases.get(self.slot_lease(slot))
-            if (live is None or not self._alive(live, now)) and await self._write(
-                live, now, name=self.slot_lease(slot)
+            name = self.slot_lease(slot)
+            live = leases.get(name)
+            if (live is None or not self._renewed(live, now)) and await self._write(
+                live, now, name=name
             ):
-                self._slot = slot
-                return
+                self._slot, self._valid_until = slot, now + self.duration * (1 - MARGIN)
+                return True
         log.warning("all %d replica slots are taken: this replica resyncs nothing", self.slots)
+        return False
 
     async def _take(self, live: dict[str, Any] | None, shard: int, now: float) -> None:
-        if await self._write(live, now, shard=shard):
-            previous = _holder(live) if live is not None else None
-            log.info("took shard %d as %s (from %s)", shard, self.identity, previous or "nobody")
+        if await self._write(live, now, name=self.shard_lease(shard)):
+            self._held.add(shard)
+            log.info(
+                "took shard %d as %s (from %s)", shard, self.identity, _holder(live) or "nobody"
+            )
 
-    def _lose(self, shard: int) -> None:
-        if self._held.pop(shard, None) is not None:
-            log.warning("lost shard %d", shard)
-
-    async def _write(
-        self,
-        live: dict[str, Any] | None,
-        now: float,
-        *,
-        shard: int | None = None,
-        name: str | None = None,
-    ) -> bool:
-        """Write this replica into a Lease (new, taken over or renewed); whether it held.
+    async def _write(self, live: dict[str, Any] | None, now: float, *, name: str = "") -> bool:
+        """Write this replica into a Lease (new, taken over or renewed); whether it holds it.
         A write another replica got in first (409) holds nothing."""
-        lease_name = name or (self.shard_lease(shard) if shard is not None else "")
-        if live is not None:
-            lease_name = live["metadata"]["name"]
+        lease_name = live["metadata"]["name"] if live is not None else name
         spec = (live or {}).get("spec") or {}
-        taking_over = _holder(live) != self.identity if live is not None else True
+        taking_over = _holder(live) != self.identity
         moment = micro_time(datetime.now(UTC))
         metadata: dict[str, Any] = {"name": lease_name, "namespace": self.namespace}
         version = ((live or {}).get("metadata") or {}).get("resourceVersion")
@@ -227,22 +228,21 @@ class ShardedLeases:
                 return False
             raise
         self._seen[lease_name] = (lease_record(written.get("spec") or {}), now)
-        if shard is not None:
-            self._held[shard] = now + self.duration * (1 - MARGIN)
         return True
 
-    async def _release(self, live: dict[str, Any] | None, shard: int) -> None:
-        """Give a shard up (it is over this replica's share, or the process ends), so another
+    async def _release(self, live: dict[str, Any] | None, shard: int | None = None) -> None:
+        """Give a Lease up (a shard over this replica's share, or all at shutdown), so another
         replica takes it at its next tick instead of after the lease duration."""
-        self._held.pop(shard, None)
+        if shard is not None:
+            self._held.discard(shard)
         if live is None or _holder(live) != self.identity:
             return
         released = {**live, "spec": {**live["spec"], "holderIdentity": None}}
         try:
             await self.api.replace(released)
-            log.info("released shard %d", shard)
+            log.info("released %s", live["metadata"]["name"])
         except (ClusterError, ClusterUnavailable) as err:
-            log.warning("could not release shard %d: %s", shard, err)
+            log.warning("could not release %s: %s", live["metadata"]["name"], err)
 
     async def run(self) -> None:
         """Tick until cancelled; then give every Lease held up."""
@@ -263,14 +263,8 @@ class ShardedLeases:
             for shard in sorted(self._held):
                 await self._release(leases.get(self.shard_lease(shard)), shard)
             if self._slot is not None:
-                live = leases.get(self.slot_lease(self._slot))
-                self._slot = None
-                if live is not None and _holder(live) == self.identity:
-                    released = {**live, "spec": {**live["spec"], "holderIdentity": None}}
-                    try:
-                        await self.api.replace(released)
-                    except (ClusterError, ClusterUnavailable) as err:
-                        log.warning("could not release the replica slot: %s", err)
+                await self._release(leases.get(self.slot_lease(self._slot)))
+            self._slot, self._valid_until = None, 0.0
 
 
 def _holder(lease: dict[str, Any] | None) -> str | None:

@@ -73,6 +73,22 @@ async def test_replicas_take_equal_shares_and_a_newcomer_moves_only_the_differen
     assert set(after.values()) == {"replica-a", "replica-b", "replica-c"}
 
 
+async def test_a_tick_of_a_settled_replica_costs_one_list_and_one_write(
+    api: Cluster,  # noqa: F811
+    kube: FakeKubernetes,  # noqa: F811
+):
+    clock = [0.0]
+    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
+    await ticks([a, b], clock)
+    kube.requests.clear()
+    await ticks([a, b], clock, rounds=4)
+    leases = [(m, p) for m, p in kube.requests if "/leases" in p]
+    assert sorted({m for m, _ in leases}) == ["GET", "PUT"]
+    assert len([m for m, _ in leases if m == "PUT"]) == 2 * 4  # each slot, never the shards
+    assert len([m for m, _ in leases if m == "GET"]) == 2 * 4
+    assert all("replica-" in p for m, p in leases if m == "PUT")
+
+
 async def test_a_dead_replicas_shards_are_taken_over_once_their_lease_duration_passed(
     api: Cluster,  # noqa: F811
     kube: FakeKubernetes,  # noqa: F811

@@ -108,6 +108,8 @@ async def test_a_burst_of_pushes_renders_each_head_at_most_once(
     await bot.deliver("push", bot.push_event("main", before, later))
     await bot.deliver("push", bot.push_event("main", before, later))  # a redelivery
     assert rendered == [after, later]
+    metrics = await (await bot.client.get("/metrics")).text()
+    assert 'bootstrap_bot_branch_renders_total{outcome="up-to-date"} 2.0' in metrics
 
 
 async def test_the_discovery_file_is_checked_on_push_and_on_installation(

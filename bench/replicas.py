@@ -1,0 +1,259 @@
+"""Two replicas against one: the time a full resync round of N landscapes takes when the
+replicas share it through shard Leases, and how soon a killed replica's shards move.
+
+The peers run in this process (the git server, the OCI registry with the reference release,
+the fake GitHub with 10 ms a request, the fake Kubernetes API holding the Leases); each bot
+replica is a process of its own, as a Deployment's pods are, with its own caches, its own
+GitHub App client and its own `ShardedLeases`. Every round refreshes every repository in full
+(`full_resync_every` 1), after one round that warms the replica's caches. GitHub's secondary
+limits are lifted on both sides: the replicas' pacing is per process, and GitHub's pace is not
+what is measured here.
+
+Printed: the measured round with one replica and with two, their ratio (target <= 0.6), each
+replica's memory, and the time from killing one replica to the other holding every shard,
+against the lease duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import multiprocessing
+import os
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import httpx
+
+from bench.scale import BRANCHES, LATENCY, build_world, rendered_files, resident_bytes
+from bot.adapters.cluster import Cluster
+from bot.adapters.github import pacing
+from bot.adapters.github.app import GitHubApp
+from bot.adapters.leases.shards import ShardedLeases
+from bot.cli.main import main as cli
+from bot.server.resync import Resync
+from bot.services.context import BotContext
+from bot.settings import RegistrySettings, Settings
+from tests.peers.github import FakeGitHub, run_fake_github
+from tests.peers.github.app_key import new_app_key
+from tests.peers.gitserver import run_git_server
+from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
+from tests.peers.registry import run_registry
+from tests.reference_case import CASE, ROOT_COMPONENT
+
+LANDSCAPES = int(os.environ.get("REPLICAS_LANDSCAPES", "1000"))
+SHARDS = 16
+LEASE_SECONDS = 15.0
+NAMESPACE = "bootstrap-bot"
+TARGET = 0.6
+APP_ID = 4343
+
+
+@dataclass(frozen=True)
+class ReplicaSpec:
+    identity: str
+    github_url: str
+    private_pem: str
+    kubeconfig: Path
+    cache: Path
+
+
+@dataclass(frozen=True)
+class RoundDone:
+    repositories: int
+    seconds: float
+    memory: int  # resident bytes of the replica after the round
+
+
+def replica_process(spec: ReplicaSpec, conn: Connection) -> None:
+    """One bot replica: rounds when asked, its shard Leases renewed meanwhile."""
+    pacing.POINTS_PER_MINUTE = pacing.BURST_POINTS = 10**9
+    asyncio.run(_replica(spec, conn))
+
+
+async def _replica(spec: ReplicaSpec, conn: Connection) -> None:
+    settings = Settings(
+        cache_dir=spec.cache,
+        registry=RegistrySettings(plain_http_loopback=True),
+        full_resync_every=1,
+        job_timeout=timedelta(hours=1),
+    )
+    async with (
+        httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http,
+        Cluster.connect(spec.kubeconfig) as api,
+    ):
+        github = GitHubApp(
+            app_id=APP_ID, private_key=spec.private_pem, client=http, base_url=spec.github_url
+        )
+        leases = ShardedLeases(
+            api,
+            NAMESPACE,
+            "bootstrap-bot",
+            shards=SHARDS,
+            identity=spec.identity,
+            duration=LEASE_SECONDS,
+            renew_every=LEASE_SECONDS / 3,
+        )
+        renewing = asyncio.create_task(leases.run())
+        resync = Resync(BotContext(settings, github), leases)
+        try:
+            while (await asyncio.to_thread(conn.recv)) == "round":
+                started = time.perf_counter()
+                count = await resync.run_once()
+                conn.send(RoundDone(count, time.perf_counter() - started, resident_bytes()))
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+
+class Replica:
+    def __init__(self, spec: ReplicaSpec) -> None:
+        self.spec = spec
+        self.conn, child = multiprocessing.get_context("spawn").Pipe()
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=replica_process, args=(spec, child), name=spec.identity
+        )
+        self.process.start()
+
+    async def round(self) -> RoundDone:
+        self.conn.send("round")
+        done: RoundDone = await asyncio.to_thread(self.conn.recv)
+        return done
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send("stop")
+        self.process.join(30)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(10)
+
+
+def holders(kube: FakeKubernetes) -> dict[str, int]:
+    """Shards held by each replica, per the API server."""
+    counted: dict[str, int] = {}
+    for (_, _, _, name), lease in kube.store.objects.items():
+        holder = (lease.get("spec") or {}).get("holderIdentity")
+        if name.startswith("bootstrap-bot-shard-") and holder:
+            counted[holder] = counted.get(holder, 0) + 1
+    return counted
+
+
+async def balanced(kube: FakeKubernetes, replicas: list[Replica]) -> None:
+    """Until the replicas hold equal shares of every shard."""
+    share = SHARDS // len(replicas)
+    deadline = time.monotonic() + 6 * LEASE_SECONDS
+    while holders(kube) != {r.spec.identity: share for r in replicas}:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"shards never balanced: {holders(kube)}")
+        await asyncio.sleep(0.2)
+
+
+async def measured_round(kube: FakeKubernetes, replicas: list[Replica]) -> list[RoundDone]:
+    """A warm-up round, then the measured one, all replicas at once."""
+    await balanced(kube, replicas)
+    for _ in range(2):
+        done = await asyncio.gather(*(r.round() for r in replicas))
+    return list(done)
+
+
+async def compare(folder: Path, fake: FakeGitHub, kube: FakeKubernetes, private: str) -> int:
+    kubeconfig = kube.kubeconfig(folder / "kubeconfig")
+
+    def spec(name: str) -> ReplicaSpec:
+        return ReplicaSpec(name, fake.url, private, kubeconfig, folder / name)
+
+    one = [Replica(spec("alone"))]
+    try:
+        alone = await measured_round(kube, one)
+    finally:
+        one[0].stop()
+    two = [Replica(spec("replica-a")), Replica(spec("replica-b"))]
+    try:
+        pair = await measured_round(kube, two)
+        # one replica dies: how soon the other holds every shard
+        two[1].kill()
+        killed = time.monotonic()
+        while holders(kube).get("replica-a") != SHARDS:
+            await asyncio.sleep(0.1)
+        takeover = time.monotonic() - killed
+    finally:
+        for replica in two:
+            replica.stop()
+    return report(alone[0], pair, takeover)
+
+
+def report(alone: RoundDone, pair: list[RoundDone], takeover: float) -> int:
+    slowest = max(done.seconds for done in pair)
+    ratio = slowest / alone.seconds
+    print(
+        f"  one replica: {alone.repositories} repositories in {alone.seconds:.1f} s, "
+        f"memory {alone.memory / 2**20:.0f} MiB"
+    )
+    print(
+        "  two replicas: "
+        + ", ".join(
+            f"{d.repositories} repositories in {d.seconds:.1f} s "
+            f"(memory {d.memory / 2**20:.0f} MiB)"
+            for d in pair
+        )
+    )
+    print(
+        f"  two replicas take {ratio:.2f}x the time of one (target <= {TARGET:g}) "
+        f"{'ok' if ratio <= TARGET else 'OVER TARGET'}"
+    )
+    within = takeover <= LEASE_SECONDS + LEASE_SECONDS / 3
+    print(
+        f"  a killed replica's shards held by the other after {takeover:.1f} s (lease "
+        f"{LEASE_SECONDS:g} s, renewed every {LEASE_SECONDS / 3:g} s) "
+        f"{'ok' if within else 'TOO SLOW'}"
+    )
+    sys.stdout.flush()
+    return int(ratio > TARGET or not within)
+
+
+def main() -> int:
+    key = new_app_key(APP_ID)
+
+    async def go(folder: Path, location: str) -> int:
+        with run_git_server(folder / "git", token=secrets.token_hex(16)) as git:
+            async with run_fake_github(git, app_id=APP_ID, public_key_pem=key.public_pem) as fake:
+                files = await asyncio.to_thread(rendered_files, folder, fake, location)
+                build_world(fake, fake.add_installation("org"), files, LANDSCAPES)
+                fake.latency = LATENCY
+                fake.limits.enforce_secondary = False
+                async with run_fake_kubernetes() as kube:
+                    kube.store.create(
+                        kube.store.resource("", "v1", "namespaces"),
+                        "",
+                        {"metadata": {"name": NAMESPACE}},
+                        "kubectl",
+                    )
+                    return await compare(folder, fake, kube, key.private_pem)
+
+    with tempfile.TemporaryDirectory() as tmp, run_registry(Path(tmp) / "registry") as registry:
+        folder = Path(tmp)
+        repository = f"{registry.host}/replicas-{secrets.token_hex(4)}"
+        constructor = CASE / "component-constructor.yaml"
+        with contextlib.redirect_stdout(io.StringIO()):
+            argv = ["ocm", "build", str(constructor), "--to", repository, "--plain-http-loopback"]
+            assert cli(argv) == 0
+        print(
+            f"full resync rounds of {LANDSCAPES} landscapes ({BRANCHES} a repository, "
+            f"{LATENCY * 1000:g} ms a GitHub request), {SHARDS} shard Leases:"
+        )
+        return asyncio.run(go(folder, f"{repository}//{ROOT_COMPONENT}:v0.0.1"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
