@@ -49,7 +49,7 @@ from tests.peers.registry import run_registry
 from tests.reference_case import CASE, ROOT_COMPONENT
 
 LANDSCAPES = int(os.environ.get("REPLICAS_LANDSCAPES", "1000"))
-SHARDS = 16
+SHARDS = 64
 LEASE_SECONDS = 15.0
 NAMESPACE = "bootstrap-bot"
 TARGET = 0.6

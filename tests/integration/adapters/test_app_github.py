@@ -24,9 +24,12 @@ pytestmark = pytest.mark.peers
 SECRET = "webhook-secret-for-tests"
 
 
-def push_delivery(installation_id: int, full_name: str) -> tuple[bytes, dict[str, str]]:
+def push_delivery(
+    installation_id: int, full_name: str, ref: str = "refs/heads/main"
+) -> tuple[bytes, dict[str, str]]:
     """GitHub's push example, re-addressed to the fake's installation and repository."""
     payload = example("push")
+    payload["ref"] = ref
     payload["installation"] = {"id": installation_id, "node_id": "I_1"}
     payload["repository"]["full_name"] = full_name
     payload["repository"]["name"] = full_name.split("/")[1]
@@ -58,8 +61,8 @@ async def test_many_deliveries_for_one_installation_mint_one_token(
             registry=registry,
         )
         client = await aiohttp_client(app)
-        for _ in range(12):
-            body, headers = push_delivery(installation.id, repository.full_name)
+        for n in range(12):  # pushes to twelve branches: none joins another's job
+            body, headers = push_delivery(installation.id, repository.full_name, f"refs/heads/{n}")
             assert (await client.post("/webhook", data=body, headers=headers)).status == 202
         await app[QUEUE].drain(10)
         metrics = await (await client.get("/metrics")).text()
