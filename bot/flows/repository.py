@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -47,7 +48,8 @@ from bot.services.releases import Listed, RegistryUnavailable, UnknownComponent,
 log = logging.getLogger(__name__)
 
 #: landscapes of one repository caught up at once (each has its own bot branches, so they
-#: never write the same branch; the job's threads still bound the renders running at once)
+#: never write the same one, and a pull request's head branch proposed into two of them is
+#: rendered into by one at a time; the job's threads still bound the renders running at once)
 PARALLEL_LANDSCAPES = 8
 #: upgrade outcomes that change nothing until a head or a release moves
 _SETTLED_UPGRADES = frozenset({"current", "unchanged", "disabled", "unreadable", "failed"})
@@ -120,8 +122,10 @@ async def _catch_up_landscape(
     head_of: Callable[[str], Awaitable[str | None]],
     *,
     resync: bool,
+    head_branches: defaultdict[tuple[str, str], asyncio.Lock],
 ) -> CaughtUp:
-    """Steps 2-4 for one landscape."""
+    """Steps 2-4 for one landscape. A pull request's head branch may be proposed into two
+    landscapes at once: `head_branches` renders into it one at a time."""
     gh, full_name, landscape = scope.gh, scope.full_name, scope.landscape
     outcomes: dict[str, str] = {}
     # 2. the landscape branch
@@ -154,8 +158,9 @@ async def _catch_up_landscape(
         if settled and not await summary_missing(scope, pull):
             continue
         idle = False
-        if await render_pull_request(scope, pull) is not None:
-            rendered_pulls += 1
+        async with head_branches[pull.head_repository.lower(), pull.head]:
+            if await render_pull_request(scope, pull) is not None:
+                rendered_pulls += 1
     return CaughtUp(outcomes, idle, rendered_pulls=rendered_pulls)
 
 
@@ -200,11 +205,15 @@ async def refresh_repository(
     )
     repository, discovery = scopes.repository, scopes.discovery
     window = asyncio.Semaphore(PARALLEL_LANDSCAPES)
+    head_branches: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def catch_up(landscape: Landscape) -> CaughtUp:
         async with window:
             bind(landscape=landscape.branch)  # this task's own context
-            return await _catch_up_landscape(scopes.on(landscape), head_of, resync=resync)
+            scope = scopes.on(landscape)
+            return await _catch_up_landscape(
+                scope, head_of, resync=resync, head_branches=head_branches
+            )
 
     # Every landscape gets its turn, whatever another one's peers do; the first failure is
     # raised once all are done (a job that ends leaves none of its work running behind it).
