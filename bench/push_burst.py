@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import random
 import secrets
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,8 +30,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from gidgethub.sansio import Event
 from prometheus_client import CollectorRegistry
 
-from bench.scale import rendered_files, settings
-from bot.cli.main import main as cli
+from bench.scale import reference_release, rendered_files, settings
 from bot.core.names import RENDER_CHECK
 from bot.server import coalesce
 from bot.server.http import QUEUE, bot_application
@@ -42,8 +39,6 @@ from tests.integration.landscape_bot import SECRET, LandscapeBot
 from tests.peers.github import FakeGitHub, run_fake_github
 from tests.peers.github.app_key import new_app_key
 from tests.peers.gitserver import commit_directly, run_git_server
-from tests.peers.registry import run_registry
-from tests.reference_case import CASE, ROOT_COMPONENT
 
 REPOSITORIES = 50
 PUSHES = 200
@@ -71,7 +66,9 @@ def baseline(context: BotContext) -> Iterator[None]:
         yield
 
 
-async def burst(fake: FakeGitHub, private: str, files: dict[str, bytes], spare: bool) -> Burst:
+async def burst(
+    folder: Path, fake: FakeGitHub, private: str, files: dict[str, bytes], spare: bool
+) -> Burst:
     installation = fake.add_installation(f"burst-{'on' if spare else 'off'}")
     repositories = [
         fake.add_repository(installation, f"landscape-{n}") for n in range(REPOSITORIES)
@@ -81,8 +78,7 @@ async def burst(fake: FakeGitHub, private: str, files: dict[str, bytes], spare: 
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
         metrics = CollectorRegistry()
         github = fake.app_client(private, http, registry=metrics)
-        folder = Path(tempfile.mkdtemp(prefix="burst-"))
-        context = BotContext(settings(folder), github, metrics=metrics)
+        context = BotContext(settings(folder / f"bot-{spare}"), github, metrics=metrics)
         with contextlib.ExitStack() as stack:
             if not spare:
                 stack.enter_context(baseline(context))
@@ -136,17 +132,12 @@ def main() -> int:
         with run_git_server(folder / "git", token=secrets.token_hex(16)) as git:
             async with run_fake_github(git, app_id=APP_ID, public_key_pem=key.public_pem) as fake:
                 files = await asyncio.to_thread(rendered_files, folder, fake, location)
-                off = await burst(fake, key.private_pem, files, spare=False)
-                on = await burst(fake, key.private_pem, files, spare=True)
+                off = await burst(folder, fake, key.private_pem, files, spare=False)
+                on = await burst(folder, fake, key.private_pem, files, spare=True)
         return off, on
 
-    with tempfile.TemporaryDirectory() as tmp, run_registry(Path(tmp) / "registry") as registry:
-        folder = Path(tmp)
-        repository = f"{registry.host}/burst-{secrets.token_hex(4)}"
-        with contextlib.redirect_stdout(io.StringIO()):
-            argv = ["ocm", "build", str(CASE / "component-constructor.yaml"), "--to", repository]
-            assert cli([*argv, "--plain-http-loopback"]) == 0
-        off, on = asyncio.run(go(folder, f"{repository}//{ROOT_COMPONENT}:v0.0.1"))
+    with reference_release("burst") as (folder, location):
+        off, on = asyncio.run(go(folder, location))
     twice = on.renders - on.heads_rendered
     print(
         f"{PUSHES} pushes to the landscape branches of {REPOSITORIES} repositories, each "

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import multiprocessing
 import os
 import secrets
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,12 +30,18 @@ from pathlib import Path
 
 import httpx
 
-from bench.scale import BRANCHES, LATENCY, build_world, rendered_files, resident_bytes
+from bench.scale import (
+    BRANCHES,
+    LATENCY,
+    build_world,
+    reference_release,
+    rendered_files,
+    resident_bytes,
+)
 from bot.adapters.cluster import Cluster
 from bot.adapters.github import pacing
 from bot.adapters.github.app import GitHubApp
 from bot.adapters.leases.shards import ShardedLeases
-from bot.cli.main import main as cli
 from bot.server.resync import Resync
 from bot.services.context import BotContext
 from bot.settings import RegistrySettings, Settings
@@ -45,8 +49,6 @@ from tests.peers.github import FakeGitHub, run_fake_github
 from tests.peers.github.app_key import new_app_key
 from tests.peers.gitserver import run_git_server
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
-from tests.peers.registry import run_registry
-from tests.reference_case import CASE, ROOT_COMPONENT
 
 LANDSCAPES = int(os.environ.get("REPLICAS_LANDSCAPES", "1000"))
 SHARDS = 64
@@ -241,18 +243,12 @@ def main() -> int:
                     )
                     return await compare(folder, fake, kube, key.private_pem)
 
-    with tempfile.TemporaryDirectory() as tmp, run_registry(Path(tmp) / "registry") as registry:
-        folder = Path(tmp)
-        repository = f"{registry.host}/replicas-{secrets.token_hex(4)}"
-        constructor = CASE / "component-constructor.yaml"
-        with contextlib.redirect_stdout(io.StringIO()):
-            argv = ["ocm", "build", str(constructor), "--to", repository, "--plain-http-loopback"]
-            assert cli(argv) == 0
+    with reference_release("replicas") as (folder, location):
         print(
             f"full resync rounds of {LANDSCAPES} landscapes ({BRANCHES} a repository, "
             f"{LATENCY * 1000:g} ms a GitHub request), {SHARDS} shard Leases:"
         )
-        return asyncio.run(go(folder, f"{repository}//{ROOT_COMPONENT}:v0.0.1"))
+        return asyncio.run(go(folder, location))
 
 
 if __name__ == "__main__":

@@ -26,3 +26,9 @@ def lease_record(spec: dict[str, Any]) -> tuple[Any, ...]:
 def micro_time(moment: datetime) -> str:
     """A Kubernetes MicroTime."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def released(lease: dict[str, Any]) -> dict[str, Any]:
+    """`lease` given up: no holder, so the next candidate takes it at once, not after the
+    lease duration (written with the resourceVersion read: a compare-and-swap)."""
+    return {**lease, "spec": {**lease["spec"], "holderIdentity": None, "leaseDurationSeconds": 1}}

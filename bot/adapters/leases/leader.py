@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.adapters.cluster import Cluster, ClusterError, ClusterUnavailable, ObjectRef
-from bot.adapters.leases import LEASE_API, MARGIN, identity, lease_record, micro_time
+from bot.adapters.leases import (
+    LEASE_API,
+    MARGIN,
+    identity,
+    lease_record,
+    micro_time,
+    released,
+)
 from bot.adapters.leases.shards import ShardedLeases
 from bot.core.failures import Failure
 from bot.settings import LeaderElection
@@ -239,8 +246,7 @@ class LeaseLeadership:
                 spec = (live or {}).get("spec") or {}
                 if live is None or spec.get("holderIdentity") != self.identity:
                     return
-                released = {**spec, "holderIdentity": None, "leaseDurationSeconds": 1}
-                await self.api.replace({**live, "spec": released})
+                await self.api.replace(released(live))
                 log.info("released the lease %s/%s", self.namespace, self.name)
             except (ClusterError, ClusterUnavailable) as err:
                 log.warning("could not release the lease %s/%s: %s", self.namespace, self.name, err)

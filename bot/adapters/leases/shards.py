@@ -34,7 +34,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.cluster import Cluster, ClusterError, ClusterUnavailable, ObjectRef
-from bot.adapters.leases import LEASE_API, MARGIN, identity, lease_record, micro_time
+from bot.adapters.leases import (
+    LEASE_API,
+    MARGIN,
+    identity,
+    lease_record,
+    micro_time,
+    released,
+)
 
 log = logging.getLogger(__name__)
 #: membership slots: more replicas than this share the work of this many
@@ -237,9 +244,8 @@ class ShardedLeases:
             self._held.discard(shard)
         if live is None or _holder(live) != self.identity:
             return
-        released = {**live, "spec": {**live["spec"], "holderIdentity": None}}
         try:
-            await self.api.replace(released)
+            await self.api.replace(released(live))
             log.info("released %s", live["metadata"]["name"])
         except (ClusterError, ClusterUnavailable) as err:
             log.warning("could not release %s: %s", live["metadata"]["name"], err)

@@ -5,6 +5,7 @@ on a clock the test moves."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -51,19 +52,35 @@ async def ticks(replicas: list[ShardedLeases], clock: list[float], rounds: int =
         clock[0] += RENEW
 
 
-async def test_replicas_take_equal_shares_and_a_newcomer_moves_only_the_difference(
-    api: Cluster,  # noqa: F811
-    kube: FakeKubernetes,  # noqa: F811
-):
+@dataclass
+class Pair:
+    """Two replicas that have settled their shares, on the test's clock."""
+
+    api: Cluster
+    clock: list[float]
+    a: ShardedLeases
+    b: ShardedLeases
+
+
+@pytest.fixture
+async def pair(api: Cluster) -> Pair:  # noqa: F811
     clock = [0.0]
     a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
     await ticks([a, b], clock)
+    return Pair(api, clock, a, b)
+
+
+async def test_replicas_take_equal_shares_and_a_newcomer_moves_only_the_difference(
+    pair: Pair,
+    kube: FakeKubernetes,  # noqa: F811
+):
+    clock, a, b = pair.clock, pair.a, pair.b
     held_a, held_b = await a.held(), await b.held()
     assert len(held_a) == len(held_b) == SHARDS // 2 and not held_a & held_b
     assert holders(kube) == {s: "replica-a" if s in held_a else "replica-b" for s in range(16)}
 
     before = holders(kube)
-    c = replica(api, "replica-c", clock)
+    c = replica(pair.api, "replica-c", clock)
     await ticks([a, b, c], clock)
     after = holders(kube)
     shares = sorted([len(await r.held()) for r in (a, b, c)])
@@ -74,12 +91,10 @@ async def test_replicas_take_equal_shares_and_a_newcomer_moves_only_the_differen
 
 
 async def test_a_tick_of_a_settled_replica_costs_one_list_and_one_write(
-    api: Cluster,  # noqa: F811
+    pair: Pair,
     kube: FakeKubernetes,  # noqa: F811
 ):
-    clock = [0.0]
-    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
-    await ticks([a, b], clock)
+    clock, a, b = pair.clock, pair.a, pair.b
     kube.requests.clear()
     await ticks([a, b], clock, rounds=4)
     leases = [(m, p) for m, p in kube.requests if "/leases" in p]
@@ -90,12 +105,10 @@ async def test_a_tick_of_a_settled_replica_costs_one_list_and_one_write(
 
 
 async def test_a_dead_replicas_shards_are_taken_over_once_their_lease_duration_passed(
-    api: Cluster,  # noqa: F811
+    pair: Pair,
     kube: FakeKubernetes,  # noqa: F811
 ):
-    clock = [0.0]
-    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
-    await ticks([a, b], clock)
+    clock, a, b = pair.clock, pair.a, pair.b
     orphaned = await b.held()
     died = clock[0]  # b stops renewing
     while set(holders(kube).values()) != {"replica-a"}:
@@ -114,12 +127,10 @@ async def test_a_dead_replicas_shards_are_taken_over_once_their_lease_duration_p
 
 
 async def test_a_replica_shutting_down_hands_its_shards_over_at_once(
-    api: Cluster,  # noqa: F811
+    pair: Pair,
     kube: FakeKubernetes,  # noqa: F811
 ):
-    clock = [0.0]
-    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
-    await ticks([a, b], clock)
+    clock, a, b = pair.clock, pair.a, pair.b
     await b.release_all()
     await ticks([a], clock, rounds=2)  # a counts itself alone at once: b's slot is free
     assert await a.held() == frozenset(range(SHARDS))
@@ -127,18 +138,14 @@ async def test_a_replica_shutting_down_hands_its_shards_over_at_once(
 
 
 async def test_two_replicas_resync_each_repository_once_between_them(
-    landscape_bot: LandscapeBot,
-    api: Cluster,  # noqa: F811
-    tmp_path: Path,
+    landscape_bot: LandscapeBot, pair: Pair, tmp_path: Path
 ):
-    bot, clock = landscape_bot, [0.0]
+    bot = landscape_bot
     for n in range(24):
         other = bot.fake.add_repository(bot.installation, f"other-{n}")
         commit_directly(other.bare, "main", {"README.md": b"no landscape here\n"})
     other_context = BotContext(bot_settings(tmp_path / "replica-b"), bot.context.github)
-    a, b = replica(api, "replica-a", clock), replica(api, "replica-b", clock)
-    await ticks([a, b], clock)
-    first, second = Resync(bot.context, a), Resync(other_context, b)
+    first, second = Resync(bot.context, pair.a), Resync(other_context, pair.b)
     bot.fake.requests.clear()
     done = await first.run_once(), await second.run_once()
     # 25 repositories of one installation, larger than a fair shard: split by repository

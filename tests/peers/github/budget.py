@@ -85,8 +85,10 @@ class RateLimits:
     secondary: dict[int, _Secondary] = field(default_factory=dict)
     #: requests refused, by kind ("primary", "concurrent", "points", "content")
     refused: dict[str, int] = field(default_factory=dict)
-    #: whether the secondary limits hold (a benchmark's set-up may lift them)
+    #: whether the secondary limits hold, and the primary budget is spent (a benchmark's
+    #: set-up may lift them)
     enforce_secondary: bool = True
+    enforce_primary: bool = True
     _requests: int = 0
 
     def window(self, installation: int, limit: int) -> _Window:
@@ -138,7 +140,7 @@ class RateLimits:
         if state is not None:
             state.in_flight = max(0, state.in_flight - 1)
         window = self.windows[installation]
-        if charged:
+        if charged and self.enforce_primary:
             window.used = min(window.limit, window.used + 1)
         return self.headers(window)
 
