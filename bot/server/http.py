@@ -179,7 +179,7 @@ def create_app(
         if not router.fetch(event):
             metrics.deliveries.labels(event.event, "ignored").inc()
             return web.Response(status=202, text="no handler for this event\n")
-        if pushes.absorb(event):
+        if not jobs.draining and pushes.absorb(event):  # a draining queue runs no more jobs
             metrics.deliveries.labels(event.event, "coalesced").inc()
             if on_accepted is not None:
                 on_accepted(event)

@@ -238,6 +238,32 @@ async def test_pushes_queued_behind_a_running_job_for_their_branch_run_as_one(ai
     assert 'event="push",outcome="coalesced"} 8.0' in metrics
 
 
+async def test_a_push_while_shutting_down_joins_no_queued_job(aiohttp_client):
+    release, started = asyncio.Event(), asyncio.Event()
+    router = routing.Router()
+
+    @router.register("push")
+    async def slow(event: Event, context: Any) -> None:
+        started.set()
+        await release.wait()
+
+    app = create_app(webhook_secret=SECRET, router=router)
+    client = await aiohttp_client(app)
+    heads = [f"{n:040x}" for n in range(4)]
+    for n in range(2):  # one running, one queued behind it
+        body = _push_to("refs/heads/main", heads[n], heads[n + 1], ["a"])
+        assert (
+            await client.post("/webhook", data=body, headers=headers("push", body))
+        ).status == 202
+        await started.wait()
+    app[QUEUE].draining = True
+    body = _push_to("refs/heads/main", heads[2], heads[3], ["a"])
+    late = await client.post("/webhook", data=body, headers=headers("push", body))
+    assert late.status == 503  # GitHub shows it failed, rather than a job that may never run
+    release.set()
+    await settle(app)
+
+
 async def test_health_readiness_and_metrics(server):
     client, _, app = server
     assert (await client.get("/healthz")).status == 200
