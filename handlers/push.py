@@ -6,8 +6,8 @@
    landscape branch up to date and reports the file's problems;
 3. otherwise, a push to a landscape branch: propose the re-render if it left the rendered files
    stale (`bot.flows.landscape_branch`), and bring its upgrade proposal up to date
-   (`bot.flows.upgrade`), unless an earlier job did so at this head already (it read the
-   branch after this push);
+   (`bot.flows.upgrade`), unless a job did so at the branch's head already (a job for an
+   earlier push reads the branch after the later pushes);
 4. a push that changes rendered files: apply the landscape to its cluster unless that commit
    was applied already (`bot.flows.deploy`).
 """
@@ -51,14 +51,15 @@ async def landscape_push(event: Event, context: BotContext) -> None:
         return
     scope = repository.on(landscape)
     full_name, heads = scope.full_name, context.rendered_heads
-    if not landscape_synced and not heads.rendered(
-        full_name, branch, landscape.config_path, data["after"]
-    ):
-        synced = await sync_landscape_branch(scope)
-        # the release it runs, or its inputs, may have changed
-        await check_upgrade(scope)
-        if synced.commit is not None:
-            heads.remember(full_name, branch, landscape.config_path, synced.commit)
+    if not landscape_synced:
+        # where the branch is now: a later push may have moved it to a head rendered already
+        head = await scope.git.fetch(branch)
+        if head is None or not heads.rendered(full_name, branch, landscape.config_path, head):
+            synced = await sync_landscape_branch(scope)
+            # the release it runs, or its inputs, may have changed
+            await check_upgrade(scope)
+            if synced.commit is not None:
+                heads.remember(full_name, branch, landscape.config_path, synced.commit)
 
     # 4. what the cluster runs may have changed (a merged PR is applied by its own event too)
     if changes_rendered_files(data):
