@@ -98,7 +98,7 @@ async def leadership(settings: LeaderElection) -> AsyncIterator[Leadership]:
                 settings.name,
                 shards=settings.shards,
                 duration=duration,
-                renew_every=duration / 3,
+                renew_every=duration * MARGIN,
             )
         renewing = asyncio.create_task(lease.run(), name="lease")
         try:

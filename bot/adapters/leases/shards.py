@@ -18,9 +18,10 @@ replicas, and works out its fair share (`shards` / replicas, the first replicas 
 taking one more when it does not divide). Holding more, it releases its highest shards;
 holding fewer, it takes shards that are free, released, or named after a replica no longer
 alive. So a shard moves only when a replica comes or goes, and then only the shards that make
-up the difference; a dead replica's shards are taken over once its slot's lease duration has
-passed. A replica that cannot renew its slot stops counting any shard as its own before
-another replica may take them (the leader Lease's margin).
+up the difference. A replica counts itself holder for the lease duration less a margin after
+each renewal, and the others count it gone that long after they saw its last renewal, so it
+has stopped before its shards move; ticking every margin's worth of the duration, its shards
+move within the lease duration of its death.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class ShardedLeases:
     shards: int = 64
     identity: str = field(default_factory=identity)
     duration: float = 15.0
-    renew_every: float = 5.0
+    #: `MARGIN` of the duration: a dead replica's shards move within the lease duration
+    renew_every: float = 3.0
     slots: int = SLOTS
     #: seconds on a monotonic clock (default: the event loop's)
     clock: Callable[[], float] | None = None
@@ -169,13 +171,17 @@ class ShardedLeases:
         return alive
 
     def _renewed(self, lease: dict[str, Any], now: float) -> bool:
-        """Whether a Lease has a holder who renewed it within its duration (as seen here)."""
+        """Whether a Lease has a holder who renewed it lately, as seen here: within the part
+        of its duration that holder counts itself valid for (its renewal was written after
+        that holder's clock started, and seen here after it was written, so the holder has
+        stopped by the time it counts as gone here). Ticking every `MARGIN` of the duration,
+        a dead replica is gone within the lease duration of its death."""
         if not _holder(lease):
             return False
         spec = lease.get("spec") or {}
         duration = float(spec.get("leaseDurationSeconds") or self.duration)
         seen = self._seen.get(lease["metadata"]["name"])
-        return seen is None or now - seen[1] < duration
+        return seen is None or now - seen[1] < duration * (1 - MARGIN)
 
     async def _keep_slot(self, leases: dict[str, dict[str, Any]], now: float) -> bool:
         """Renew this replica's slot, or take a free one; whether it holds one."""
