@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from bench import (
+    branches,
     config_read,
     hostile_input,
     ocm_resolve,
@@ -29,6 +30,7 @@ if __name__ == "__main__":
         upgrade_latency,
         transfer,
         scale,
+        branches,
         replicas,
         push_burst,
         hostile_input,

@@ -105,12 +105,17 @@ def rendered_files(folder: Path, fake: FakeGitHub, location: str) -> dict[str, b
 
 
 def build_world(
-    fake: FakeGitHub, installation: Installation, files: dict[str, bytes], landscapes: int
+    fake: FakeGitHub,
+    installation: Installation,
+    files: dict[str, bytes],
+    landscapes: int,
+    per_repository: int = BRANCHES,
 ) -> None:
-    """Repositories of BRANCHES landscapes each, every head rendered and checked."""
-    for number in range((landscapes + BRANCHES - 1) // BRANCHES):
+    """Repositories of `per_repository` landscapes each, every head rendered and checked."""
+    for number in range((landscapes + per_repository - 1) // per_repository):
         repository = fake.add_repository(installation, f"landscapes-{number}")
-        branches = [f"env-{b}" for b in range(min(BRANCHES, landscapes - number * BRANCHES))]
+        count = min(per_repository, landscapes - number * per_repository)
+        branches = [f"env-{b}" for b in range(count)]
         commit_directly(repository.bare, "main", {DISCOVERY_PATH: discovery_file(branches)})
         for branch in branches:
             head = commit_directly(repository.bare, branch, files)
