@@ -40,7 +40,9 @@ async def refresh(folder: Path, fake: FakeGitHub, private: str, files: dict[str,
     build_world(fake, installation, files, LANDSCAPES, per_repository=LANDSCAPES)
     full_name = f"{installation.account}/landscapes-0"
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
-        context = BotContext(settings(folder / installation.account), fake.app_client(private, http))
+        context = BotContext(
+            settings(folder / installation.account), fake.app_client(private, http)
+        )
         gh = context.github.installation(installation.id)
         started = time.perf_counter()
         refreshed = await refresh_repository(context, gh, full_name, resync=True)
