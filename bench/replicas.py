@@ -2,22 +2,26 @@
 replicas share it through shard Leases, and how soon a killed replica's shards move.
 
 The peers run in this process (the git server, the OCI registry with the reference release,
-the fake GitHub with 10 ms a request, the fake Kubernetes API holding the Leases); each bot
-replica is a process of its own, as a Deployment's pods are, with its own caches, its own
-GitHub App client and its own `ShardedLeases`. Every round refreshes every repository in full
-(`full_resync_every` 1), after one round that warms the replica's caches. GitHub's secondary
-limits are lifted on both sides: the replicas' pacing is per process, and GitHub's pace is not
+the fake GitHub answering after 100 ms, about what api.github.com takes, and the fake
+Kubernetes API holding the Leases); each bot replica is a process of its own, as a
+Deployment's pods are, with its own caches, its own GitHub App client and its own
+`ShardedLeases`. All of them share this machine's cores, so each one's CPU seconds are printed
+too. Every round refreshes every repository in full
+(`full_resync_every` 1), after one round that warms the replica's caches. GitHub's limits are
+lifted on both sides: two full rounds of 1,000 landscapes cost about 8,000 requests, most of an
+installation's hourly budget, and the bot would spread them over the hour; GitHub's pace is not
 what is measured here.
 
 Printed: the measured round with one replica and with two, their ratio (target <= 0.6), each
-replica's memory, and the time from killing one replica to the other holding every shard,
-against the lease duration.
+replica's CPU and memory, the peers' CPU, and the time from killing one replica to the other
+holding every shard, against the lease duration.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import multiprocessing
 import os
 import secrets
@@ -32,7 +36,6 @@ import httpx
 
 from bench.scale import (
     BRANCHES,
-    LATENCY,
     build_world,
     reference_release,
     rendered_files,
@@ -52,6 +55,8 @@ from tests.peers.gitserver import run_git_server
 from tests.peers.kubernetes import FakeKubernetes, run_fake_kubernetes
 
 LANDSCAPES = int(os.environ.get("REPLICAS_LANDSCAPES", "1000"))
+#: GitHub's answer time, per request: about what api.github.com takes
+LATENCY = float(os.environ.get("REPLICAS_LATENCY", "0.1"))
 SHARDS = 64
 LEASE_SECONDS = 15.0
 NAMESPACE = "bootstrap-bot"
@@ -72,11 +77,13 @@ class ReplicaSpec:
 class RoundDone:
     repositories: int
     seconds: float
+    cpu: float  # CPU seconds the replica spent on the round (all its threads)
     memory: int  # resident bytes of the replica after the round
 
 
 def replica_process(spec: ReplicaSpec, conn: Connection) -> None:
     """One bot replica: rounds when asked, its shard Leases renewed meanwhile."""
+    faulthandler.enable()  # a crash in a native library still says where
     pacing.POINTS_PER_MINUTE = pacing.BURST_POINTS = 10**9
     asyncio.run(_replica(spec, conn))
 
@@ -108,9 +115,10 @@ async def _replica(spec: ReplicaSpec, conn: Connection) -> None:
         resync = Resync(BotContext(settings, github), leases)
         try:
             while (await asyncio.to_thread(conn.recv)) == "round":
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 count = await resync.run_once()
-                conn.send(RoundDone(count, time.perf_counter() - started, resident_bytes()))
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+                conn.send(RoundDone(count, seconds, cpu, resident_bytes()))
         finally:
             renewing.cancel()
             await asyncio.gather(renewing, return_exceptions=True)
@@ -127,7 +135,10 @@ class Replica:
 
     async def round(self) -> RoundDone:
         self.conn.send("round")
-        done: RoundDone = await asyncio.to_thread(self.conn.recv)
+        while not await asyncio.to_thread(self.conn.poll, 1.0):
+            if not self.process.is_alive():
+                raise RuntimeError(f"{self.spec.identity} ended with {self.process.exitcode}")
+        done: RoundDone = self.conn.recv()
         return done
 
     def stop(self) -> None:
@@ -162,12 +173,16 @@ async def balanced(kube: FakeKubernetes, replicas: list[Replica]) -> None:
         await asyncio.sleep(0.2)
 
 
-async def measured_round(kube: FakeKubernetes, replicas: list[Replica]) -> list[RoundDone]:
-    """A warm-up round, then the measured one, all replicas at once."""
+async def measured_round(
+    kube: FakeKubernetes, replicas: list[Replica]
+) -> tuple[list[RoundDone], float]:
+    """A warm-up round, then the measured one, all replicas at once; and the CPU seconds the
+    peers (this process) spent on the measured one."""
     await balanced(kube, replicas)
-    for _ in range(2):
-        done = await asyncio.gather(*(r.round() for r in replicas))
-    return list(done)
+    await asyncio.gather(*(r.round() for r in replicas))
+    cpu = time.process_time()
+    done = await asyncio.gather(*(r.round() for r in replicas))
+    return list(done), time.process_time() - cpu
 
 
 async def compare(folder: Path, fake: FakeGitHub, kube: FakeKubernetes, private: str) -> int:
@@ -178,12 +193,12 @@ async def compare(folder: Path, fake: FakeGitHub, kube: FakeKubernetes, private:
 
     one = [Replica(spec("alone"))]
     try:
-        alone = await measured_round(kube, one)
+        alone, peers_alone = await measured_round(kube, one)
     finally:
         one[0].stop()
     two = [Replica(spec("replica-a")), Replica(spec("replica-b"))]
     try:
-        pair = await measured_round(kube, two)
+        pair, peers_pair = await measured_round(kube, two)
         # one replica dies: how soon the other holds every shard
         two[1].kill()
         killed = time.monotonic()
@@ -193,23 +208,27 @@ async def compare(folder: Path, fake: FakeGitHub, kube: FakeKubernetes, private:
     finally:
         for replica in two:
             replica.stop()
-    return report(alone[0], pair, takeover)
+    return report(alone[0], pair, takeover, (peers_alone, peers_pair))
 
 
-def report(alone: RoundDone, pair: list[RoundDone], takeover: float) -> int:
+def report(
+    alone: RoundDone, pair: list[RoundDone], takeover: float, peers: tuple[float, float]
+) -> int:
     slowest = max(done.seconds for done in pair)
     ratio = slowest / alone.seconds
     print(
-        f"  one replica: {alone.repositories} repositories in {alone.seconds:.1f} s, "
-        f"memory {alone.memory / 2**20:.0f} MiB"
+        f"  one replica: {alone.repositories} repositories in {alone.seconds:.1f} s "
+        f"({alone.cpu:.1f} CPU s, memory {alone.memory / 2**20:.0f} MiB); the peers "
+        f"{peers[0]:.1f} CPU s"
     )
     print(
         "  two replicas: "
         + ", ".join(
             f"{d.repositories} repositories in {d.seconds:.1f} s "
-            f"(memory {d.memory / 2**20:.0f} MiB)"
+            f"({d.cpu:.1f} CPU s, memory {d.memory / 2**20:.0f} MiB)"
             for d in pair
         )
+        + f"; the peers {peers[1]:.1f} CPU s ({os.cpu_count()} cores for all of them)"
     )
     print(
         f"  two replicas take {ratio:.2f}x the time of one (target <= {TARGET:g}) "
@@ -234,7 +253,7 @@ def main() -> int:
                 files = await asyncio.to_thread(rendered_files, folder, fake, location)
                 build_world(fake, fake.add_installation("org"), files, LANDSCAPES)
                 fake.latency = LATENCY
-                fake.limits.enforce_secondary = False
+                fake.limits.enforce_secondary = fake.limits.enforce_primary = False
                 async with run_fake_kubernetes() as kube:
                     kube.store.create(
                         kube.store.resource("", "v1", "namespaces"),
