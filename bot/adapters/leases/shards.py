@@ -90,9 +90,6 @@ class ShardedLeases:
             await self.tick()
         return self._valid()
 
-    async def leading(self) -> bool:
-        return bool(await self.held())
-
     def _valid(self) -> frozenset[int]:
         return frozenset(self._held) if self._now() < self._valid_until else frozenset()
 
@@ -108,6 +105,10 @@ class ShardedLeases:
 
     async def _tick(self, now: float) -> None:
         leases = await self._leases(now)
+        # a replica that could not renew in time may count as gone elsewhere already, and its
+        # shards be taken from a listing older than this renewal: it holds them again only
+        # through a write of its own, which such a taking then cannot overwrite
+        lapsed = now >= self._valid_until
         # 1. membership: this replica's slot, renewed
         if not await self._keep_slot(leases, now):
             self._held.clear()
@@ -122,13 +123,14 @@ class ShardedLeases:
         kept = 0
         for shard in sorted(self._held):
             live = leases.get(self.shard_lease(shard))
-            if _holder(live) != self.identity:
+            mine = _holder(live) == self.identity
+            if mine and kept >= share:
+                await self._release(live, shard)
+            elif mine and (not lapsed or await self._write(live, now)):
+                kept += 1
+            else:
                 self._held.discard(shard)
                 log.warning("lost shard %d", shard)
-            elif kept >= share:
-                await self._release(live, shard)
-            else:
-                kept += 1
         # 4. shards nobody alive holds, up to the share
         free = [
             shard

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +126,27 @@ async def test_a_dead_replicas_shards_are_taken_over_once_their_lease_duration_p
     assert await b.held() == frozenset()
     await ticks([a, b], clock)
     assert len(await a.held()) == len(await b.held()) == SHARDS // 2
+
+
+async def test_a_replica_back_from_a_stall_is_never_one_of_two_holders(
+    pair: Pair,
+    kube: FakeKubernetes,  # noqa: F811
+):
+    clock, a, b = pair.clock, pair.a, pair.b
+    clock[0] += DURATION  # a stalls: to b it is gone, and a no longer counts itself holder
+    assert a._valid() == frozenset()
+    stale = await b._leases(clock[0])  # b lists the Leases …
+    await a.tick()  # … a comes back and renews …
+    assert len(a._valid()) == SHARDS // 2
+
+    async def listed_before(now: float) -> dict[str, Any]:
+        return stale
+
+    b._leases = listed_before  # type: ignore[method-assign]
+    await b.tick()  # … and b acts on its listing from before a's renewal
+    assert not a._valid() & b._valid()
+    named = holders(kube)
+    assert all(named[s] == "replica-a" for s in a._valid())
 
 
 async def test_a_replica_shutting_down_hands_its_shards_over_at_once(
