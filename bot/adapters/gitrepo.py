@@ -17,8 +17,9 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import pygit2
 from pygit2.enums import FileMode, ObjectType
@@ -350,16 +351,19 @@ class GitRepository:
 
 
 Change = Callable[[FileSet], FileSet]
-#: tries of a fetch the server failed, and the wait before the next (times the attempt)
+#: tries of a read (fetch, heads listing) the server failed, and the wait before the next
+#: (times the attempt)
 FETCH_ATTEMPTS = 3
 RETRY_SECONDS = 0.5
+Read = TypeVar("Read")
 
 
-async def fetch_again(repository: GitRepository, ref: str, token: str) -> str | None:
-    """`repository.fetch`, tried again a few times while the server fails or is out of reach."""
+async def read_again(read: Callable[[str], Read], token: str) -> Read:
+    """`read(token)` (a fetch or a heads listing), tried again a few times while the server
+    fails or is out of reach."""
     for attempt in range(1, FETCH_ATTEMPTS + 1):
         try:
-            found = await in_thread(repository.fetch, ref, token)
+            found = await in_thread(read, token)
         except GitUnavailable as outage:
             if attempt == FETCH_ATTEMPTS:
                 PEERS.failed("git", str(outage))
@@ -369,6 +373,11 @@ async def fetch_again(repository: GitRepository, ref: str, token: str) -> str | 
             return found
         await asyncio.sleep(RETRY_SECONDS * attempt)
     raise AssertionError("unreachable")
+
+
+async def fetch_again(repository: GitRepository, ref: str, token: str) -> str | None:
+    """`repository.fetch`, tried again a few times while the server fails or is out of reach."""
+    return await read_again(partial(repository.fetch, ref), token)
 
 
 async def update_branch(
@@ -464,7 +473,8 @@ class Git:
         return await in_thread(self.repository.read_tree, commit)
 
     async def remote_heads(self) -> Heads:
-        return await in_thread(self.repository.remote_heads, await self.token())
+        """The remote's heads; a listing the server failed is tried again a few times."""
+        return await read_again(self.repository.remote_heads, await self.token())
 
     async def fetch_tree(self, ref: str) -> tuple[str, FileSet] | None:
         """The commit `ref` is at and its files; None when it does not exist."""

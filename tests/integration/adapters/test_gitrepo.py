@@ -12,8 +12,10 @@ from pathlib import Path
 import pygit2
 import pytest
 
+from bot.adapters import gitrepo
 from bot.adapters.gitrepo import (
     ForeignCommits,
+    Git,
     GitFailure,
     GitRepository,
     GitUnavailable,
@@ -198,6 +200,49 @@ async def test_a_push_the_server_refused_or_failed_is_tried_again(
     assert head.parents[0].message != "Re-render manifests", "one re-render commit, not two"
     assert result.attempts == 2
     assert not (bare / "refs" / "heads" / "main.lock").exists()
+
+
+class FirstRequests(Chaos):
+    """The git server's faults on its first requests, whatever they are."""
+
+    def __init__(self, *kinds: str) -> None:
+        super().__init__(seed=0)
+        self.script = list(kinds)
+
+    def draw(self, peer: str, kinds: Sequence[str]) -> str | None:
+        return self.script.pop(0) if self.script else None
+
+
+@pytest.mark.parametrize("fault", ["500", "reset"])
+async def test_a_heads_listing_or_fetch_the_server_failed_is_tried_again(
+    remote, git_server: GitServer, fault: str, monkeypatch
+):
+    bare, cache = remote
+    monkeypatch.setattr(gitrepo, "RETRY_SECONDS", 0.01)
+
+    async def token() -> str:
+        return git_server.token
+
+    git = Git(cache, token)
+    git_server.play(FirstRequests(fault))
+    try:
+        heads = await git.remote_heads()
+    finally:
+        git_server.play(None)
+    assert heads.branch("main") == remote_head(bare, "main")
+    script = FirstRequests(fault)
+    git_server.play(script)
+    try:
+        assert await git.fetch("main") == remote_head(bare, "main")
+    finally:
+        git_server.play(None)
+    assert script.script == [], "the fault was played"
+    git_server.play(FirstRequests(*[fault] * 20))
+    try:
+        with pytest.raises(GitUnavailable, match="cannot list the heads"):
+            await git.remote_heads()
+    finally:
+        git_server.play(None)
 
 
 async def test_a_bot_branch_rebuilt_on_its_base_is_not_churned(remote, git_server: GitServer):
