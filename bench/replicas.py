@@ -24,6 +24,7 @@ import contextlib
 import faulthandler
 import multiprocessing
 import os
+import resource
 import secrets
 import sys
 import time
@@ -78,6 +79,7 @@ class RoundDone:
     repositories: int
     seconds: float
     cpu: float  # CPU seconds the replica spent on the round (all its threads)
+    children: float  # CPU seconds of the programs it ran (kubectl kustomize)
     memory: int  # resident bytes of the replica after the round
 
 
@@ -115,10 +117,11 @@ async def _replica(spec: ReplicaSpec, conn: Connection) -> None:
         resync = Resync(BotContext(settings, github), leases)
         try:
             while (await asyncio.to_thread(conn.recv)) == "round":
-                started, cpu = time.perf_counter(), time.process_time()
+                started, cpu, children = time.perf_counter(), time.process_time(), child_cpu()
                 count = await resync.run_once()
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-                conn.send(RoundDone(count, seconds, cpu, resident_bytes()))
+                done = RoundDone(count, seconds, cpu, child_cpu() - children, resident_bytes())
+                conn.send(done)
         finally:
             renewing.cancel()
             await asyncio.gather(renewing, return_exceptions=True)
@@ -177,12 +180,18 @@ async def measured_round(
     kube: FakeKubernetes, replicas: list[Replica]
 ) -> tuple[list[RoundDone], float]:
     """A warm-up round, then the measured one, all replicas at once; and the CPU seconds the
-    peers (this process) spent on the measured one."""
+    peers (this process and the git http-backend it runs) spent on the measured one."""
     await balanced(kube, replicas)
     await asyncio.gather(*(r.round() for r in replicas))
-    cpu = time.process_time()
+    cpu = time.process_time() + child_cpu()
     done = await asyncio.gather(*(r.round() for r in replicas))
-    return list(done), time.process_time() - cpu
+    return list(done), time.process_time() + child_cpu() - cpu
+
+
+def child_cpu() -> float:
+    """CPU seconds of the programs this process ran and waited for (kubectl, git)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def compare(folder: Path, fake: FakeGitHub, kube: FakeKubernetes, private: str) -> int:
@@ -218,14 +227,16 @@ def report(
     ratio = slowest / alone.seconds
     print(
         f"  one replica: {alone.repositories} repositories in {alone.seconds:.1f} s "
-        f"({alone.cpu:.1f} CPU s, memory {alone.memory / 2**20:.0f} MiB); the peers "
+        f"({alone.cpu:.1f} CPU s, {alone.children:.1f} in kubectl, memory "
+        f"{alone.memory / 2**20:.0f} MiB); the peers "
         f"{peers[0]:.1f} CPU s"
     )
     print(
         "  two replicas: "
         + ", ".join(
             f"{d.repositories} repositories in {d.seconds:.1f} s "
-            f"({d.cpu:.1f} CPU s, memory {d.memory / 2**20:.0f} MiB)"
+            f"({d.cpu:.1f} CPU s, {d.children:.1f} in kubectl, memory "
+            f"{d.memory / 2**20:.0f} MiB)"
             for d in pair
         )
         + f"; the peers {peers[1]:.1f} CPU s ({os.cpu_count()} cores for all of them)"
