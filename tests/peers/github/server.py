@@ -345,15 +345,17 @@ class FakeGitHub(Operations):
             status, answer = refusal.status, refusal.body
         except Limited as limited:
             status, answer, headers = limited.status, limited.body, limited.headers
+        text = "" if answer is None else json.dumps(answer)
         if operation is not None and 200 <= status < 300:
             try:
-                contract.check_response(operation, status, answer)
+                contract.check_response(operation, status, answer, text)
             except AssertionError as bug:
                 # Kept for the fixture to fail the test: the fake broke GitHub's contract.
                 self.violations.append(str(bug))
                 status, answer, headers = 500, {"message": f"fake GitHub bug: {bug}"}, {}
+                text = json.dumps(answer)
         self._record(request, operation, status, auth, _maybe_json(body))
-        return self._respond(request, status, answer, headers, admitted)
+        return self._respond(request, status, answer, headers, admitted, text)
 
     def _respond(
         self,
@@ -362,9 +364,9 @@ class FakeGitHub(Operations):
         answer: Any,
         headers: dict[str, str],
         admitted: _Admitted,
+        text: str,
     ) -> web.StreamResponse:
         headers = dict(headers)
-        text = "" if answer is None else json.dumps(answer)
         if request.method == "GET" and status == 200:
             # GitHub's ETags are the token's: after a token renewal nothing matches (`Vary:
             # Authorization`), so the first request of each URL is charged again.
