@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 from unittest import mock
 
-import httpx
-
 from bench.scale import build_world, reference_release, rendered_files, settings
+from bot.adapters.github.app import http_client
 from bot.flows import repository as repository_flow
 from bot.flows.repository import refresh_repository
 from bot.services.context import BotContext
@@ -39,7 +38,7 @@ async def refresh(folder: Path, fake: FakeGitHub, private: str, files: dict[str,
     installation = fake.add_installation(f"org-{secrets.token_hex(3)}")
     build_world(fake, installation, files, LANDSCAPES, per_repository=LANDSCAPES)
     full_name = f"{installation.account}/landscapes-0"
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
+    async with http_client() as http:
         context = BotContext(
             settings(folder / installation.account), fake.app_client(private, http)
         )

@@ -27,13 +27,13 @@ from functools import partial
 from pathlib import Path
 from unittest import mock
 
-import httpx
 import pygit2
 from aiohttp.test_utils import TestClient, TestServer
 from gidgethub.sansio import Event
 from prometheus_client import CollectorRegistry
 
 from bench.scale import reference_release, rendered_files, settings
+from bot.adapters.github.app import http_client
 from bot.core.names import RENDER_CHECK
 from bot.server import coalesce
 from bot.server.http import QUEUE, bot_application
@@ -87,7 +87,7 @@ async def burst(
     ]
     for repository in repositories:
         commit_directly(repository.bare, "main", files)
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
+    async with http_client() as http:
         metrics = CollectorRegistry()
         github = fake.app_client(private, http, registry=metrics)
         context = BotContext(settings(folder / label), github, metrics=metrics)

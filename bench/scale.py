@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import httpx
 import pygit2
 
 from bot.adapters.github import pacing
+from bot.adapters.github.app import http_client
 from bot.adapters.gitrepo import Git, GitRepository
 from bot.cli.main import main as cli
 from bot.core.discovery import DISCOVERY_PATH
@@ -158,7 +158,7 @@ async def measure(
     build_world(fake, installation, files, n)
     progress(f"{n} landscapes: world built in {time.perf_counter() - started:.0f} s")
     fake.latency = LATENCY
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
+    async with http_client() as http:
         app = fake.app_client(private_pem, http, clock=clock)
         context = BotContext(settings(folder / f"bot-{n}"), app)
         resync = Resync(context)

@@ -22,9 +22,8 @@ import time
 from functools import partial
 from pathlib import Path
 
-import httpx
-
 from bench.measure import best_time, report
+from bot.adapters.github.app import http_client
 from bot.adapters.gitrepo import Git, GitRepository
 from bot.cli.main import main as cli
 from bot.server.resync import Resync
@@ -81,7 +80,7 @@ async def run(folder: Path, fake: FakeGitHub, proxy: RegistryProxy, private_pem:
     reader = partial(open_landscape_reader, settings(folder / "bot"))
     await rerender_branch(Git(cache, token), branch="main", open_reader=reader, may_commit=True)
 
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         context = BotContext(settings(folder / "bot"), fake.app_client(private_pem, http))
         resync = Resync(context)
         await resync.run_once()  # the first round reports on main and warms the caches

@@ -28,6 +28,22 @@ from bot.adapters.github.retry import (
 log = logging.getLogger(__name__)
 
 
+#: Connections to GitHub the App may hold: GitHub's limit of requests at once (each
+#: installation's pacer lets `pacing.CONCURRENT` of them run). All may stay open between
+#: requests: httpcore closes every idle connection while the pool holds more than its keep-alive
+#: count (it counts all connections, not the idle ones), so a smaller count reconnects (a TLS
+#: handshake each) on most requests whenever more than that many are running.
+CONNECTIONS = 100
+
+
+def http_client() -> httpx.AsyncClient:
+    """The HTTP client the App talks to GitHub with."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(30.0, connect=10.0),
+        limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS),
+    )
+
+
 #: A cached installation token is renewed this long before GitHub says it expires.
 TOKEN_RENEW_MARGIN = 300.0
 
@@ -76,7 +92,7 @@ class GitHubApp:
         cls, *, app_id: int, private_key: str, base_url: str, registry: CollectorRegistry
     ) -> AsyncIterator[GitHubApp]:
         """The App with an HTTP client of its own, closed at the end."""
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
+        async with http_client() as client:
             yield cls(
                 app_id=app_id,
                 private_key=private_key,
