@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.adapters.github.models import Repository
+from bot.adapters.github.models import PullRequest, Repository
 from bot.adapters.github.port import GitHubPort
 from bot.adapters.gitrepo import Git, TooLarge
 from bot.core.discovery import Landscape
@@ -107,6 +107,22 @@ async def resync_repository(
         context.idle.remember(full_name, settled)
 
 
+class OpenPulls:
+    """A repository's open pull requests, listed once for all its landscapes in a refresh
+    (one listing, not one per landscape branch), when the first landscape asks."""
+
+    def __init__(self, gh: GitHubPort, full_name: str) -> None:
+        self._gh, self._full_name = gh, full_name
+        self._lock = asyncio.Lock()
+        self._pulls: list[PullRequest] | None = None
+
+    async def into(self, base: str) -> list[PullRequest]:
+        async with self._lock:
+            if self._pulls is None:
+                self._pulls = await self._gh.open_pull_requests(self._full_name)
+        return [pull for pull in self._pulls if pull.base == base]
+
+
 @dataclass(frozen=True)
 class CaughtUp:
     """One landscape's part of a refresh."""
@@ -123,6 +139,7 @@ async def _catch_up_landscape(
     *,
     resync: bool,
     head_branches: defaultdict[tuple[str, str], asyncio.Lock],
+    open_pulls: OpenPulls,
 ) -> CaughtUp:
     """Steps 2-4 for one landscape. A pull request's head branch may be proposed into two
     landscapes at once: `head_branches` renders into it one at a time."""
@@ -153,7 +170,7 @@ async def _catch_up_landscape(
         if deployed is not None:
             outcomes[landscape.branch + " deploy"] = deployed.conclusion
     rendered_pulls = 0
-    for pull in await gh.open_pull_requests(full_name, base=landscape.branch):
+    for pull in await open_pulls.into(landscape.branch):
         settled = await pull_request_settled(gh, full_name, pull.head_sha)
         if settled and not await summary_missing(scope, pull):
             continue
@@ -206,13 +223,14 @@ async def refresh_repository(
     repository, discovery = scopes.repository, scopes.discovery
     window = asyncio.Semaphore(PARALLEL_LANDSCAPES)
     head_branches: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+    open_pulls = OpenPulls(gh, full_name)
 
     async def catch_up(landscape: Landscape) -> CaughtUp:
         async with window:
             bind(landscape=landscape.branch)  # this task's own context
             scope = scopes.on(landscape)
             return await _catch_up_landscape(
-                scope, head_of, resync=resync, head_branches=head_branches
+                scope, head_of, resync=resync, head_branches=head_branches, open_pulls=open_pulls
             )
 
     # Every landscape gets its turn, whatever another one's peers do; the first failure is

@@ -236,12 +236,14 @@ class InstallationClient:
             {"body": body},
         )
 
-    async def open_pull_requests(self, full_name: str, *, base: str) -> list[PullRequest]:
-        """The open pull requests into `base`."""
-        found = await self._list(
-            "/repos/{owner}/{repo}/pulls{?base,state,per_page}",
-            {**_repo_vars(full_name), "base": base, "state": "open", "per_page": 100},
-        )
+    async def open_pull_requests(
+        self, full_name: str, *, base: str | None = None
+    ) -> list[PullRequest]:
+        """The open pull requests into `base` (into any branch when None)."""
+        url_vars = {**_repo_vars(full_name), "state": "open", "per_page": 100}
+        if base is not None:
+            url_vars["base"] = base
+        found = await self._list("/repos/{owner}/{repo}/pulls{?base,state,per_page}", url_vars)
         return [PullRequest.from_json(item) for item in found]
 
     async def merged_pull_request(

@@ -73,3 +73,35 @@ async def test_an_outage_in_one_landscape_lets_the_others_finish_and_is_raised(
         await refresh_repository(bot.context, gh, REPO)
     proposed = {p.base for p in bot.fake.pull_requests(REPO) if p.state == "open"}
     assert proposed == set(BRANCHES[1:])
+
+
+async def test_a_resync_lists_the_open_pull_requests_once_for_all_landscapes(
+    landscape_bot: LandscapeBot, monkeypatch: pytest.MonkeyPatch
+):
+    bot = landscape_bot
+    stale_landscapes(bot)
+    gh = bot.context.github.installation(bot.installation.id)
+    await refresh_repository(bot.context, gh, REPO)  # a proposal into each landscape
+    listings: list[str | None] = []
+    listing = type(gh).open_pull_requests
+
+    async def counted(self: Any, full_name: str, *, base: str | None = None) -> Any:
+        listings.append(base)
+        return await listing(self, full_name, base=base)
+
+    monkeypatch.setattr(type(gh), "open_pull_requests", counted)
+    looked_at: list[str] = []
+    settled = repository_flow.pull_request_settled
+
+    async def looked(gh: Any, full_name: str, sha: str) -> bool:
+        looked_at.append(sha)
+        return await settled(gh, full_name, sha)
+
+    monkeypatch.setattr(repository_flow, "pull_request_settled", looked)
+    await refresh_repository(bot.context, gh, REPO, resync=True)
+    assert listings == [None]  # one listing of every branch's, not one per landscape
+    # and each landscape found its own proposal in it
+    proposals = [p for p in bot.fake.pull_requests(REPO) if p.state == "open"]
+    assert len(proposals) == len(BRANCHES)
+    assert sorted(looked_at) == sorted(bot.fake.state.repository(REPO).branch_sha(p.head) or ""
+                                       for p in proposals)  # fmt: skip

@@ -187,12 +187,14 @@ class MemoryGitHub:
         self._call("edit_pull_request_body", full_name)
         self._store(full_name, replace(await self.pull_request(full_name, number), body=body))
 
-    async def open_pull_requests(self, full_name: str, *, base: str) -> list[PullRequest]:
+    async def open_pull_requests(
+        self, full_name: str, *, base: str | None = None
+    ) -> list[PullRequest]:
         self._call("open_pull_requests", full_name)
         return [
             self._refreshed(full_name, p)
             for p in self.pulls.get(full_name, [])
-            if p.base == base and p.state == "open"
+            if base in (None, p.base) and p.state == "open"
         ]
 
     async def merged_pull_request(
