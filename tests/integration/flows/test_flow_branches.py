@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.discovery import DISCOVERY_PATH
 from bot.core.failures import Temporary
-from bot.flows import landscape_branch
+from bot.flows import checks, landscape_branch
 from bot.flows import repository as repository_flow
 from bot.flows.repository import PARALLEL_LANDSCAPES, refresh_repository
 from tests.integration.landscape_bot import REPO, LandscapeBot
@@ -91,7 +91,7 @@ async def test_a_resync_lists_the_open_pull_requests_once_for_all_landscapes(
 
     monkeypatch.setattr(type(gh), "open_pull_requests", counted)
     looked_at: list[str] = []
-    settled = repository_flow.pull_request_settled
+    settled = checks.pull_request_settled
 
     async def looked(gh: Any, full_name: str, sha: str) -> bool:
         looked_at.append(sha)
@@ -103,5 +103,6 @@ async def test_a_resync_lists_the_open_pull_requests_once_for_all_landscapes(
     # and each landscape found its own proposal in it
     proposals = [p for p in bot.fake.pull_requests(REPO) if p.state == "open"]
     assert len(proposals) == len(BRANCHES)
-    assert sorted(looked_at) == sorted(bot.fake.state.repository(REPO).branch_sha(p.head) or ""
-                                       for p in proposals)  # fmt: skip
+    repository = bot.fake.state.repository(REPO)
+    assert repository is not None
+    assert sorted(looked_at) == sorted(repository.branch_sha(p.head) or "" for p in proposals)
