@@ -8,7 +8,7 @@ APT     := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 # skopeo, which `ocm transfer` copies OCI artifacts with.
 DEBS    := docker-registry git skopeo
 
-.PHONY: demo example-ctf test lint typecheck unit bench chaos screenshots system-deps clean
+.PHONY: demo example-ctf test lint typecheck unit bench chaos fuzz screenshots system-deps clean
 
 # pip runs with -qq: its warnings about package index locations configured for the machine
 # are not the project's to act on, and would bury the demo's output; errors still show.
@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -qq --editable '.[test]'
 	touch $@
 
-system-deps:
-	@missing=""; for p in $(DEBS); do \
+# $(call install-debs,PACKAGES): the Debian packages of the list not yet installed
+define install-debs
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
 			|| missing="$$missing $$p"; \
 	done; \
@@ -27,6 +28,10 @@ system-deps:
 		echo "installing Debian packages:$$missing"; \
 		$(APT) update -qq && $(APT) install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+system-deps:
+	$(call install-debs,$(DEBS))
 
 DEMO    := build/demo
 # The example's component archive, rebuilt from the reference test inputs (committed; the test
@@ -69,6 +74,16 @@ bench: $(STAMP) system-deps
 CHAOS_SEEDS ?= 1-20
 chaos: $(STAMP) system-deps
 	CHAOS_SEEDS=$(CHAOS_SEEDS) $(VENV)/bin/pytest -q tests/integration/flows/test_chaos.py
+
+# The differential fuzzer: random templates on Go's text/template and sprig (Debian's, in
+# GOPATH mode) and on the Python engine; prints the agreement and each bucket of disagreement
+# with its smallest case (all of them in build/fuzz/report.json).
+FUZZ_CASES ?= 100000
+FUZZ_SEED  ?= 1
+GO_DEBS    := golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
+fuzz: $(STAMP)
+	$(call install-debs,$(GO_DEBS))
+	$(PY) -m tests.gotemplate.fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .pytest_cache .ruff_cache

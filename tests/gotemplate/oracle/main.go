@@ -1,5 +1,7 @@
 // Oracle for bootstrap-bot's template engine: renders test cases with Go's real text/template
-// (and sprig) and prints the outputs and errors as JSON. Run by generate.py, never in CI.
+// (and sprig) and prints the outputs and errors as JSON. Run by generate.py and the fuzzer
+// (`make fuzz`), never in CI. With -funcs it prints the names of the functions it has; with -lines, one
+// result a line as each case is done.
 package main
 
 import (
@@ -93,11 +95,50 @@ func render(c testCase) (out string, err error) {
 	return buf.String(), nil
 }
 
+// text/template's predefined functions (not exported by the package).
+var builtinNames = []string{"and", "call", "html", "index", "slice", "js", "len", "not", "or",
+	"print", "printf", "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne"}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-funcs" {
+		names := append([]string{}, builtinNames...)
+		for name := range sprig.TxtFuncMap() {
+			names = append(names, name)
+		}
+		for name := range bootstrapperFuncs {
+			names = append(names, name)
+		}
+		if err := json.NewEncoder(os.Stdout).Encode(names); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	var cases []testCase
 	if err := json.NewDecoder(os.Stdin).Decode(&cases); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "-lines" {
+		// one result a line, written as each case is done: when a case kills the process
+		// (out of memory), the lines before it stand and the caller knows which case it was
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetEscapeHTML(false)
+		for _, c := range cases {
+			out, err := render(c)
+			r := result{Name: c.Name}
+			if err != nil {
+				msg := err.Error()
+				r.Error = &msg
+			} else {
+				r.Output = &out
+			}
+			if err := enc.Encode(r); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+		return
 	}
 	results := make([]result, 0, len(cases))
 	for _, c := range cases {

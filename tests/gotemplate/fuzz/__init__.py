@@ -1,0 +1,1 @@
+"""The differential fuzzer of the template engine against Go (`make fuzz`)."""
