@@ -26,7 +26,7 @@ from yaml.resolver import BaseResolver
 from yaml.serializer import Serializer
 
 from bot.core.failures import Failure
-from bot.golang.strconv import format_float, json_marshal
+from bot.golang.strconv import NilSlice, format_float, json_marshal
 from bot.golang.yamlv2 import resolve_plain
 
 _STR = "tag:yaml.org,2002:str"
@@ -40,6 +40,10 @@ _TIMESTAMP = re.compile(
 )
 _DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 _BREAKS = "\n\x85\u2028\u2029"
+#: characters encoding/json leaves as they are that yaml.v2's reader does not take
+_UNREADABLE = re.compile("[\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+#: characters PyYAML's emitter writes as they are that yaml.v2's escapes (so it double-quotes)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 class MarshalError(Failure, ValueError):
@@ -54,17 +58,22 @@ def json_round_trip(value: Any, convert: Callable[[Any], Any] | None = None) -> 
     if convert is not None:
         value = convert(value)
     if isinstance(value, str):
+        if _UNREADABLE.search(value):
+            # encoding/json writes these as they are, and yaml.v2's reader refuses them
+            raise MarshalError("yaml: control characters are not allowed")
         return _fold_nel(value)
-    if value is None or isinstance(value, bool):
-        return value
+    if value is None or isinstance(value, bool | NilSlice):
+        return None if isinstance(value, NilSlice) else value
     if isinstance(value, int | float):
         try:
             text = json_marshal(value)
         except ValueError as err:
             raise MarshalError(str(err)) from None
-        return int(text) if re.fullmatch(r"-?[0-9]+", text) else float(text)
+        if re.fullmatch(r"-?[0-9]+", text) and -(2**63) <= int(text) < 2**64:
+            return int(text)  # yaml.v2 reads an int, or a uint; past both, a float
+        return float(text)
     if isinstance(value, dict):
-        return {str(k): json_round_trip(v, convert) for k, v in value.items()}
+        return {json_round_trip(str(k)): json_round_trip(v, convert) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_round_trip(v, convert) for v in value]
     raise MarshalError(f"json: unsupported type: {type(value).__name__}")
@@ -247,6 +256,8 @@ def _node(value: Any) -> Node:
         return ScalarNode(_STR, str(value))
     if isinstance(value, float):
         return ScalarNode(_STR, float_text(value))
+    if _ASTRAL.search(value):
+        return ScalarNode(_STR, value, style='"')
     if "\n" in value:
         return ScalarNode(_STR, value, style="|")
     return ScalarNode(_STR, value, style='"' if needs_quotes(value) else None)

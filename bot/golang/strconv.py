@@ -7,6 +7,7 @@ with `strconv.FormatFloat(f, 'g', -1, 32)` and show raw config values as `encodi
 from __future__ import annotations
 
 import math
+import re
 import struct
 from decimal import Decimal
 from typing import Any
@@ -120,6 +121,11 @@ class UnsupportedJSONValue(Failure, ValueError):
     """json.Marshal refused a value (NaN or an infinity)."""
 
 
+class NilSlice(list[Any]):
+    """A Go slice that is nil (sprig's `rest` of an empty list): empty, and printed as `[]`,
+    but JSON's `null`."""
+
+
 def json_marshal(value: Any, *, indent: str = "", escape_html: bool = True) -> str:
     """encoding/json.Marshal of a JSON-shaped value, map keys sorted bytewise.
 
@@ -129,7 +135,7 @@ def json_marshal(value: Any, *, indent: str = "", escape_html: bool = True) -> s
 
 
 def _marshal(value: Any, indent: str, escape_html: bool, depth: int) -> str:
-    if value is None:
+    if value is None or isinstance(value, NilSlice):
         return "null"
     if value is True:
         return "true"
@@ -178,3 +184,43 @@ def json_numbers(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_DECIMAL_FLOAT = re.compile(
+    rf"[+-]?(?:{_DIGITS}\.?(?:{_DIGITS})?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
+)
+_HEX_DIGITS = r"[0-9a-fA-F](?:_?[0-9a-fA-F])*"
+_HEX_FLOAT = re.compile(
+    rf"[+-]?0[xX](?:_?(?:{_HEX_DIGITS})(?:\.(?:{_HEX_DIGITS})?)?|\.{_HEX_DIGITS})"
+    rf"[pP][+-]?{_DIGITS}"
+)
+
+
+def parse_float(text: str) -> float | None:
+    """strconv.ParseFloat(text, 64): None where Go returns an error (bad syntax, or beyond
+    float64's range). Go reads `inf`, `infinity` and `nan` in any case (a sign before the
+    first two only), hex mantissas only with a `p` exponent, and `_` between digits (or after
+    the `0x`)."""
+    special = _special_float(text)
+    if special is not None:
+        return special
+    if _DECIMAL_FLOAT.fullmatch(text):
+        value = float(text.replace("_", ""))
+    elif _HEX_FLOAT.fullmatch(text):
+        value = float.fromhex(text.replace("_", ""))
+    else:
+        return None
+    return None if math.isinf(value) else value
+
+
+def _special_float(text: str) -> float | None:
+    lowered = text.lower()
+    sign, body = (-1.0 if lowered[:1] == "-" else 1.0), lowered.lstrip("+-")
+    if len(lowered) - len(body) > 1:
+        return None
+    if body in ("inf", "infinity"):
+        return math.copysign(math.inf, sign)
+    if lowered == "nan":
+        return math.nan
+    return None

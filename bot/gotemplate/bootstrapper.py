@@ -13,9 +13,10 @@ from typing import Any
 
 from bot.core.failures import Failure
 from bot.golang import sigsyaml
-from bot.golang.strconv import json_numbers
-from bot.golang.yamlv2 import YamlError, decode_first_document, to_plain
+from bot.golang.strconv import format_float, json_numbers
+from bot.golang.yamlv2 import YamlError, YamlList, YamlMap, decode_first_document, to_plain
 from bot.gotemplate.functions import ANY, Func, FuncError
+from bot.gotemplate.gofmt import go_syntax
 from bot.gotemplate.values import NO_VALUE, GoStruct
 
 NO_VALUE_TEXT = "<no value>"
@@ -48,22 +49,31 @@ def from_yaml(text: str) -> Any:
         document = decode_first_document(text)
     except YamlError as err:
         raise FuncError(f"error converting YAML to JSON: {err.message}") from None
-    return json_numbers(_string_keys(to_plain(document)))
+    return json_numbers(_string_keys(document))
 
 
 def _string_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_key(k): _string_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_string_keys(v) for v in value]
+    """The decoded document with JSON's keys: strings, made from yaml.v2's keys of any type
+    (1 and true stay two keys, as they are in Go)."""
+    if isinstance(value, YamlMap):
+        for key, item in value.pairs:
+            if key is None:
+                raise FuncError(
+                    "error converting YAML to JSON: Unsupported map key of type: %!s(<nil>), "
+                    f"key: <nil>, value: {go_syntax(to_plain(item))}"
+                )
+        return {_key(k): _string_keys(v) for k, v in value.pairs}
+    if isinstance(value, YamlList):
+        return [_string_keys(v) for v in value.items]
     return value
 
 
 def _key(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
-    if isinstance(key, float):
-        return sigsyaml.float_text(key)
+    if isinstance(key, float):  # sigs.k8s.io/yaml formats a float key at 32 bits
+        text = format_float(key, "g", 32)
+        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
     return str(key)
 
 

@@ -18,6 +18,7 @@ from bot.gotemplate.functions import ANY, VALUE, Func, FuncError
 from bot.gotemplate.values import (
     NO_VALUE,
     GoStruct,
+    Int64,
     StringMap,
     printable,
     sorted_items,
@@ -575,7 +576,9 @@ def _zero_of(param: str | None) -> Any:
 def _assignable(value: Any, param: str) -> bool:
     if param == "string":
         return isinstance(value, str)
-    if param in ("int", "int64"):
+    if param == "int":  # sprig's arithmetic returns int64, which Go does not pass as int
+        return isinstance(value, int) and not isinstance(value, bool | Int64)
+    if param == "int64":
         return isinstance(value, int) and not isinstance(value, bool)
     if param == "float64":
         return isinstance(value, float)

@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from bot.golang.strconv import format_float, quote
+from bot.golang.strconv import NilSlice, format_float, quote
 from bot.gotemplate.values import NO_VALUE, GoStruct, format_v, sorted_items, type_name
 
 
@@ -41,6 +41,7 @@ class _Flags:
     minus: bool = False
     plus: bool = False
     sharp: bool = False
+    sharp_v: bool = False  # %#v: Go syntax (the # of any other verb is `sharp`)
     space: bool = False
     zero: bool = False
     width: int | None = None
@@ -123,6 +124,8 @@ def sprintf(fmt: str, args: list[Any]) -> str:
         argi += 1
         if verb == "v" and flags.plus:
             flags.plus = False  # %+v means "with field names", not a sign
+        if verb == "v" and flags.sharp:
+            flags.sharp, flags.sharp_v = False, True
         out.append(_format(arg, verb, flags))
     if not reordered and argi < len(args):
         extra = ", ".join(
@@ -188,6 +191,8 @@ def _bad(verb: str, arg: Any, flags: _Flags) -> str:
 def _format(arg: Any, verb: str, flags: _Flags) -> str:
     if verb == "T":
         return _pad(type_name(arg), flags)
+    if verb == "v" and flags.sharp_v:
+        return _pad(go_syntax(arg), flags)
     if arg is None or arg is NO_VALUE:
         return _pad("<nil>", flags) if verb == "v" else _bad(verb, None, flags)
     if isinstance(arg, bool):
@@ -208,6 +213,30 @@ def _format(arg: Any, verb: str, flags: _Flags) -> str:
     if isinstance(arg, GoStruct) and verb in "vs":
         return _pad(format_v(arg), flags)
     return _pad(format_v(arg), flags) if verb == "v" else _bad(verb, arg, flags)
+
+
+def go_syntax(value: Any, *, top: bool = True) -> str:
+    """%#v: the value as Go source (`[]interface {}{1, "a"}`); a nil inside a container is a
+    typed nil."""
+    if value is None or value is NO_VALUE:
+        return "<nil>" if top else "interface {}(nil)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_float(value, "g", 64)
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, NilSlice):
+        return f"{type_name(value)}(nil)"
+    if isinstance(value, list | tuple):
+        return type_name(value) + "{" + ", ".join(go_syntax(v, top=False) for v in value) + "}"
+    if isinstance(value, dict):
+        pairs = [f"{go_syntax(k, top=False)}:{go_syntax(v, top=False)}"
+                 for k, v in sorted_items(value)]  # fmt: skip
+        return type_name(value) + "{" + ", ".join(pairs) + "}"
+    return format_v(value)
 
 
 def _element(value: Any, verb: str, flags: _Flags) -> str:

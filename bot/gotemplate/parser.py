@@ -447,7 +447,16 @@ def _number(token: Item, tree: _Tree) -> n.NumberNode:
             esc = body[1:2]
             width = {"x": 4, "u": 6, "U": 10}.get(esc, 4 if esc in "01234567" else 2)
         try:
-            value = go_unquote('"' + body[:width] + '"') if body[:width] != '"' else '"'
+            # In a character constant `\'` is a quote and `\"` is no escape (UnquoteChar with
+            # quote '\'').
+            if body[:width] == "\\'":
+                value = "'"
+            elif body[:width] == '\\"':
+                raise ValueError("invalid syntax")
+            elif body[:width] == '"':
+                value = '"'
+            else:
+                value = go_unquote('"' + body[:width] + '"')
         except ValueError:
             raise tree.errorf("invalid syntax") from None
         if body[width:] != "'":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import json
 import math
@@ -25,7 +26,15 @@ from typing import Any, ClassVar, TypeVar
 
 import re2
 
-from bot.golang.strconv import UnsupportedJSONValue, json_marshal
+from bot.golang import unicase
+from bot.golang.encoding import CorruptInput, b32decode, b64decode
+from bot.golang.strconv import (
+    NilSlice,
+    UnsupportedJSONValue,
+    format_float,
+    json_marshal,
+    parse_float,
+)
 from bot.golang.strconv import quote as go_quote
 from bot.gotemplate import sprig_text
 from bot.gotemplate.functions import ANY, Func, FuncError, check_built
@@ -148,15 +157,12 @@ def to_float64(value: Any) -> float:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        from bot.gotemplate.parser import _go_float_text
-
-        try:
-            return float(_go_float_text(value))
-        except ValueError:
-            return 0.0
+        parsed = parse_float(value)  # spf13/cast: strconv.ParseFloat, 0 on its error
+        return 0.0 if parsed is None else parsed
     return 0.0
 
 
+register("hello")(lambda: "Hello!")
 register("toString", params=(ANY,))(strval)
 register("empty", params=(ANY,))(empty)
 register("int64", params=(ANY,))(lambda v: Int64(to_int64(v)))
@@ -198,8 +204,8 @@ def fail(message: str) -> Any:
 # --- strings --------------------------------------------------------------------------------------
 
 register("trim", params=("string",))(lambda s: s.strip(" \t\n\r\v\f\x85\xa0"))
-register("upper", params=("string",))(str.upper)
-register("lower", params=("string",))(str.lower)
+register("upper", params=("string",))(unicase.upper)
+register("lower", params=("string",))(unicase.lower)
 register("trimAll", "trimall", params=("string", "string"))(lambda cut, s: s.strip(cut))
 register("trimSuffix", params=("string", "string"))(lambda suf, s: s.removesuffix(suf))
 register("trimPrefix", params=("string", "string"))(lambda pre, s: s.removeprefix(pre))
@@ -238,23 +244,23 @@ def _repeat(s: str, count: int) -> str:
 
 
 def _indent(spaces: int, text: str) -> str:
-    spaces = max(spaces, 0)
+    if spaces < 0:
+        raise FuncError("strings: negative Repeat count")
     check_built(len(text) + spaces * (text.count("\n") + 1), "indent")
     pad = " " * spaces
     return pad + text.replace("\n", "\n" + pad)
 
 
-def _b64decode(text: str, decoder: Callable[[bytes], bytes], name: str) -> str:
+def _decoded(text: str, decode: Callable[[bytes], bytes]) -> str:
+    """sprig's b64dec and b32dec: Go's error message in place of the text it cannot decode."""
     try:
-        return decoder(text.encode()).decode("utf-8", "replace")
-    except (ValueError, base64.binascii.Error):  # type: ignore[attr-defined]
-        return f"illegal {name} data at input byte 0"
+        return decode(text.encode()).decode("utf-8", "replace")
+    except CorruptInput as err:
+        return str(err)
 
 
-register("b64dec", params=("string",))(
-    lambda s: _b64decode(s, lambda b: base64.b64decode(b, validate=True), "base64")
-)
-register("b32dec", params=("string",))(lambda s: _b64decode(s, base64.b32decode, "base32"))
+register("b64dec", params=("string",))(lambda s: _decoded(s, b64decode))
+register("b32dec", params=("string",))(lambda s: _decoded(s, b32decode))
 
 
 @register("quote", variadic=ANY)
@@ -384,8 +390,8 @@ def _list_func(*names: str, what: str, params: tuple[str, ...] = (ANY,)) -> Call
 
 _list_func("first", what="find first")(lambda items: items[0] if items else None)
 _list_func("last", what="find last")(lambda items: items[-1] if items else None)
-_list_func("rest", what="find rest")(lambda items: items[1:] if items else None)
-_list_func("initial", what="find initial")(lambda items: items[:-1] if items else None)
+_list_func("rest", what="find rest")(lambda items: items[1:] if items else NilSlice())
+_list_func("initial", what="find initial")(lambda items: items[:-1] if items else NilSlice())
 _list_func("reverse", what="find reverse")(lambda items: items[::-1])
 _list_func("compact", what="compact")(lambda items: [v for v in items if not empty(v)])
 _list_func("append", "push", what="push", params=(ANY, ANY))(lambda items, v: [*items, v])
@@ -423,10 +429,33 @@ FUNCS["has"] = FUNCS["mustHas"] = Func(has, (ANY, ANY))
 
 
 def _chunk(size: int, items: Any) -> list[list[Any]]:
+    """sprig's mustChunk, step by step: its count of chunks is float arithmetic, so a size of
+    zero or below makes no chunks, or a slice of a length Go cannot make."""
     values = _list_of(items, "chunk")
-    if size <= 0:
-        raise FuncError("runtime error: integer divide by zero")
-    return [values[i : i + size] for i in range(0, len(values), size)]
+    count = _float_to_int64(_go_rounded(_go_divide(len(values) - 1.0, float(size)), math.floor) + 1)
+    chunks = []
+    for i in range(max(count, 0)):
+        length = size
+        if i == count - 1:
+            length = int(math.fmod(len(values), size)) if size else size
+            length = length or size
+        if length < 0:
+            break
+        chunks.append(values[i * size : i * size + length])
+    if count < 0 or len(chunks) < count:
+        raise FuncError("runtime error: makeslice: len out of range")
+    return chunks
+
+
+def _go_divide(a: float, b: float) -> float:
+    """Go's float division: by zero it is an infinity, or NaN for zero by zero."""
+    if b == 0:
+        return (
+            math.nan
+            if a == 0 or math.isnan(a)
+            else math.copysign(math.inf, a) * (math.copysign(1.0, b))
+        )
+    return a / b
 
 
 FUNCS["chunk"] = FUNCS["mustChunk"] = Func(_chunk, ("int", ANY))
@@ -485,6 +514,8 @@ def seq(*params: int) -> str:
         start, end = params
         step = 1 if end >= start else -1
         return _seq_down(start, end, step)
+    if len(params) > 3:
+        return ""
     start, step, end = params
     if step == 0 or (end < start and step > 0) or (end > start and step < 0):
         return ""
@@ -592,6 +623,10 @@ def dig(*args: Any) -> Any:
 def _merge(dst: dict[str, Any], src: Mapping[str, Any], overwrite: bool) -> None:
     # mergo: maps merge recursively; other values fill only empty slots (or all, overwriting).
     for key, value in src.items():
+        if value is None:  # a nil value is copied only when overwriting
+            if overwrite:
+                dst[key] = value
+            continue
         if key in dst and isinstance(dst[key], dict) and isinstance(value, dict):
             _merge(dst[key], value, overwrite)
         elif key not in dst or overwrite or empty(dst[key]):
@@ -612,7 +647,14 @@ for _name, _over in (("merge", False), ("mergeOverwrite", True)):
         _merge_func(_over), (MAP,), MAP
     )
 
-FUNCS["deepCopy"] = FUNCS["mustDeepCopy"] = Func(lambda v: copy.deepcopy(_nil(v)), (ANY,))
+
+def _deep_copy(value: Any) -> Any:
+    if _nil(value) is None:  # copystructure asks reflect for the type of nothing
+        raise FuncError("reflect: call of reflect.Value.Type on zero Value")
+    return copy.deepcopy(value)
+
+
+FUNCS["deepCopy"] = FUNCS["mustDeepCopy"] = Func(_deep_copy, (ANY,))
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -620,6 +662,8 @@ FUNCS["deepCopy"] = FUNCS["mustDeepCopy"] = Func(lambda v: copy.deepcopy(_nil(v)
 
 def _json_value(value: Any) -> Any:
     value = _nil(value)
+    if isinstance(value, NilSlice):
+        return None
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise FuncError(f"json: unsupported value: {format_v(value)}")
     if isinstance(value, dict):
@@ -752,35 +796,75 @@ register("max", "biggest", params=(ANY,), variadic=ANY)(
 register("min", params=(ANY,), variadic=ANY)(
     lambda a, *r: Int64(min([to_int64(a), *map(to_int64, r)]))
 )
+
+
+def _go_max(a: float, b: float) -> float:
+    """math.Max: NaN wins, and +0 is the larger zero."""
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    if a == b == 0:
+        return 0.0 if math.copysign(1, a) > 0 or math.copysign(1, b) > 0 else a
+    return max(a, b)
+
+
+def _go_min(a: float, b: float) -> float:
+    """math.Min: NaN wins, and -0 is the smaller zero."""
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    if a == b == 0:
+        return -0.0 if math.copysign(1, a) < 0 or math.copysign(1, b) < 0 else a
+    return min(a, b)
+
+
+def _go_rounded(value: float, to: Callable[[float], int]) -> float:
+    """math.Floor or math.Ceil: infinities, NaN and zeros as they are, a zero keeping the
+    sign of what was rounded to it."""
+    if not math.isfinite(value) or value == 0:
+        return value
+    return math.copysign(float(to(value)), value)
+
+
 register("maxf", params=(ANY,), variadic=ANY)(
-    lambda a, *r: max([to_float64(a), *map(to_float64, r)])
+    lambda a, *r: functools.reduce(_go_max, map(to_float64, r), to_float64(a))
 )
 register("minf", params=(ANY,), variadic=ANY)(
-    lambda a, *r: min([to_float64(a), *map(to_float64, r)])
+    lambda a, *r: functools.reduce(_go_min, map(to_float64, r), to_float64(a))
 )
-register("ceil", params=(ANY,))(lambda v: float(math.ceil(to_float64(v))))
-register("floor", params=(ANY,))(lambda v: float(math.floor(to_float64(v))))
+register("ceil", params=(ANY,))(lambda v: _go_rounded(to_float64(v), math.ceil))
+register("floor", params=(ANY,))(lambda v: _go_rounded(to_float64(v), math.floor))
 
 
-@register("round", params=(ANY, "int"), variadic=ANY)
-def round_(value: Any, places: int, *half: Any) -> float:
-    threshold = to_float64(half[0]) if half else 0.5
+@register("round", params=(ANY, "int"), variadic="float64")
+def round_(value: Any, places: int, *half: float) -> float:
+    threshold = half[0] if half else 0.5
     number = to_float64(value)
-    scale = 10.0**places
+    try:
+        scale = 10.0**places
+    except OverflowError:
+        scale = math.inf
     digit = number * scale
-    _, fraction = math.modf(digit)
-    rounded = math.ceil(digit) if fraction >= threshold else math.floor(digit)
-    return float(rounded / scale)
+    fraction, _ = math.modf(digit)
+    rounded = _go_rounded(digit, math.ceil if fraction >= threshold else math.floor)
+    if scale == 0:  # float division, as Go's: no exception
+        return math.nan if rounded == 0 or math.isnan(rounded) else math.inf * rounded
+    return rounded / scale
 
 
 def _decimal_op(
     first: Any, rest: tuple[Any, ...], op: Callable[[Decimal, Decimal], Decimal]
 ) -> float:
-    """shopspring/decimal arithmetic on the floats' shortest decimal forms, as sprig does it."""
-    result = Decimal(repr(to_float64(first)))
+    """shopspring/decimal arithmetic on the floats' shortest decimal forms, as sprig does it
+    (a decimal has no negative zero, and none of NaN or the infinities)."""
+    result = _decimal(to_float64(first))
     for value in rest:
-        result = op(result, Decimal(repr(to_float64(value))))
-    return float(result)
+        result = op(result, _decimal(to_float64(value)))
+    return float(result) + 0.0
+
+
+def _decimal(value: float) -> Decimal:
+    if not math.isfinite(value):
+        raise FuncError(f"Cannot create a Decimal from {format_float(value, 'g', 64)}")
+    return Decimal(repr(value))
 
 
 def _decimal_div(a: Decimal, b: Decimal) -> Decimal:
@@ -788,6 +872,9 @@ def _decimal_div(a: Decimal, b: Decimal) -> Decimal:
         raise FuncError("decimal division by 0")
     with localcontext() as ctx:
         ctx.prec = 100
+        quotient = a / b
+        # 16 decimal places, however many digits come before them
+        ctx.prec = max(100, quotient.adjusted() + 20)
         return (a / b).quantize(Decimal(1).scaleb(-16), rounding=ROUND_HALF_UP)
 
 
@@ -809,7 +896,21 @@ def to_decimal(value: Any) -> Int64:
 
 @register("urlParse", params=("string",))
 def url_parse(text: str) -> dict[str, Any]:
+    if any(ord(ch) < 0x20 or ch == "\x7f" for ch in text):
+        raise _url_error(text, "net/url: invalid control character in URL")
+    if text[:1] == " ":  # no scheme for Go (urlsplit would skip the spaces and look for one)
+        rest, _, fragment = text.partition("#")
+        path, _, query = rest.partition("?")
+        _unescapable(text, fragment)
+        if ":" in path.split("/")[0]:
+            raise _url_error(text, "first path segment in URL cannot contain colon")
+        _unescapable(text, path)
+        unquote = urllib.parse.unquote
+        return {"scheme": "", "host": "", "hostname": "", "path": unquote(path), "query": query,
+                "opaque": "", "fragment": unquote(fragment), "userinfo": ""}  # fmt: skip
+    _unescapable(text, text.partition("#")[2])
     parts = urllib.parse.urlsplit(text)
+    _unescapable(text, parts.path)
     netloc = parts.netloc
     userinfo, _, host = netloc.rpartition("@") if "@" in netloc else ("", "", netloc)
     opaque = ""
@@ -823,9 +924,21 @@ def url_parse(text: str) -> dict[str, Any]:
         "path": urllib.parse.unquote(path),
         "query": parts.query,
         "opaque": opaque,
-        "fragment": parts.fragment,
+        "fragment": urllib.parse.unquote(parts.fragment),
         "userinfo": userinfo,
     }
+
+
+def _unescapable(text: str, part: str) -> None:
+    """net/url's unescape: every `%` starts two hex digits."""
+    for found in re.finditer("%", part):
+        sequence = part[found.start() : found.start() + 3]
+        if not re.fullmatch("%[0-9a-fA-F]{2}", sequence):
+            raise _url_error(text, f"invalid URL escape {go_quote(sequence)}")
+
+
+def _url_error(text: str, why: str) -> FuncError:
+    return FuncError(f"unable to parse url: parse {go_quote(text)}: {why}")
 
 
 @register("urlJoin", params=(MAP,))
@@ -1068,6 +1181,9 @@ class SemverVersion(GoStruct):
     def original(self) -> str:
         return str(self.version.original)
 
+    def go_stringer(self) -> str:
+        return self.string()
+
     def string(self) -> str:
         v = self.version
         text = f"{v.major}.{v.minor}.{v.patch}"
@@ -1143,7 +1259,6 @@ _REFUSED = [
     "buildCustomCert",
     "encryptAES",
     "decryptAES",
-    "hello",
 ]
 
 
@@ -1173,7 +1288,7 @@ def _go_title(text: str) -> str:
     out = []
     previous = " "
     for ch in text:
-        out.append(ch.title() if separator(previous) else ch)
+        out.append(unicase.to_title(ch) if separator(previous) else ch)
         previous = ch
     return "".join(out)
 

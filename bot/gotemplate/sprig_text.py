@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.core.failures import Failure
+from bot.golang.unicase import to_lower, to_title, to_upper
 
 # --- goutils ------------------------------------------------------------------------------------
 
@@ -86,7 +87,7 @@ def uncapitalize(text: str) -> str:
         if _go_is_space(ch):
             next_lower = True
         elif next_lower:
-            out.append(ch.lower())
+            out.append(to_lower(ch))
             next_lower = False
             continue
         out.append(ch)
@@ -98,10 +99,10 @@ def swapcase(text: str) -> str:
     whitespace = True
     for ch in text:
         if ch.isupper() or unicodedata.category(ch) == "Lt":
-            out.append(ch.lower())
+            out.append(to_lower(ch))
             whitespace = False
         elif ch.islower():
-            out.append(ch.title() if whitespace else ch.upper())
+            out.append(to_title(ch) if whitespace else to_upper(ch))
             whitespace = False
         else:
             out.append(ch)
@@ -209,7 +210,7 @@ def _to_lower(out: list[str], kind: int, word: str, connector: str) -> None:
         out.append(word)
         return
     for ch in word:
-        out.append(connector if _is_connector(ch) else ch.lower() if ch.isupper() else ch)
+        out.append(connector if _is_connector(ch) else to_lower(ch) if ch.isupper() else ch)
 
 
 def camel_to_lower(text: str, connector: str) -> str:
@@ -267,7 +268,7 @@ def to_camel_case(text: str) -> str:
         current = chars[i]
         i += 1
         if not _is_connector(current):
-            current = current.upper()
+            current = to_upper(current)
             break
         out.append(current)
     else:
@@ -283,9 +284,9 @@ def to_camel_case(text: str) -> str:
             out.append(previous)
             continue
         if _is_connector(previous):
-            current = current.upper()
+            current = to_upper(current)
         else:
-            current = current.lower()
+            current = to_lower(current)
             out.append(previous)
     out.append(current)
     return "".join(out)

@@ -8,6 +8,7 @@ sprig). Only constructs the Python engine is meant to support belong here.
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -994,11 +995,111 @@ def real_templates() -> list[Case]:
     return out
 
 
+def fuzz_found() -> list[Case]:
+    """The smallest cases of each class of disagreement the differential fuzzer found
+    (`make fuzz`), and their neighbours."""
+    templates = [
+        # character constants: \\' is a quote, \\" no escape
+        "{{'\\''}}", "{{'\\\"'}}", "{{'\"'}}", "{{printf \"%c\" '\\''}}",
+        # round's last parameter is ...float64
+        '{{round 1 1 "a"}}', "{{round 1.005 2}}", "{{round 2.5 0}}", "{{round -0.4 0}}",
+        "{{round 1.5 400}}", "{{round 1.5 -400}}", "{{round 0.25 1 0.3}}",
+        "{{hello}}",
+        # a negative count is Repeat's panic
+        '{{indent -2 "a"}}', '{{nindent -1 "a"}}', '{{indent 0 "a\\nb"}}',
+        # net/url's refusals, and what it keeps
+        '{{urlParse "\\t\\n"}}', '{{urlParse " pad "}}', '{{urlParse "%%"}}',
+        '{{urlParse "a#%41"}}', '{{urlParse " a:b"}}', '{{urlParse "http://h/p%zz"}}',
+        '{{urlParse "x\\x7f"}}', '{{urlParse "http://h/a%20b?q=%zz#f"}}',
+        # where Go's base64 and base32 decoders stop
+        *(f"{{{{{fn} {json.dumps(text)}}}}}" for fn in ("b64dec", "b32dec")
+          for text in ("MFRGG===", "YWJj", "YWJ", "YW Jj", "Zm9v\nYmFy", "YQ==", "YQ=", "YQ",
+                       "Y", "YQ==x", "MFRGG", "MFRA====", "MFRGGZDF", "ME======", "M=======",
+                       "MFRGG=\n==", "")),
+        # strconv.ParseFloat through spf13/cast, and math's NaN, infinities and zeros
+        '{{float64 "inf"}}', '{{float64 "NaN"}}', '{{float64 "0x10"}}', '{{float64 "0x1p-2"}}',
+        '{{float64 "1_000"}}', '{{float64 "1e400"}}', '{{float64 "+nan"}}',
+        '{{float64 "Infinity"}}', '{{float64 "-0"}}', '{{float64 ".5"}}',
+        '{{maxf "NaN"}}', '{{minf "-Inf"}}', '{{maxf 1 "NaN"}}', "{{minf 0 -0.0}}",
+        "{{maxf -0.0 0}}", "{{maxf -0.0 -0.0}}",
+        '{{subf "NaN"}}', '{{mulf "-0"}}', '{{addf "inf"}}', '{{add1f "NaN"}}',
+        '{{divf 1 "-Inf"}}', "{{mulf -1 0}}", "{{subf 0 0}}",
+        "{{floor -0.0}}", "{{ceil -0.5}}", '{{floor (float64 "inf")}}',
+        '{{ceil (float64 "NaN")}}', "{{floor 2.5}}", "{{ceil -1.5}}",
+        # deepCopy of nothing
+        "{{deepCopy .Values.nul}}", "{{deepCopy .Values.missing}}", "{{deepCopy .Values.list}}",
+        # a semver prints as its String
+        '{{semver "0"}}', '{{list (semver "1.2")}}', '{{semver "v1.2.3-rc.1+b"}}',
+        # sprig's int64 results are not ints
+        "{{untilStep (sub 1 1) 1 1}}", '{{(int64 1) | plural "a" "b"}}',
+        '{{plural "a" "a" (add)}}', '{{repeat (int64 2) "x"}}', '{{repeat (len "ab") "x"}}',
+        '{{repeat (int 2) "x"}}', '{{repeat (atoi "2") "x"}}', '{{repeat (max 1 2) "x"}}',
+        # unicode's simple case mappings
+        '{{lower "İ"}}', '{{upper "ß"}}', '{{upper "ﬃ"}}', '{{camelcase "ß"}}',
+        '{{swapcase "İ"}}', '{{untitle "İ"}}', '{{title "ǆa ß"}}', '{{upper "ᾳ"}}',
+        '{{snakecase "İA"}}', '{{kebabcase "Aß"}}',
+        # toYaml's floats and characters
+        "{{toYaml 1e20}}", "{{toYaml 1e21}}", "{{toYaml (list 1e+20 1.5 -0.0 123456789.0)}}",
+        '{{toYaml "a\\U0001F600b"}}', '{{toYaml "\\x7f"}}', '{{toYaml "é"}}',
+        '{{toYaml (dict "k" "\\u00a0")}}', '{{toYaml "\\u0085"}}', '{{toYaml "\\ufeff"}}',
+        # rest and initial of nothing are nil slices
+        "{{rest (list)}}", "{{initial (list)}}", "{{toJson (rest (list))}}",
+        "{{toJson (initial (list))}}", "{{rest (list 1)}}", "{{toJson (rest (list 1))}}",
+        "{{empty (rest (list))}}", "{{len (initial (list))}}",
+        # Go's regexp syntax
+        '{{regexMatch "\\\\pL" "é"}}', '{{regexMatch "[[:alpha:]]" "a"}}',
+        '{{regexMatch "a$" "a\\n"}}', '{{regexFind "\\\\d+" "a12"}}',
+        '{{regexReplaceAll "(?i)A" "aA" "x"}}', '{{regexMatch "\\\\p{Greek}" "\\u03b1"}}',
+        '{{regexMatch "[" "a"}}', '{{regexMatch "a{2,}" "aaa"}}',
+        '{{regexMatch "\\\\Qa.b\\\\E" "a.b"}}', '{{regexFindAll "a|b" "abab" -1}}',
+        '{{regexMatch "\\\\z" ""}}', '{{regexSplit "" "abc" -1}}',
+        # seq with every count of arguments
+        "{{seq 1 2 3 4}}", "{{seq}}", "{{seq 5 1}}", "{{seq 1 0 3}}", "{{seq 1 -1 -3}}",
+        "{{seq 3}}", "{{seq 0}}", "{{seq -2}}", "{{seq 2 2 1}}",
+        # merge and nil
+        '{{merge (dict "a" nil) (dict "a" 1)}}', '{{merge (dict) (dict "a" nil)}}',
+        '{{mergeOverwrite (dict "a" 1) (dict "a" nil)}}',
+        # %#v
+        '{{printf "%#v" 1}}', '{{printf "%#v" "a"}}', '{{printf "%#v" (list 1 "a")}}',
+        '{{printf "%#v" (dict "a" 1)}}', '{{printf "%#v" 1.5}}', '{{printf "%#v" nil}}',
+        '{{printf "%#v" true}}', '{{printf "%#v" .Values.list}}',
+        # fromYaml keys that Python would merge (True == 1)
+        '{{fromYaml "1: a\\ntrue: b"}}', '{{toJson (fromYaml "1: a\\ntrue: b")}}',
+        '{{fromYaml "1.0: a\\n1: b"}}', '{{fromYaml "0: a\\nfalse: b"}}',
+        # divf and the decimal's limits
+        "{{divf 1e308 1e-308}}", "{{divf 1 3}}", "{{divf 0 0}}", "{{mulf 1e308 1e308}}",
+        '{{divf 1 "a"}}', "{{divf 2 (list)}}",
+        # chunk's size
+        "{{chunk -1 (list 1 2)}}", "{{chunk 0 (list 1 2)}}", "{{chunk 1 (list)}}",
+        # negative zero
+        "{{-0.0}}", "{{print -0.0}}", "{{toJson -0.0}}", "{{toYaml -0.0}}", "{{mul -1 0}}",
+        "{{int -0.0}}", '{{printf "%v" -0.0}}', "{{add1f -1}}", "{{sub 0 0}}",
+        '{{float64 "-0" | toString}}',
+        # and their neighbours
+        '{{fromYaml "~: a"}}', "{{printf \"%#v\" (rest (list))}}",
+        '{{printf "%#v" (splitList "," "a,b")}}', '{{printf "%#v" (dict "a" (list nil))}}',
+        '{{printf "%#10v" 1}}', '{{printf "%#v" -0.0}}', '{{printf "%#v" 1e21}}',
+        '{{printf "%#v" (int64 3)}}', '{{printf "%#v" (dict)}}', '{{printf "%#x" 255}}',
+        '{{toYaml (dict "a\\U0001F600" 1)}}', '{{toYaml (list "\\u0080")}}',
+        '{{toYaml "a\\u0085b"}}', "{{toYaml 1e19}}", "{{toYaml -1e19}}", "{{toYaml 1.8e19}}",
+        '{{toYaml (dict "k" "a\\U0001F600\\nb")}}',
+        "{{chunk 2 (list 1 2 3 4 5)}}", "{{chunk -1 (list 1)}}", "{{chunk -1 (list)}}",
+        "{{chunk 3 (list)}}", "{{chunk 2 (list 1 2 3 4)}}", "{{chunk -2 (list 1 2 3)}}",
+        "{{divf 10 4}}", "{{divf 1e20 3}}", "{{divf 2 3 4}}",
+        '{{merge (dict "a" (dict "b" nil)) (dict "a" (dict "b" 1))}}',
+        '{{mergeOverwrite (dict "a" (dict "b" 1)) (dict "a" (dict "b" nil))}}',
+    ]  # fmt: skip
+    return [
+        case(f"fuzz-{i}", t, missingkey="default", funcs="bootstrapper")
+        for i, t in enumerate(templates)
+    ]
+
+
 def all_cases() -> list[Case]:
     groups = [text_and_trimming, literals, fields_and_missing_keys, printing_values, variables,
               control, templates_and_blocks, comparisons, logic, collections, printf_matrix,
               escapers, pipelines_and_errors, sprig_functions, to_yaml_cases,
-              real_templates]  # fmt: skip
+              real_templates, fuzz_found]  # fmt: skip
     cases = [c for group in groups for c in group()]
     names = [c["name"] for c in cases]
     assert len(names) == len(set(names)), "case names must be unique"
