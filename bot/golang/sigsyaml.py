@@ -26,7 +26,7 @@ from yaml.resolver import BaseResolver
 from yaml.serializer import Serializer
 
 from bot.core.failures import Failure
-from bot.golang.strconv import NilSlice, format_float, json_marshal
+from bot.golang.strconv import NilMap, NilSlice, format_float, json_marshal
 from bot.golang.yamlv2 import resolve_plain
 
 _STR = "tag:yaml.org,2002:str"
@@ -62,8 +62,8 @@ def json_round_trip(value: Any, convert: Callable[[Any], Any] | None = None) -> 
             # encoding/json writes these as they are, and yaml.v2's reader refuses them
             raise MarshalError("yaml: control characters are not allowed")
         return _fold_nel(value)
-    if value is None or isinstance(value, bool | NilSlice):
-        return None if isinstance(value, NilSlice) else value
+    if value is None or isinstance(value, bool | NilSlice | NilMap):
+        return None if isinstance(value, NilSlice | NilMap) else value
     if isinstance(value, int | float):
         try:
             text = json_marshal(value)

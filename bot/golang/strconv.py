@@ -126,6 +126,11 @@ class NilSlice(list[Any]):
     but JSON's `null`."""
 
 
+class NilMap(dict[str, Any]):
+    """A Go map that is nil (a template's `nil` for a map parameter): empty, printed as
+    `map[]`, JSON's `null`, and not to be written to."""
+
+
 def json_marshal(value: Any, *, indent: str = "", escape_html: bool = True) -> str:
     """encoding/json.Marshal of a JSON-shaped value, map keys sorted bytewise.
 
@@ -135,7 +140,7 @@ def json_marshal(value: Any, *, indent: str = "", escape_html: bool = True) -> s
 
 
 def _marshal(value: Any, indent: str, escape_html: bool, depth: int) -> str:
-    if value is None or isinstance(value, NilSlice):
+    if value is None or isinstance(value, NilSlice | NilMap):
         return "null"
     if value is True:
         return "true"

@@ -10,7 +10,7 @@ from bot.gotemplate.functions import ANY, VALUE, Func, FuncError
 from bot.gotemplate.values import NO_VALUE, StringMap, kind, printable, truth, type_name
 
 _BASIC_KINDS = {
-    "invalid": "invalid", "interface": "invalid", "bool": "bool", "int": "int",
+    "invalid": "invalid", "interface": "invalid", "bool": "bool", "int": "int", "int64": "int",
     "float64": "float", "complex128": "complex", "string": "string",
 }  # fmt: skip
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from bot.core.failures import Failure
-from bot.golang.strconv import quote
+from bot.golang.strconv import NilMap, NilSlice, quote
 from bot.gotemplate import nodes as n
 from bot.gotemplate.functions import ANY, VALUE, Func, FuncError
 from bot.gotemplate.values import (
@@ -493,7 +493,7 @@ class _State:
             if param == VALUE:
                 return NO_VALUE  # the zero reflect.Value
             if param in (None, ANY) or _can_be_nil(param):
-                return None
+                return _zero_of(param)
             self.errorf(f"cannot assign nil to {param}")
         if isinstance(arg, n.FieldNode):
             value = self.eval_field_chain(dot, dot, arg, arg.ident, [arg], _MISSING)
@@ -569,8 +569,8 @@ def _zero_of(param: str | None) -> Any:
     if param is None or param in (ANY, VALUE) or param.startswith(("*", "func", "interface")):
         return None
     if param.startswith("[]"):
-        return []
-    return {}
+        return NilSlice()
+    return NilMap()
 
 
 def _assignable(value: Any, param: str) -> bool:

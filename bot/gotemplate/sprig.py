@@ -29,6 +29,7 @@ import re2
 from bot.golang import unicase
 from bot.golang.encoding import CorruptInput, b32decode, b64decode
 from bot.golang.strconv import (
+    NilMap,
     NilSlice,
     UnsupportedJSONValue,
     format_float,
@@ -44,6 +45,7 @@ from bot.gotemplate.values import (
     GoStruct,
     Int64,
     IntList,
+    NilStringList,
     StringList,
     StringMap,
     format_v,
@@ -305,8 +307,16 @@ def substr(start: int, end: int, s: str) -> str:
 
 
 def _go_slice(data: bytes, low: int, high: int) -> bytes:
-    if not 0 <= low <= high <= len(data):
-        raise IndexError(f"runtime error: slice bounds out of range [{low}:{high}]")
+    """data[low:high], or Go's panic for it: the high bound is checked first."""
+    out_of_range = "runtime error: slice bounds out of range"
+    if high < 0:
+        raise IndexError(f"{out_of_range} [:{high}]")
+    if high > len(data):
+        raise IndexError(f"{out_of_range} [:{high}] with length {len(data)}")
+    if low < 0:
+        raise IndexError(f"{out_of_range} [{low}:]")
+    if low > high:
+        raise IndexError(f"{out_of_range} [{low}:{high}]")
     return data[low:high]
 
 
@@ -569,6 +579,8 @@ register("hasKey", params=(MAP, "string"))(lambda d, key: key in d)
 
 @register("set", params=(MAP, "string", ANY))
 def set_(d: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    if isinstance(d, NilMap):
+        raise FuncError("assignment to entry in nil map")
     d[key] = value
     return d
 
@@ -662,7 +674,7 @@ FUNCS["deepCopy"] = FUNCS["mustDeepCopy"] = Func(_deep_copy, (ANY,))
 
 def _json_value(value: Any) -> Any:
     value = _nil(value)
-    if isinstance(value, NilSlice):
+    if isinstance(value, NilSlice | NilMap):
         return None
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise FuncError(f"json: unsupported value: {format_v(value)}")
@@ -671,7 +683,7 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
     if isinstance(value, GoStruct):
-        return {k: _json_value(value.go_field(k)[1]) for k in value.go_fields}
+        return _json_value(value.go_json())
     if callable(value) or isinstance(value, complex):
         raise FuncError(f"json: unsupported type: {type_name(value)}")
     return value
@@ -738,8 +750,108 @@ def _decode_json(text: str) -> tuple[Any, FuncError | None]:
             text, parse_float=number, parse_int=number, parse_constant=_json_constant
         )
     except json.JSONDecodeError as err:
-        raise FuncError(f"invalid character in JSON: {err.msg}") from None
+        raise FuncError(_go_json_syntax_error(err)) from None
     return value, overflow[0] if overflow else None
+
+
+def _go_json_syntax_error(err: json.JSONDecodeError) -> str:
+    """encoding/json's words for the syntax error Python's decoder found (the same place)."""
+    doc, pos, said = err.doc, err.pos, err.msg
+    if said.startswith("Invalid \\escape"):
+        pos += 1  # Go names the character after the backslash
+    if said in ("Expecting value", "Extra data") and pos < len(doc):
+        literal = _go_json_literal_error(doc, pos)
+        if literal:
+            return literal
+    if said.startswith("Invalid \\uXXXX"):
+        hex_digits = re.compile(r"\\u[0-9a-fA-F]{0,3}").search(doc, max(0, pos - 1))
+        pos = hex_digits.end() if hex_digits else pos
+        if pos < len(doc):
+            return (
+                f"invalid character {_go_quote_char(doc[pos])} in \\u hexadecimal character escape"
+            )
+    if said.startswith("Unterminated string") or pos >= len(doc):
+        return "unexpected end of JSON input"
+    if said == "Expecting ',' delimiter":
+        inside = "object key:value pair" if _innermost(doc, pos) == "{" else "array element"
+        where = f"after {inside}"
+    elif said.startswith("Invalid control character"):
+        where = "in string literal"
+    elif said.startswith("Invalid \\escape"):
+        where = "in string escape code"
+    else:
+        where = _GO_JSON_WHERE.get(said, "")
+    if not where:
+        return f"invalid character in JSON: {said}"
+    return f"invalid character {_go_quote_char(doc[pos])} {where}"
+
+
+_GO_JSON_WHERE = {
+    "Expecting value": "looking for beginning of value",
+    "Expecting property name enclosed in double quotes": (
+        "looking for beginning of object key string"
+    ),
+    "Expecting ':' delimiter": "after object key",
+    "Extra data": "after top-level value",
+}
+
+
+def _go_json_literal_error(doc: str, pos: int) -> str:
+    """Go's error inside a literal or number Python's decoder did not start or stopped short
+    of (Go's scanner reads the end of the input as a space)."""
+
+    def at(i: int) -> str:
+        return doc[i] if i < len(doc) else " "
+
+    for literal in ("true", "false", "null"):
+        if doc[pos] == literal[0] and not doc.startswith(literal, pos):
+            i = next(i for i in range(1, len(literal)) if at(pos + i) != literal[i])
+            return (f"invalid character {_go_quote_char(at(pos + i))} in literal {literal} "
+                    f"(expecting {_go_quote_char(literal[i])})")  # fmt: skip
+    if doc[pos] == "-" and not at(pos + 1).isdigit():
+        return f"invalid character {_go_quote_char(at(pos + 1))} in numeric literal"
+    number = re.search(r"[0-9][0-9.eE+-]*$", doc[:pos])  # a number Python read ends here
+    read = number.group() if number else None
+    fraction_missing = doc[pos] == "." and not at(pos + 1).isdigit()
+    if read is not None and not re.search("[.eE]", read) and fraction_missing:
+        return (f"invalid character {_go_quote_char(at(pos + 1))} after decimal point in "
+                "numeric literal")  # fmt: skip
+    if read is not None and not re.search("[eE]", read) and doc[pos] in "eE":
+        i = pos + 2 if at(pos + 1) in "+-" else pos + 1
+        if not at(i).isdigit():
+            return f"invalid character {_go_quote_char(at(i))} in exponent of numeric literal"
+    return ""
+
+
+def _innermost(doc: str, pos: int) -> str:
+    """The innermost bracket open at `pos` (`{` or `[`), strings skipped."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in doc[:pos]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append(ch)
+        elif ch in "}]" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
+
+
+def _go_quote_char(ch: str) -> str:
+    """encoding/json's quoteChar of the byte where it stopped (a character's first byte)."""
+    if ch == "'":
+        return "'\\''"
+    if ch == '"':
+        return "'\"'"
+    # string(byte): the character of that number (0xc3 of `é` is `Ã`)
+    return "'" + go_quote(chr(ch.encode()[0]))[1:-1] + "'"
 
 
 def from_json(text: str) -> Any:
@@ -898,17 +1010,20 @@ def to_decimal(value: Any) -> Int64:
 def url_parse(text: str) -> dict[str, Any]:
     if any(ord(ch) < 0x20 or ch == "\x7f" for ch in text):
         raise _url_error(text, "net/url: invalid control character in URL")
+    rest, _, fragment = text.partition("#")
+    _unescapable(text, fragment)
+    scheme_end = _go_scheme_end(rest)
+    if scheme_end == 0:
+        raise _url_error(text, "missing protocol scheme")
+    path = rest.partition("?")[0]
+    if scheme_end < 0 and not path.startswith("/") and ":" in path.split("/")[0]:
+        raise _url_error(text, "first path segment in URL cannot contain colon")
     if text[:1] == " ":  # no scheme for Go (urlsplit would skip the spaces and look for one)
-        rest, _, fragment = text.partition("#")
         path, _, query = rest.partition("?")
-        _unescapable(text, fragment)
-        if ":" in path.split("/")[0]:
-            raise _url_error(text, "first path segment in URL cannot contain colon")
         _unescapable(text, path)
         unquote = urllib.parse.unquote
         return {"scheme": "", "host": "", "hostname": "", "path": unquote(path), "query": query,
                 "opaque": "", "fragment": unquote(fragment), "userinfo": ""}  # fmt: skip
-    _unescapable(text, text.partition("#")[2])
     parts = urllib.parse.urlsplit(text)
     _unescapable(text, parts.path)
     netloc = parts.netloc
@@ -920,13 +1035,34 @@ def url_parse(text: str) -> dict[str, Any]:
     return {
         "scheme": parts.scheme,
         "host": host,
-        "hostname": parts.hostname or "",
+        "hostname": _go_hostname(host),
         "path": urllib.parse.unquote(path),
         "query": parts.query,
         "opaque": opaque,
         "fragment": urllib.parse.unquote(parts.fragment),
         "userinfo": userinfo,
     }
+
+
+def _go_hostname(host: str) -> str:
+    """URL.Hostname: the host without its port and IPv6 brackets, its case kept."""
+    before, colon, port = host.rpartition(":")
+    if colon and (port == "" or (port.isascii() and port.isdigit())):
+        host = before
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def _go_scheme_end(text: str) -> int:
+    """Where net/url's getScheme finds the `:` ending a scheme; -1 when there is no scheme."""
+    for i, ch in enumerate(text):
+        if ch.isascii() and ch.isalpha():
+            continue
+        if ch.isascii() and (ch.isdigit() or ch in "+-."):
+            if i == 0:
+                return -1
+            continue
+        return i if ch == ":" else -1
+    return -1
 
 
 def _unescapable(text: str, part: str) -> None:
@@ -1013,10 +1149,30 @@ def _go_regex(pattern: str, *, must: bool = True) -> re2._Regexp:
         return re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as err:
         detail = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)
-        message = f"error parsing regexp: {detail}: `{pattern}`"
+        code, _, expression = detail.partition(": ")
+        message = f"error parsing regexp: {_GO_REGEXP_ERRORS.get(code, code)}: `{expression}`"
         if not must:
             raise FuncError(message) from None
-        raise FuncError(f"regexp: Compile({go_quote(pattern)}): {message}") from None
+        quoted = f"`{pattern}`" if _can_backquote(pattern) else go_quote(pattern)
+        raise FuncError(f"regexp: Compile({quoted}): {message}") from None
+
+
+#: RE2's words for a syntax error, as Go's regexp/syntax words them
+_GO_REGEXP_ERRORS = {
+    "missing ]": "missing closing ]",
+    "missing )": "missing closing )",
+    "trailing \\": "trailing backslash at end of expression",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "invalid repetition size": "invalid repeat count",
+    "bad repetition operator": "invalid nested repetition operator",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+    "invalid named capture group": "invalid named capture",
+}
+
+
+def _can_backquote(text: str) -> bool:
+    """strconv.CanBackquote: one line, no backquote, no control character but tab."""
+    return all(ch == "\t" or (ch >= " " and ch not in "`\x7f\ufeff") for ch in text)
 
 
 def _go_matches(rx: re2._Regexp, text: str) -> list[re2._Match]:
@@ -1097,8 +1253,10 @@ register("regexFind", "mustRegexFind", params=("string", "string"))(
     lambda rx, s: m.group() if (m := _go_regex(rx).search(s)) else ""
 )
 register("regexFindAll", "mustRegexFindAll", params=("string", "string", "int"))(
-    lambda rx, s, n: StringList(
-        [m.group() for m in _go_matches(_go_regex(rx), s)][: (None if n < 0 else n)]
+    lambda rx, s, n: (
+        StringList(found)
+        if (found := [m.group() for m in _go_matches(_go_regex(rx), s)][: (None if n < 0 else n)])
+        else NilStringList()
     )
 )
 register("regexReplaceAll", "mustRegexReplaceAll", params=("string", "string", "string"))(
@@ -1183,6 +1341,9 @@ class SemverVersion(GoStruct):
 
     def go_stringer(self) -> str:
         return self.string()
+
+    def go_json(self) -> Any:
+        return self.string()  # its MarshalJSON
 
     def string(self) -> str:
         v = self.version

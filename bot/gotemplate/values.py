@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from bot.golang.strconv import format_float
+from bot.golang.strconv import NilSlice, format_float
 
 
 class _NoValue:
@@ -50,6 +50,10 @@ class StringMap(dict[str, str]):
 
 class StringList(list[str]):
     """[]string, as sprig's splitList, keys and sortAlpha return it."""
+
+
+class NilStringList(StringList, NilSlice):
+    """A nil []string (regexFindAll that finds nothing)."""
 
 
 class IntList(list[int]):
@@ -102,7 +106,7 @@ def kind(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
-        return "int"
+        return "int64" if isinstance(value, Int64) else "int"
     if isinstance(value, float):
         return "float64"
     if isinstance(value, complex):

@@ -1065,7 +1065,7 @@ def fuzz_found() -> list[Case]:
         '{{printf "%#v" true}}', '{{printf "%#v" .Values.list}}',
         # fromYaml keys that Python would merge (True == 1)
         '{{fromYaml "1: a\\ntrue: b"}}', '{{toJson (fromYaml "1: a\\ntrue: b")}}',
-        '{{fromYaml "1.0: a\\n1: b"}}', '{{fromYaml "0: a\\nfalse: b"}}',
+'{{fromYaml "0: a\\nfalse: b"}}',
         # divf and the decimal's limits
         "{{divf 1e308 1e-308}}", "{{divf 1 3}}", "{{divf 0 0}}", "{{mulf 1e308 1e308}}",
         '{{divf 1 "a"}}', "{{divf 2 (list)}}",
@@ -1088,6 +1088,29 @@ def fuzz_found() -> list[Case]:
         "{{divf 10 4}}", "{{divf 1e20 3}}", "{{divf 2 3 4}}",
         '{{merge (dict "a" (dict "b" nil)) (dict "a" (dict "b" 1))}}',
         '{{mergeOverwrite (dict "a" (dict "b" 1)) (dict "a" (dict "b" nil))}}',
+        # a nil map, and a nil slice of strings
+        '{{hasKey nil "a"}}', '{{unset nil "a"}}', '{{set nil "a" 1}}', "{{values nil}}",
+        "{{keys nil}}", '{{toJson (pick nil "a")}}', '{{get nil "a"}}', "{{toJson (merge nil)}}",
+        '{{toJson (mustRegexFindAll "a" "b" 1)}}', '{{printf "%#v" (regexFindAll "a" "b" -1)}}',
+        '{{len (regexFindAll "a" "b" -1)}}', '{{typeOf (regexFindAll "a" "b" -1)}}',
+        '{{toPrettyJson (semver "v1.2.3-rc.1+b")}}', '{{toJson (list (semver "1"))}}',
+        # net/url's scheme
+        '{{urlParse "{a: 1}"}}', '{{urlParse ":x"}}', '{{urlParse "a:b"}}', '{{urlParse "1a:b"}}',
+        '{{urlParse "/a:b"}}', '{{urlParse "a/b:c"}}', '{{urlParse "HTTP://H/p"}}',
+        '{{urlParse "a+b.c-d:x"}}', '{{urlParse "?a:b"}}',
+        # messages: int64's kind, Go's slice bounds, regexp/syntax, encoding/json
+        '{{reverse (add1 1)}}', '{{last (add 1 2)}}', '{{kindOf (int64 1)}}',
+        '{{kindIs "int" (add 1)}}', '{{eq (add 1 1) 2}}', '{{lt (add 1 1) 3}}',
+        '{{substr -1 5 "abc"}}', '{{substr 2 1 "abc"}}', '{{substr 5 9 "abc"}}',
+        '{{substr 1 -3 "abc"}}', '{{substr -1 -1 "abc"}}',
+        *(f"{{{{{fn} {json.dumps(rx)} \"a\"}}}}" for fn in ("mustRegexMatch", "regexFind")
+          for rx in ("(", "[[:ALPHA:]]", "a**", "x{2,1}", "\\", "(?P<>a)", "[a", "a)", "\\q",
+                     "a{1001}", "a\tb(", "`(")),
+        *(f"{{{{mustFromJson {json.dumps(text)}}}}}"
+          for text in ("%%", "it's", "", "{", '{"a" 1}', '{"a":1 "b"}', "[1 2]", "1 2",
+                       '"a\nb"', '"\\q"', "{,}", "é", "[1,]", '{"a":1,}', '"abc', '"',
+                       "tru", "nul", "1.x", "-", '"\\u12x4"', "[1}", "01", "1e", "1e+", "-a",
+                       "fals", "nulx", "[tru]", '"\\u12"', "1.5.", "2e5x")),
     ]  # fmt: skip
     return [
         case(f"fuzz-{i}", t, missingkey="default", funcs="bootstrapper")

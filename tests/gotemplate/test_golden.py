@@ -13,7 +13,6 @@ from bot.gotemplate import TemplateError, render
 GOLDEN = json.loads((Path(__file__).parent / "golden.json").read_text())
 # Cases where both fail but the text comes from a parser we do not port word for word.
 ERROR_TEXT_DIFFERS = {
-    "sprig-121": "encoding/json's syntax error wording",
     "fromyaml-2": "yaml.v2's syntax error wording (PyYAML words it differently)",
 }
 # Cases where bootstrap-bot deliberately differs from the Go tool (docs/differences.md): the
