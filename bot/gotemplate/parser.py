@@ -534,6 +534,8 @@ def _go_int(text: str) -> int | None:
         )
     if not body or body.startswith("_") or body.endswith("_") or "__" in body:
         return None
+    if not body.replace("_", "").isalnum() or not body.isascii():  # int() would skip spaces
+        return None
     try:
         return sign * int(body.replace("_", ""), base)
     except ValueError:

@@ -506,36 +506,35 @@ def until(count: int) -> IntList:
 
 @register("untilStep", params=("int", "int", "int"))
 def until_step(start: int, stop: int, step: int) -> IntList:
-    if step != 0:
-        check_built(len(range(start, stop, step)), "untilStep", items=True)
-    if stop < start:
-        return IntList(range(start, stop, step)) if step < 0 else IntList()
-    return IntList(range(start, stop, step)) if step > 0 else IntList()
+    return IntList(_until_step(start, stop, step, "untilStep"))
+
+
+def _until_step(start: int, stop: int, step: int, name: str) -> range:
+    """sprig's untilStep, its length checked before anything is built (Python's len() of a
+    range past sys.maxsize would fail)."""
+    if (stop < start and step >= 0) or (stop >= start and step <= 0):
+        return range(0)
+    count = (abs(stop - start) + abs(step) - 1) // abs(step)
+    check_built(count, name, items=True)
+    return range(start, stop, step)
 
 
 @register("seq", variadic="int")
 def seq(*params: int) -> str:
-    if len(params) == 0:
-        return ""
+    """sprig's seq: the ends one past `end`, in Go's int arithmetic (which wraps)."""
     if len(params) == 1:
-        end = params[0]
-        return _seq_down(1, end, 1) if end >= 1 else _seq_down(1, end, -1)
-    if len(params) == 2:
+        start, end, step = 1, params[0], 1 if params[0] >= 1 else -1
+    elif len(params) == 2:
         start, end = params
         step = 1 if end >= start else -1
-        return _seq_down(start, end, step)
-    if len(params) > 3:
+    elif len(params) == 3:
+        start, step, end = params
+        if (end < start and step > 0) or (end >= start and step < 0):
+            return ""
+    else:
         return ""
-    start, step, end = params
-    if step == 0 or (end < start and step > 0) or (end > start and step < 0):
-        return ""
-    return _seq_down(start, end, step)
-
-
-def _seq_down(start: int, end: int, step: int) -> str:
-    stop = end + (1 if step > 0 else -1)
-    check_built(len(range(start, stop, step)), "seq", items=True)
-    return " ".join(map(str, range(start, stop, step)))
+    stop = _wrap64(end + (-1 if end < start else 1))
+    return " ".join(map(str, _until_step(start, stop, step, "seq")))
 
 
 def deep_equal(a: Any, b: Any) -> bool:
@@ -1024,10 +1023,16 @@ def url_parse(text: str) -> dict[str, Any]:
         unquote = urllib.parse.unquote
         return {"scheme": "", "host": "", "hostname": "", "path": unquote(path), "query": query,
                 "opaque": "", "fragment": unquote(fragment), "userinfo": ""}  # fmt: skip
-    parts = urllib.parse.urlsplit(text)
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:  # an unclosed IPv6 bracket
+        raise _url_error(text, "missing ']' in host") from None
     _unescapable(text, parts.path)
     netloc = parts.netloc
+    if netloc:
+        _check_authority(text, netloc)
     userinfo, _, host = netloc.rpartition("@") if "@" in netloc else ("", "", netloc)
+    host = urllib.parse.unquote(host)  # a zone's %25, and escaped non-ASCII bytes
     opaque = ""
     path = parts.path
     if parts.scheme and not netloc and not text[len(parts.scheme) + 1 :].startswith("/"):
@@ -1040,8 +1045,48 @@ def url_parse(text: str) -> dict[str, Any]:
         "query": parts.query,
         "opaque": opaque,
         "fragment": urllib.parse.unquote(parts.fragment),
-        "userinfo": userinfo,
+        "userinfo": _go_userinfo(userinfo) if "@" in netloc else "",
     }
+
+
+def _check_authority(text: str, authority: str) -> None:
+    """net/url's parseAuthority: what the user info and the host may hold, and the port."""
+    userinfo, at, host = authority.rpartition("@")
+    if at:
+        if not re.fullmatch(r"[A-Za-z0-9\-._:~!$&'()*+,;=%@]*", userinfo):
+            raise _url_error(text, "net/url: invalid userinfo")
+        _unescapable(text, userinfo)
+    if host.startswith("["):
+        close = host.rfind("]")
+        if close < 0:
+            raise _url_error(text, "missing ']' in host")
+        port = host[close + 1 :]
+    else:
+        port = host[host.rfind(":") :] if ":" in host else ""
+    if port and not re.fullmatch(":[0-9]*", port):
+        raise _url_error(text, f"invalid port {go_quote(port)} after host")
+    for ch in host:
+        if ch.isascii() and not (ch.isalnum() or ch in "-._~!$&'()*+,;=:[]<>\"%"):
+            raise _url_error(text, f"invalid character {go_quote(ch)} in host name")
+    _unescapable(text, host)
+    for escaped in re.findall("%[0-9a-fA-F]{2}", host):
+        if int(escaped[1], 16) < 8 and escaped != "%25":  # a host escapes only non-ASCII bytes
+            raise _url_error(text, f"invalid URL escape {go_quote(escaped)}")
+
+
+def _go_userinfo(userinfo: str) -> str:
+    """Userinfo.String(): the user name and password unescaped, then escaped as net/url
+    escapes them."""
+    name, colon, password = userinfo.partition(":")
+
+    def escaped(part: str) -> str:
+        return "".join(
+            ch if (ch.isascii() and ch.isalnum()) or ch in "-_.~$&+,;=" else
+            "".join(f"%{b:02X}" for b in ch.encode())
+            for ch in urllib.parse.unquote(part)
+        )  # fmt: skip
+
+    return escaped(name) + (":" + escaped(password) if colon else "")
 
 
 def _go_hostname(host: str) -> str:
@@ -1344,6 +1389,12 @@ class SemverVersion(GoStruct):
 
     def go_json(self) -> Any:
         return self.string()  # its MarshalJSON
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SemverVersion:
+        """copystructure (sprig's deepCopy) copies exported fields, and a Version has none."""
+        from bot.golang.semver import Version
+
+        return SemverVersion(Version(0, 0, 0))
 
     def string(self) -> str:
         v = self.version
