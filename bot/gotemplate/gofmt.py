@@ -220,12 +220,8 @@ def go_syntax(value: Any, *, top: bool = True) -> str:
     typed nil."""
     if value is None or value is NO_VALUE:
         return "<nil>" if top else "interface {}(nil)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return format_float(value, "g", 64)
+    if isinstance(value, bool | int | float):
+        return format_v(value)
     if isinstance(value, str):
         return quote(value)
     if isinstance(value, NilSlice):

@@ -95,6 +95,18 @@ func render(c testCase) (out string, err error) {
 	return buf.String(), nil
 }
 
+func resultOf(c testCase) result {
+	out, err := render(c)
+	r := result{Name: c.Name}
+	if err != nil {
+		msg := err.Error()
+		r.Error = &msg
+	} else {
+		r.Output = &out
+	}
+	return r
+}
+
 // text/template's predefined functions (not exported by the package).
 var builtinNames = []string{"and", "call", "html", "index", "slice", "js", "len", "not", "or",
 	"print", "printf", "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne"}
@@ -125,15 +137,7 @@ func main() {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetEscapeHTML(false)
 		for _, c := range cases {
-			out, err := render(c)
-			r := result{Name: c.Name}
-			if err != nil {
-				msg := err.Error()
-				r.Error = &msg
-			} else {
-				r.Output = &out
-			}
-			if err := enc.Encode(r); err != nil {
+			if err := enc.Encode(resultOf(c)); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
@@ -142,15 +146,7 @@ func main() {
 	}
 	results := make([]result, 0, len(cases))
 	for _, c := range cases {
-		out, err := render(c)
-		r := result{Name: c.Name}
-		if err != nil {
-			msg := err.Error()
-			r.Error = &msg
-		} else {
-			r.Output = &out
-		}
-		results = append(results, r)
+		results = append(results, resultOf(c))
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
