@@ -28,7 +28,15 @@ _WILDCARDS = {"x", "X", "*"}
 
 
 class InvalidVersion(Failure, ValueError):
-    """Text that is not a (relaxed) semantic version."""
+    """Text that is not a (relaxed) semantic version; `go_message` is Masterminds/semver's."""
+
+    go_message = "Invalid Semantic Version"
+
+
+class SegmentStartsZero(InvalidVersion):
+    """A numeric prerelease identifier with a leading zero (`1.0.0-01`), which semver forbids."""
+
+    go_message = "Version segment starts with 0"
 
 
 class InvalidConstraint(Failure, ValueError):
@@ -54,6 +62,9 @@ class Version:
         match = _VERSION.match(text.strip())
         if not match:
             raise InvalidVersion(f"{text!r} is not a semantic version")
+        for identifier in (match["pre"] or "").split("."):
+            if identifier.isdigit() and len(identifier) > 1 and identifier[0] == "0":
+                raise SegmentStartsZero(f"{text!r}: prerelease {identifier} starts with 0")
         return cls(
             int(match["major"]),
             int(match["minor"] or 0),

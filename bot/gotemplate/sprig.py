@@ -1409,8 +1409,8 @@ def semver(text: str) -> SemverVersion:
 
     try:
         return SemverVersion(Version.parse(text))
-    except InvalidVersion:
-        raise FuncError("Invalid Semantic Version") from None
+    except InvalidVersion as err:
+        raise FuncError(err.go_message) from None
 
 
 @register("semverCompare", params=("string", "string"))
@@ -1423,8 +1423,8 @@ def semver_compare(constraint: str, version: str) -> bool:
         raise FuncError(f"improper constraint: {constraint}") from None
     try:
         return parsed.allows(Version.parse(version))
-    except InvalidVersion:
-        raise FuncError("Invalid Semantic Version") from None
+    except InvalidVersion as err:
+        raise FuncError(err.go_message) from None
 
 
 # --- refused: clock, randomness, environment, network, key material -----------------------------

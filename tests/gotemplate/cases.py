@@ -1118,6 +1118,8 @@ def fuzz_found() -> list[Case]:
         '{{deepCopy (semver "1")}}', '{{(deepCopy (list (semver "1.2"))) | first}}',
         '{{(deepCopy (semver "1")).Original}}', "{{int64 (println 1)}}", '{{int64 " 1"}}',
         '{{int " 2"}}', '{{int64 "1_0"}}', '{{int64 "0x_1"}}', '{{add 1 "2\\n"}}',
+        '{{semver "1-000"}}', '{{semver "1.0.0-0"}}', '{{semver "1.0.0-0a.01"}}',
+        '{{semver "1.0.0-rc.01"}}', '{{semverCompare ">1" "1.0.0-01"}}',
         # messages: int64's kind, Go's slice bounds, regexp/syntax, encoding/json
         '{{reverse (add1 1)}}', '{{last (add 1 2)}}', '{{kindOf (int64 1)}}',
         '{{kindIs "int" (add 1)}}', '{{eq (add 1 1) 2}}', '{{lt (add 1 1) 3}}',
