@@ -68,8 +68,13 @@ def _go_json_literal_error(doc: str, pos: int) -> str:
                     f"(expecting {_go_quote_char(literal[i])})")  # fmt: skip
     if doc[pos] == "-" and not at(pos + 1).isdigit():
         return f"invalid character {_go_quote_char(at(pos + 1))} in numeric literal"
-    number = re.search(r"[0-9][0-9.eE+-]*$", doc[:pos])  # a number Python read ends here
-    read = number.group() if number else None
+    # the number Python read, when one ends here (found backwards: linear in its length)
+    start = pos
+    while start > 0 and doc[start - 1] in "0123456789.eE+-":
+        start -= 1
+    run = doc[start:pos]
+    first_digit = next((i for i, ch in enumerate(run) if ch.isdigit()), None)
+    read = run[first_digit:] if first_digit is not None else None
     fraction_missing = doc[pos] == "." and not at(pos + 1).isdigit()
     if read is not None and not re.search("[.eE]", read) and fraction_missing:
         return (f"invalid character {_go_quote_char(at(pos + 1))} after decimal point in "

@@ -192,8 +192,10 @@ def json_numbers(value: Any) -> Any:
 
 
 _DIGITS = r"[0-9](?:_?[0-9])*"
+# The fraction's digits only after the point: two digit runs side by side would let a failed
+# match try every place to split a long number (quadratic in its length).
 _DECIMAL_FLOAT = re.compile(
-    rf"[+-]?(?:{_DIGITS}\.?(?:{_DIGITS})?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
+    rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
 )
 _HEX_DIGITS = r"[0-9a-fA-F](?:_?[0-9a-fA-F])*"
 _HEX_FLOAT = re.compile(
