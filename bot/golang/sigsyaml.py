@@ -170,8 +170,9 @@ def needs_quotes(text: str) -> bool:
     )
 
 
-def float_text(value: float) -> str:
-    text = format_float(value, "g", 64)
+def float_text(value: float, bitsize: int = 64) -> str:
+    """yaml.v2's text of a float (sigs.k8s.io/yaml formats a map key's at 32 bits)."""
+    text = format_float(value, "g", bitsize)
     return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
 
 

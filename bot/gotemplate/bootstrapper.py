@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.core.failures import Failure
 from bot.golang import sigsyaml
-from bot.golang.strconv import format_float, json_numbers
+from bot.golang.strconv import json_numbers
 from bot.golang.yamlv2 import YamlError, YamlList, YamlMap, decode_first_document, to_plain
 from bot.gotemplate.functions import ANY, Func, FuncError
 from bot.gotemplate.gofmt import go_syntax
@@ -72,8 +72,7 @@ def _key(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     if isinstance(key, float):  # sigs.k8s.io/yaml formats a float key at 32 bits
-        text = format_float(key, "g", 32)
-        return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
+        return sigsyaml.float_text(key, 32)
     return str(key)
 
 

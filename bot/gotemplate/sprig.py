@@ -447,9 +447,8 @@ def _chunk(size: int, items: Any) -> list[list[Any]]:
     chunks = []
     for i in range(max(count, 0)):
         length = size
-        if i == count - 1:
-            length = int(math.fmod(len(values), size)) if size else size
-            length = length or size
+        if i == count - 1:  # (a size of 0 makes no chunks: count is negative)
+            length = int(math.fmod(len(values), size)) or size
         if length < 0:
             break
         chunks.append(values[i * size : i * size + length])
@@ -857,9 +856,7 @@ def round_(value: Any, places: int, *half: float) -> float:
     digit = number * scale
     fraction, _ = math.modf(digit)
     rounded = _go_rounded(digit, math.ceil if fraction >= threshold else math.floor)
-    if scale == 0:  # float division, as Go's: no exception
-        return math.nan if rounded == 0 or math.isnan(rounded) else math.inf * rounded
-    return rounded / scale
+    return _go_divide(rounded, scale)
 
 
 def _decimal_op(
@@ -883,10 +880,9 @@ def _decimal_div(a: Decimal, b: Decimal) -> Decimal:
     if b == 0:
         raise FuncError("decimal division by 0")
     with localcontext() as ctx:
-        ctx.prec = 100
-        quotient = a / b
-        # 16 decimal places, however many digits come before them
-        ctx.prec = max(100, quotient.adjusted() + 20)
+        # 16 decimal places, however many digits come before them (the quotient's exponent
+        # is the operands' difference, or one less)
+        ctx.prec = max(100, a.adjusted() - b.adjusted() + 20)
         return (a / b).quantize(Decimal(1).scaleb(-16), rounding=ROUND_HALF_UP)
 
 
@@ -915,11 +911,10 @@ def url_parse(text: str) -> dict[str, Any]:
     scheme_end = _go_scheme_end(rest)
     if scheme_end == 0:
         raise _url_error(text, "missing protocol scheme")
-    path = rest.partition("?")[0]
+    path, _, query = rest.partition("?")
     if scheme_end < 0 and not path.startswith("/") and ":" in path.split("/")[0]:
         raise _url_error(text, "first path segment in URL cannot contain colon")
     if text[:1] == " ":  # no scheme for Go (urlsplit would skip the spaces and look for one)
-        path, _, query = rest.partition("?")
         _unescapable(text, path)
         unquote = urllib.parse.unquote
         return {"scheme": "", "host": "", "hostname": "", "path": unquote(path), "query": query,
@@ -1245,11 +1240,7 @@ register("kindIs", params=("string", ANY))(lambda k, v: k == _kind_name(_nil(v))
 
 
 def _kind_name(value: Any) -> str:
-    if value is None:
-        return "invalid"
-    return {"float64": "float64", "int": "int64" if isinstance(value, Int64) else "int"}.get(
-        kind(value), kind(value)
-    )
+    return "invalid" if value is None else kind(value)
 
 
 # --- semver ---------------------------------------------------------------------------------------
@@ -1284,9 +1275,6 @@ class SemverVersion(GoStruct):
 
     def original(self) -> str:
         return str(self.version.original)
-
-    def go_stringer(self) -> str:
-        return self.string()
 
     def go_json(self) -> Any:
         return self.string()  # its MarshalJSON

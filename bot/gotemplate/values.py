@@ -85,10 +85,6 @@ class GoStruct:
         attribute = self.go_methods.get(name)
         return getattr(self, attribute) if attribute else None
 
-    def go_stringer(self) -> str | None:
-        """What its String method returns, for structs that have one (fmt prints that)."""
-        return None
-
     def go_json(self) -> Any:
         """What encoding/json makes of the struct (its json tags); by default its fields."""
         return {name: self.go_field(name)[1] for name in self.go_fields}
@@ -205,9 +201,9 @@ def format_v(value: Any, *, top: bool = True) -> str:
         )
         return f"map[{inner}]"
     if isinstance(value, GoStruct):
-        stringer = value.go_stringer()
+        stringer = value.go_method("String")  # fmt prints a Stringer by its String
         if stringer is not None:
-            return stringer
+            return str(stringer())
         fields = " ".join(format_v(value.go_field(f)[1], top=False) for f in value.go_fields)
         return ("&" if value.pointer and top else "") + "{" + fields + "}"
     if callable(value):
