@@ -16,7 +16,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -26,7 +26,7 @@ from pygit2.enums import FileMode, ObjectType
 
 from bot.core.failures import Failure, Temporary
 from bot.core.fileset import FileSet, SizeTally
-from bot.core.heads import MAX_REFS, Heads, heads_of
+from bot.core.heads import BRANCH_REFS, MAX_REFS, Heads, heads_of
 from bot.core.names import STAGING_REFS
 from bot.kit.jobs import in_thread
 from bot.kit.peers import PEERS
@@ -301,6 +301,11 @@ class GitRepository:
                     paths.update((delta.old_file.path, delta.new_file.path))
         return paths
 
+    def holds(self, commit: str) -> bool:
+        """Whether the cache has the commit."""
+        with self._lock:
+            return pygit2.Oid(hex=commit) in self._repo
+
     def parents(self, commit: str) -> list[str]:
         """The parents of a commit in the cache."""
         with self._lock:
@@ -463,11 +468,26 @@ class Git:
 
     repository: GitRepository
     token: Token
+    #: the remote's heads as a listing moments ago showed them (a resync round's `git
+    #: ls-remote`), kept current by the writes made through this Git: a ref listed there at a
+    #: commit the cache holds is not fetched again (a landscape of a repository of many costs
+    #: no request of its own). Writes still fetch first, so a head that moved since is found.
+    listed: dict[str, str] | None = field(default=None, compare=False)
+
+    @classmethod
+    def with_heads(cls, repository: GitRepository, token: Token, heads: Heads | None) -> Git:
+        return cls(repository, token, None if heads is None else dict(heads.refs))
 
     async def fetch(self, ref: str) -> str | None:
         """The commit `ref` (a branch or a full ref) is at, fetched; None when it does not exist.
         A fetch the server failed is tried again a few times."""
-        return await fetch_again(self.repository, ref, await self.token())
+        known = None if self.listed is None else self.listed.get(_full_ref(ref))
+        if known is not None and await in_thread(self.repository.holds, known):
+            return known
+        found = await fetch_again(self.repository, ref, await self.token())
+        self._forget(ref)
+        self._learn(ref, found)
+        return found
 
     async def read_tree(self, commit: str) -> FileSet:
         return await in_thread(self.repository.read_tree, commit)
@@ -503,7 +523,8 @@ class Git:
         start_from: str | None = None,
         identity: Identity = BOT_IDENTITY,
     ) -> BranchUpdate:
-        return await update_branch(
+        self._forget(branch)  # whatever becomes of the write, the listing no longer tells
+        update = await update_branch(
             self.repository,
             branch=branch,
             change=change,
@@ -512,6 +533,21 @@ class Git:
             start_from=start_from,
             identity=identity,
         )
+        self._learn(branch, update.commit)
+        return update
 
     async def delete_branch(self, branch: str, *, expected: str | None = None) -> BranchUpdate:
+        self._forget(branch)
         return await delete_branch(self.repository, branch, token=self.token, expected=expected)
+
+    def _forget(self, ref: str) -> None:
+        if self.listed is not None:
+            self.listed.pop(_full_ref(ref), None)
+
+    def _learn(self, ref: str, commit: str | None) -> None:
+        if self.listed is not None and commit is not None:
+            self.listed[_full_ref(ref)] = commit
+
+
+def _full_ref(ref: str) -> str:
+    return ref if ref.startswith("refs/") else BRANCH_REFS + ref

@@ -217,9 +217,7 @@ async def refresh_repository(
     default_head = (
         None if heads is None or repository is None else heads.branch(repository.default_branch)
     )
-    scopes = await repository_scope(
-        context, gh, full_name, repository=repository, default_head=default_head
-    )
+    scopes = await repository_scope(context, gh, full_name, repository=repository, heads=heads)
     repository, discovery = scopes.repository, scopes.discovery
     window = asyncio.Semaphore(PARALLEL_LANDSCAPES)
     head_branches: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)

@@ -15,6 +15,7 @@ from bot.adapters.github.models import PullRequest, Repository
 from bot.adapters.github.port import GitHubPort
 from bot.adapters.gitrepo import Git
 from bot.core.discovery import Discovery, Landscape
+from bot.core.heads import Heads
 from bot.services.context import BotContext
 from bot.services.landscapes import discover_landscapes
 
@@ -27,6 +28,8 @@ class RepositoryScope:
     gh: GitHubPort
     repository: Repository
     discovery: Discovery
+    #: the repository's heads as a resync round listed them, when it did (`Git.listed`)
+    heads: Heads | None = None
 
     @property
     def full_name(self) -> str:
@@ -35,9 +38,10 @@ class RepositoryScope:
     @cached_property
     def git(self) -> Git:
         """The repository's cache repository, authenticated as the installation."""
-        return Git(
+        return Git.with_heads(
             self.context.git(self.full_name, self.repository.clone_url),
             self.context.token(self.gh),
+            self.heads,
         )
 
     def on(self, landscape: Landscape) -> LandscapeScope:
@@ -73,14 +77,17 @@ async def repository_scope(
     full_name: str,
     *,
     repository: Repository | None = None,
-    default_head: str | None = None,
+    heads: Heads | None = None,
 ) -> RepositoryScope:
-    """The repository and its landscapes (discovery on the default branch, at `default_head`
-    when known)."""
+    """The repository and its landscapes (discovery on the default branch, at its head in
+    `heads` when known)."""
+    default_head = None
+    if heads is not None and repository is not None:
+        default_head = heads.branch(repository.default_branch)
     repository, discovery = await discover_landscapes(
         gh, full_name, repository=repository, default_head=default_head
     )
-    return RepositoryScope(context, gh, repository, discovery)
+    return RepositoryScope(context, gh, repository, discovery, heads)
 
 
 async def delivery_scope(context: BotContext, payload: dict[str, Any]) -> RepositoryScope:

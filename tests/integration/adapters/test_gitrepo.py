@@ -156,6 +156,44 @@ async def test_update_branch_retries_from_a_fresh_fetch(remote, git_server: GitS
     assert (again.outcome, again.commit) == ("unchanged", result.commit)
 
 
+async def test_a_ref_a_listing_showed_is_fetched_only_when_the_cache_lacks_its_commit(
+    remote, git_server: GitServer
+):
+    bare, cache = remote
+
+    async def token() -> str:
+        return git_server.token
+
+    heads = await Git(cache, token).remote_heads()
+    asked = len(git_server.requests)
+    listed = Git.with_heads(cache, token, heads)
+    assert await listed.fetch("main") == remote_head(bare, "main")
+    assert len(git_server.requests) > asked, "the cache lacked the commit: fetched"
+    asked = len(git_server.requests)
+    assert await Git.with_heads(cache, token, heads).fetch("main") == remote_head(bare, "main")
+    assert len(git_server.requests) == asked, "listed and held: nothing asked"
+
+    # a write fetches first, so it builds on what the remote holds now, not on the listing;
+    # the listing then knows the commit pushed
+    person = commit_directly(bare, "main", {"NOTES.md": b"human\n"})
+    update = await listed.update_branch(
+        branch="main", change=lambda files: files | {"a.yaml": b"a: 1\n"}, message="m"
+    )
+    assert update.outcome == "updated"
+    assert cache.parents(str(update.commit)) == [person]
+    asked = len(git_server.requests)
+    assert await listed.fetch("main") == update.commit == remote_head(bare, "main")
+    assert len(git_server.requests) == asked
+
+    # a branch deleted through it is asked for again
+    commit_directly(bare, "bot/x", {"a": b"1"})
+    assert await listed.fetch("bot/x") == remote_head(bare, "bot/x")
+    await listed.delete_branch("bot/x")
+    assert await listed.fetch("bot/x") is None
+    # a fetch finding a listed branch gone forgets it
+    assert listed.listed is not None and "refs/heads/bot/x" not in listed.listed
+
+
 class Scripted(Chaos):
     """The git server's faults in a given order, one per push (fetches meet none)."""
 
