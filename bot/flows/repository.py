@@ -122,6 +122,10 @@ class OpenPulls:
                 self._pulls = await self._gh.open_pull_requests(self._full_name)
         return [pull for pull in self._pulls if pull.base == base]
 
+    def changed(self) -> None:
+        """A landscape opened or closed a pull request: the next one to ask lists them again."""
+        self._pulls = None
+
 
 @dataclass(frozen=True)
 class CaughtUp:
@@ -155,10 +159,14 @@ async def _catch_up_landscape(
         outcomes[landscape.branch] = synced.outcome
         idle = False
     # 3. a newer openMCP release
-    upgrade = await check_upgrade(scope, in_round=resync)
+    upgrade = await check_upgrade(
+        scope, in_round=resync, open_pulls=await open_pulls.into(landscape.branch)
+    )
     if upgrade not in ("current", "unchanged", "disabled"):
         outcomes[landscape.branch + " upgrade"] = upgrade
-    idle &= upgrade in _SETTLED_UPGRADES
+    if upgrade not in _SETTLED_UPGRADES:
+        idle = False
+        open_pulls.changed()  # step 4 renders the proposal opened just now
     if not resync:
         return CaughtUp(outcomes, idle)
     # 4. the cluster, and the pull requests into it

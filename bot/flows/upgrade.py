@@ -3,7 +3,9 @@
 
 1. the landscape branch: its config, upgrade policy and current version (a config that does
    not load is the branch sync's to report);
-2. the landscape's upgrade pull requests: the open one, and the versions declined so far;
+2. the landscape's upgrade pull requests: the open one, and the versions declined so far
+   (not asked for in a refresh that listed the open pull requests, found no upgrade among
+   them and no release newer than the landscape's in step 3, which runs first);
 3. the root component's versions (a registry that is backing off: nothing changes), at the
    mirror's source for a landscape with `bot.mirror`;
 4. the version to propose: the one asked for, the one a command pinned, or the newest allowed;
@@ -25,6 +27,7 @@ unmerged, its version is declined and the PR says so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -186,12 +189,22 @@ class _Stop(Exception):
 
 
 async def propose_upgrade(
-    scope: LandscapeScope, *, asked: Asked | None = None, in_round: bool = False
+    scope: LandscapeScope,
+    *,
+    asked: Asked | None = None,
+    in_round: bool = False,
+    open_pulls: Sequence[PullRequest] | None = None,
 ) -> UpgradeResult:
+    """The steps above. `open_pulls`, the open pull requests into the landscape branch when
+    the caller listed them: with none of them the upgrade pull request and no release newer
+    than the landscape's at all, the history of step 2 is not asked for (the landscape is
+    current whatever was declined)."""
     try:
         now = await _landscape_now(scope, asked)  # 1.
+        available = await _releases(scope, now, in_round)  # 3. (before 2., which it may spare)
+        if asked is None and _current_without_history(scope, now, available, open_pulls):
+            return UpgradeResult("current", replies.nothing_newer(now.current, ()), now.current)
         proposed = await _proposed_before(scope, asked)  # 2.
-        available = await _releases(scope, now, in_round)  # 3.
         choice = _version_to_propose(scope, now, proposed, available, asked)  # 4.
         if choice.version is None:  # 5.
             return await _nothing_to_propose(scope, now, proposed)
@@ -235,6 +248,22 @@ async def _landscape_now(scope: LandscapeScope, asked: Asked | None) -> _Now:
     if not policy.enabled:
         raise _Stop(UpgradeResult("disabled", replies.UPGRADES_DISABLED))
     return _Now(head, tree, config, location, policy)
+
+
+def _current_without_history(
+    scope: LandscapeScope,
+    now: _Now,
+    available: list[str],
+    open_pulls: Sequence[PullRequest] | None,
+) -> bool:
+    """Whether the landscape is current however its upgrades were declined: no open upgrade
+    pull request (whose record may pin a version) and no allowed release newer than its own."""
+    if open_pulls is None:
+        return False
+    branch = upgrade_branch(scope.branch)
+    if any(p.head == branch and not p.from_fork(scope.full_name) for p in open_pulls):
+        return False
+    return select_upgrade(now.current, available, now.policy) is None
 
 
 async def _proposed_before(scope: LandscapeScope, asked: Asked | None) -> _Proposed:
@@ -501,11 +530,16 @@ async def upgrade_closed(scope: LandscapeScope, pull: PullRequest) -> None:
     )
 
 
-async def check_upgrade(scope: LandscapeScope, *, in_round: bool = False) -> str:
+async def check_upgrade(
+    scope: LandscapeScope,
+    *,
+    in_round: bool = False,
+    open_pulls: Sequence[PullRequest] | None = None,
+) -> str:
     """`propose_upgrade` where nobody asked for it (a poll, a push): its outcome; an error is
     logged rather than stopping the landscapes after this one."""
     try:
-        result = await propose_upgrade(scope, in_round=in_round)
+        result = await propose_upgrade(scope, in_round=in_round, open_pulls=open_pulls)
     except Temporary as outage:  # the next poll tries again
         log.warning("%s: the upgrade check of %s: %s", scope.full_name, scope.branch, outage)
         return "unavailable"

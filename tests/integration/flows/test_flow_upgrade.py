@@ -12,6 +12,7 @@ from typing import Any
 import pygit2
 import pytest
 
+from bot.adapters.github.client import InstallationClient
 from bot.cli.main import main
 from bot.cli.render import read_tree
 from bot.core.upgrade_pr import read_record
@@ -261,6 +262,41 @@ async def test_new_releases_become_one_upgrade_pull_request(
     assert [r.fields["conclusion"] for r in run] == ["success"]
     await resync.run_once()
     assert len(upgrade_pulls(bot)) == 2
+
+
+async def test_a_round_asks_no_upgrade_history_of_a_current_landscape_without_a_proposal(
+    upgrade_bot: LandscapeBot, releases: Releases, tmp_path: Path, monkeypatch: Any
+):
+    bot = upgrade_bot
+    histories: list[str] = []
+    listing = InstallationClient.pull_requests_from
+
+    async def counted(self: Any, full_name: str, *, head: str, **query: Any) -> Any:
+        histories.append(head)
+        return await listing(self, full_name, head=head, **query)
+
+    monkeypatch.setattr(InstallationClient, "pull_requests_from", counted)
+    resync = Resync(bot.context)
+    await resync.run_once()  # v0.0.1 is the newest, and nothing is proposed
+    assert UPGRADE not in histories
+    v0_0_2(releases, tmp_path)
+    await resync.run_once()  # a newer release: the history tells what was declined
+    assert UPGRADE in histories
+    (pull,) = upgrade_pulls(bot)
+    asked = histories.count(UPGRADE)
+    # the proposal open, the release gone: the open pull request is found, and withdrawn
+    versions = _without(bot.context.releases.versions, ["v0.0.2"])
+    monkeypatch.setattr(bot.context.releases, "versions", versions)
+    await resync.run_once()
+    assert histories.count(UPGRADE) > asked
+    assert pull.state == "closed"
+
+
+def _without(versions: Any, gone: list[str]) -> Any:
+    async def listed(*args: Any, **kwargs: Any) -> list[str]:
+        return [v for v in await versions(*args, **kwargs) if v not in gone]
+
+    return listed
 
 
 async def command(bot: LandscapeBot, number: int, text: str, *, on_pull: bool) -> str:
