@@ -109,22 +109,35 @@ async def resync_repository(
 
 class OpenPulls:
     """A repository's open pull requests, listed once for all its landscapes in a refresh
-    (one listing, not one per landscape branch), when the first landscape asks."""
+    (one listing, not one per landscape branch). The listing starts with the landscapes'
+    work, while their first questions are in flight, and is read when the first one asks;
+    `close` ends it, so a refresh leaves no request of its own running behind it."""
 
     def __init__(self, gh: GitHubPort, full_name: str) -> None:
         self._gh, self._full_name = gh, full_name
-        self._lock = asyncio.Lock()
-        self._pulls: list[PullRequest] | None = None
+        self._listings: list[asyncio.Task[list[PullRequest]]] = []
+
+    def start(self) -> None:
+        listing = self._gh.open_pull_requests(self._full_name)
+        self._listings.append(asyncio.create_task(listing))
 
     async def into(self, base: str) -> list[PullRequest]:
-        async with self._lock:
-            if self._pulls is None:
-                self._pulls = await self._gh.open_pull_requests(self._full_name)
-        return [pull for pull in self._pulls if pull.base == base]
+        if not self._listings:
+            self.start()
+        # shielded: a landscape cancelled while waiting leaves the listing to the others
+        pulls = await asyncio.shield(self._listings[-1])
+        return [pull for pull in pulls if pull.base == base]
 
     def changed(self) -> None:
-        """A landscape opened or closed a pull request: the next one to ask lists them again."""
-        self._pulls = None
+        """A landscape opened or closed a pull request: the next one to ask sees a listing
+        made after it (those waiting for the current one still get that one)."""
+        self.start()
+
+    async def close(self) -> None:
+        for listing in self._listings:
+            listing.cancel()
+        # their outcomes were the askers' to see (or nobody asked)
+        await asyncio.gather(*self._listings, return_exceptions=True)
 
 
 @dataclass(frozen=True)
@@ -241,9 +254,14 @@ async def refresh_repository(
 
     # Every landscape gets its turn, whatever another one's peers do; the first failure is
     # raised once all are done (a job that ends leaves none of its work running behind it).
-    done_or_failed = await asyncio.gather(
-        *(catch_up(each) for each in discovery.landscapes), return_exceptions=True
-    )
+    if discovery.landscapes:
+        open_pulls.start()
+    try:
+        done_or_failed = await asyncio.gather(
+            *(catch_up(each) for each in discovery.landscapes), return_exceptions=True
+        )
+    finally:
+        await open_pulls.close()
     failure = next((f for f in done_or_failed if isinstance(f, BaseException)), None)
     if failure is not None:
         raise failure

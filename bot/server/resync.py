@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: a round's repositories queued or running at once (each holds threads and a connection)
 ROUND_WINDOW = 32
+#: installations whose repositories are listed at once
+LISTING_WINDOW = 8
 #: how long a round waits for room when webhook jobs fill the queue
 QUEUE_FULL_WAIT = 1.0
 
@@ -64,11 +66,7 @@ class Resync:
         # 2. installations and their repositories, those of the shards held
         github = self.context.github
         self.context.releases.begin_round()
-        listed = [
-            (installation_id, repository)
-            for installation_id in await github.installation_ids()
-            for repository in await github.installation(installation_id).repositories()
-        ]
+        listed = await self._repositories()
         shards = shards_of([(i, r.full_name) for i, r in listed], self.leadership.count)
         work = [
             (github.installation(installation_id), repository)
@@ -92,6 +90,26 @@ class Resync:
         self.rounds += 1
         log.info("resync round %d: %d repositories", self.rounds, len(queued))
         return len(queued)
+
+    async def _repositories(self) -> list[tuple[int, Repository]]:
+        """Every installation's repositories, several installations asked at once (one after
+        another, a thousand installations would cost a thousand answer times a round)."""
+        github = self.context.github
+        window = asyncio.Semaphore(LISTING_WINDOW)
+
+        async def of(installation_id: int) -> list[Repository]:
+            async with window:
+                return await github.installation(installation_id).repositories()
+
+        ids = await github.installation_ids()
+        listings = [asyncio.create_task(of(installation_id)) for installation_id in ids]
+        try:
+            found = await asyncio.gather(*listings)
+        finally:  # one failed: the others are not left running behind the round
+            for listing in listings:
+                listing.cancel()
+            await asyncio.gather(*listings, return_exceptions=True)
+        return [(i, r) for i, repositories in zip(ids, found, strict=True) for r in repositories]
 
     async def _submit(self, gh: InstallationClient, repository: Repository) -> asyncio.Task[None]:
         """Queue the repository's job, waiting while the queue is full (backpressure)."""

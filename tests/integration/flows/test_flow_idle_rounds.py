@@ -4,6 +4,7 @@ or the repository's verification round brings the full refresh back."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,23 @@ async def test_a_repository_with_more_refs_than_listed_is_refreshed_in_full_ever
         made = await round_operations(bot, resync)
         assert "checks/list-for-ref" in made  # refreshed, not failed and not skipped
     assert bot.context.jobs.failures == 0
+
+
+async def test_the_installations_repositories_are_listed_side_by_side(
+    upgrade_bot: LandscapeBot,  # noqa: F811
+):
+    bot = upgrade_bot
+    other = bot.fake.add_installation("other-org")
+    bot.fake.add_repository(other, "plain")
+    resync = await settled(bot)
+    holds = [bot.fake.hold_next("GET", r"^/installation/repositories") for _ in range(2)]
+    round_ = asyncio.create_task(resync.run_once())
+    try:
+        # one after another, the second listing would wait for the first to be answered
+        await asyncio.wait_for(asyncio.gather(*(h.reached.wait() for h in holds)), 30)
+    finally:
+        for hold in holds:
+            hold.release.set()
+    assert await round_ == 2  # a repository of each installation
+    # both installations' listings were in flight at once (not one listing asked again)
+    assert len({hold.authorization for hold in holds}) == 2

@@ -103,6 +103,8 @@ class Hold:
     path: re.Pattern[str]
     reached: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    #: the credential of the request held (which installation asked)
+    authorization: str = ""
 
 
 @dataclass
@@ -312,6 +314,7 @@ class FakeGitHub(Operations):
         if hold is not None:
             self.holds.remove(hold)
             self.held.append(hold)
+            hold.authorization = request.headers.get("Authorization", "")
             hold.reached.set()
             await hold.release.wait()
         headers: dict[str, str] = {}
