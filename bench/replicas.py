@@ -12,7 +12,11 @@ lifted on both sides: two full rounds of 1,000 landscapes cost about 8,000 reque
 installation's hourly budget, and the bot would spread them over the hour; GitHub's pace is not
 what is measured here.
 
-Printed: the median of three measured rounds with one replica and with two, their ratio
+The lone replica and the pair run side by side, each holding its own set of shard Leases, and
+their rounds alternate (one, two, one, two, ...): this machine's speed drifts with other work
+on it, and a drift then slows both alike instead of whichever ran second.
+
+Printed: the median of the measured rounds with one replica and with two, their ratio
 (target <= 0.6), each replica's CPU and memory, the peers' CPU, and the time from killing one
 replica to the other holding every shard, against the lease duration.
 """
@@ -61,13 +65,14 @@ LEASE_SECONDS = 15.0
 NAMESPACE = "bootstrap-bot"
 TARGET = 0.6
 #: measured rounds per configuration, after the warm-up; the median counts
-ROUNDS = int(os.environ.get("REPLICAS_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("REPLICAS_ROUNDS", "5"))
 APP_ID = 4343
 
 
 @dataclass(frozen=True)
 class ReplicaSpec:
     identity: str
+    leases: str  # the name of its Deployment's shard Leases
     github_url: str
     private_pem: str
     kubeconfig: Path
@@ -107,7 +112,7 @@ async def _replica(spec: ReplicaSpec, conn: Connection) -> None:
         leases = ShardedLeases(
             api,
             NAMESPACE,
-            "bootstrap-bot",
+            spec.leases,
             shards=SHARDS,
             identity=spec.identity,
             duration=LEASE_SECONDS,
@@ -156,23 +161,23 @@ class Replica:
             self.process.join(10)
 
 
-def holders(kube: FakeKubernetes) -> dict[str, int]:
-    """Shards held by each replica, per the API server."""
+def holders(kube: FakeKubernetes, leases: str) -> dict[str, int]:
+    """Shards of the Leases `leases` held by each replica, per the API server."""
     counted: dict[str, int] = {}
     for (_, _, _, name), lease in kube.store.objects.items():
         holder = (lease.get("spec") or {}).get("holderIdentity")
-        if name.startswith("bootstrap-bot-shard-") and holder:
+        if name.startswith(f"{leases}-shard-") and holder:
             counted[holder] = counted.get(holder, 0) + 1
     return counted
 
 
 async def balanced(kube: FakeKubernetes, replicas: list[Replica]) -> None:
     """Until the replicas hold equal shares of every shard."""
-    share = SHARDS // len(replicas)
+    share, leases = SHARDS // len(replicas), replicas[0].spec.leases
     deadline = time.monotonic() + 6 * LEASE_SECONDS
-    while holders(kube) != {r.spec.identity: share for r in replicas}:
+    while holders(kube, leases) != {r.spec.identity: share for r in replicas}:
         if time.monotonic() > deadline:
-            raise AssertionError(f"shards never balanced: {holders(kube)}")
+            raise AssertionError(f"shards never balanced: {holders(kube, leases)}")
         await asyncio.sleep(0.2)
 
 
@@ -185,21 +190,28 @@ class Measured:
     spread: tuple[float, float]  # fastest and slowest round, seconds
 
 
-async def measured_rounds(kube: FakeKubernetes, replicas: list[Replica]) -> Measured:
-    """A warm-up round, then ROUNDS measured ones, all replicas at once; the median one. This
-    machine's cores are shared (with the peers, and with other machines' work): one round
-    alone can be a quarter slower than the next for the same work."""
-    await balanced(kube, replicas)
-    await asyncio.gather(*(r.round() for r in replicas))
-    rounds: list[tuple[float, list[RoundDone], float]] = []
+async def measured_rounds(kube: FakeKubernetes, groups: list[list[Replica]]) -> list[Measured]:
+    """A warm-up round of each group, then ROUNDS measured ones of each, the groups taking
+    turns, all replicas of a group at once; the median round of each group. This machine's
+    cores are shared (with the peers, and with other machines' work): one round alone can be
+    a quarter slower than the next for the same work."""
+    for replicas in groups:
+        await balanced(kube, replicas)
+    for replicas in groups:
+        await asyncio.gather(*(r.round() for r in replicas))
+    rounds: list[list[tuple[float, list[RoundDone], float]]] = [[] for _ in groups]
     for _ in range(ROUNDS):
-        cpu = time.process_time() + child_cpu()
-        done = list(await asyncio.gather(*(r.round() for r in replicas)))
-        peers = time.process_time() + child_cpu() - cpu
-        rounds.append((max(d.seconds for d in done), done, peers))
-    rounds.sort(key=lambda measured: measured[0])
-    _, done, peers = rounds[len(rounds) // 2]
-    return Measured(done, peers, (rounds[0][0], rounds[-1][0]))
+        for replicas, measured in zip(groups, rounds, strict=True):
+            cpu = time.process_time() + child_cpu()
+            done = list(await asyncio.gather(*(r.round() for r in replicas)))
+            peers = time.process_time() + child_cpu() - cpu
+            measured.append((max(d.seconds for d in done), done, peers))
+    medians = []
+    for measured in rounds:
+        measured.sort(key=lambda one: one[0])
+        _, done, peers = measured[len(measured) // 2]
+        medians.append(Measured(done, peers, (measured[0][0], measured[-1][0])))
+    return medians
 
 
 def child_cpu() -> float:
@@ -211,25 +223,22 @@ def child_cpu() -> float:
 async def compare(folder: Path, fake: FakeGitHub, kube: FakeKubernetes, private: str) -> int:
     kubeconfig = kube.kubeconfig(folder / "kubeconfig")
 
-    def spec(name: str) -> ReplicaSpec:
-        return ReplicaSpec(name, fake.url, private, kubeconfig, folder / name)
+    def spec(name: str, leases: str) -> ReplicaSpec:
+        return ReplicaSpec(name, leases, fake.url, private, kubeconfig, folder / name)
 
-    one = [Replica(spec("alone"))]
+    one = [Replica(spec("alone", "bootstrap-bot-one"))]
+    two = [Replica(spec(f"replica-{n}", "bootstrap-bot-two")) for n in "ab"]
     try:
-        alone = await measured_rounds(kube, one)
-    finally:
+        alone, pair = await measured_rounds(kube, [one, two])
         one[0].stop()
-    two = [Replica(spec("replica-a")), Replica(spec("replica-b"))]
-    try:
-        pair = await measured_rounds(kube, two)
         # one replica dies: how soon the other holds every shard
         two[1].kill()
         killed = time.monotonic()
-        while holders(kube).get("replica-a") != SHARDS:
+        while holders(kube, "bootstrap-bot-two").get("replica-a") != SHARDS:
             await asyncio.sleep(0.1)
         takeover = time.monotonic() - killed
     finally:
-        for replica in two:
+        for replica in [*one, *two]:
             replica.stop()
     return report(alone, pair, takeover)
 
