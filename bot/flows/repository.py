@@ -72,7 +72,8 @@ async def resync_repository(
        lists is refreshed in full every round instead;
     2. when they, and the releases its landscapes watch, are as a refresh that found nothing
        to do saw them, and this is not the repository's round for a full refresh: nothing;
-    3. else refresh it, and remember what it saw if it found nothing to do.
+    3. else refresh it, reading its branches at these heads where the cache holds them (no
+       fetch for each landscape), and remember what it saw if it found nothing to do.
     """
     full_name = repository.full_name
     # 1. the heads
@@ -177,9 +178,9 @@ async def _catch_up_landscape(
     )
     if upgrade not in ("current", "unchanged", "disabled"):
         outcomes[landscape.branch + " upgrade"] = upgrade
-    if upgrade not in _SETTLED_UPGRADES:
-        idle = False
-        open_pulls.changed()  # step 4 renders the proposal opened just now
+    idle &= upgrade in _SETTLED_UPGRADES
+    if upgrade in ("proposed", "withdrawn"):
+        open_pulls.changed()  # step 4 renders a proposal opened just now
     if not resync:
         return CaughtUp(outcomes, idle)
     # 4. the cluster, and the pull requests into it
