@@ -117,13 +117,15 @@ class OpenPulls:
     def __init__(self, gh: GitHubPort, full_name: str) -> None:
         self._gh, self._full_name = gh, full_name
         self._listings: list[asyncio.Task[list[PullRequest]]] = []
+        self._stale = True
 
     def start(self) -> None:
         listing = self._gh.open_pull_requests(self._full_name)
         self._listings.append(asyncio.create_task(listing))
+        self._stale = False
 
     async def into(self, base: str) -> list[PullRequest]:
-        if not self._listings:
+        if self._stale:
             self.start()
         # shielded: a landscape cancelled while waiting leaves the listing to the others
         pulls = await asyncio.shield(self._listings[-1])
@@ -132,7 +134,7 @@ class OpenPulls:
     def changed(self) -> None:
         """A landscape opened or closed a pull request: the next one to ask sees a listing
         made after it (those waiting for the current one still get that one)."""
-        self.start()
+        self._stale = True
 
     async def close(self) -> None:
         for listing in self._listings:
@@ -236,9 +238,6 @@ async def refresh_repository(
         return heads.branch(branch) if heads is not None else await gh.read_ref(full_name, branch)
 
     # 1. the landscapes
-    default_head = (
-        None if heads is None or repository is None else heads.branch(repository.default_branch)
-    )
     scopes = await repository_scope(context, gh, full_name, repository=repository, heads=heads)
     repository, discovery = scopes.repository, scopes.discovery
     window = asyncio.Semaphore(PARALLEL_LANDSCAPES)
@@ -279,8 +278,7 @@ async def refresh_repository(
     # 5. the discovery file's own check run
     if discovery.listed:
         report = discovery_report(discovery.problems, discovery.landscapes, missing)
-        if default_head is None:
-            default_head = await gh.read_ref(full_name, repository.default_branch)
+        default_head = await head_of(repository.default_branch)
         if default_head is not None:
             await finish_render_check(gh, full_name, default_head, report, name=DISCOVERY_CHECK)
     log.info(
