@@ -48,7 +48,8 @@ from bot.adapters.cluster import Cluster
 from bot.adapters.github import pacing
 from bot.adapters.github.app import GitHubApp, http_client
 from bot.adapters.leases import MARGIN
-from bot.adapters.leases.shards import ShardedLeases
+from bot.adapters.leases.shards import ShardedLeases, parse_weights
+from bot.core.shards import assign_shards
 from bot.server.resync import Resync
 from bot.services.context import BotContext
 from bot.settings import RegistrySettings, Settings
@@ -164,20 +165,45 @@ class Replica:
 def holders(kube: FakeKubernetes, leases: str) -> dict[str, int]:
     """Shards of the Leases `leases` held by each replica, per the API server."""
     counted: dict[str, int] = {}
-    for (_, _, _, name), lease in kube.store.objects.items():
-        holder = (lease.get("spec") or {}).get("holderIdentity")
-        if name.startswith(f"{leases}-shard-") and holder:
-            counted[holder] = counted.get(holder, 0) + 1
+    for holder in shard_holders(kube, leases).values():
+        counted[holder] = counted.get(holder, 0) + 1
     return counted
 
 
-async def balanced(kube: FakeKubernetes, replicas: list[Replica]) -> None:
-    """Until the replicas hold equal shares of every shard."""
-    share, leases = SHARDS // len(replicas), replicas[0].spec.leases
+def shard_holders(kube: FakeKubernetes, leases: str) -> dict[int, str]:
+    held = {}
+    for (_, _, _, name), lease in kube.store.objects.items():
+        holder = (lease.get("spec") or {}).get("holderIdentity")
+        if name.startswith(f"{leases}-shard-") and holder:
+            held[int(name.rsplit("-", 1)[1])] = holder
+    return held
+
+
+def published_weights(kube: FakeKubernetes, replicas: list[Replica]) -> list[int] | None:
+    """The weights every replica of the group has published, the newest; None until each
+    one has."""
+    leases, members = replicas[0].spec.leases, {r.spec.identity for r in replicas}
+    found: dict[str, tuple[float, tuple[int, ...]]] = {}
+    for (_, _, _, name), lease in kube.store.objects.items():
+        holder = (lease.get("spec") or {}).get("holderIdentity")
+        weights = parse_weights(lease, SHARDS)
+        if name.startswith(f"{leases}-replica-") and holder in members and weights:
+            found[holder] = weights
+    return list(max(found.values())[1]) if set(found) == members else None
+
+
+async def settled(kube: FakeKubernetes, replicas: list[Replica], *, weighed: bool) -> None:
+    """Until the replicas hold every shard, shared out as they would share them: by number,
+    or (`weighed`) by the repositories each replica's last round found in them."""
+    leases, members = replicas[0].spec.leases, [r.spec.identity for r in replicas]
     deadline = time.monotonic() + 6 * LEASE_SECONDS
-    while holders(kube, leases) != {r.spec.identity: share for r in replicas}:
+    while True:
+        weights = published_weights(kube, replicas) if weighed else [1] * SHARDS
+        held = shard_holders(kube, leases)
+        if weights and len(held) == SHARDS and assign_shards(weights, held, members) == held:
+            return
         if time.monotonic() > deadline:
-            raise AssertionError(f"shards never balanced: {holders(kube, leases)}")
+            raise AssertionError(f"shards never settled: {holders(kube, leases)}")
         await asyncio.sleep(0.2)
 
 
@@ -191,14 +217,17 @@ class Measured:
 
 
 async def measured_rounds(kube: FakeKubernetes, groups: list[list[Replica]]) -> list[Measured]:
-    """A warm-up round of each group, then ROUNDS measured ones of each, the groups taking
+    """A warm-up round of each group (after which the replicas share the shards out by the
+    repositories it found in them), then ROUNDS measured ones of each, the groups taking
     turns, all replicas of a group at once; the median round of each group. This machine's
     cores are shared (with the peers, and with other machines' work): one round alone can be
     a quarter slower than the next for the same work."""
     for replicas in groups:
-        await balanced(kube, replicas)
+        await settled(kube, replicas, weighed=False)
     for replicas in groups:
         await asyncio.gather(*(r.round() for r in replicas))
+    for replicas in groups:  # shared out again by the work the warm-up found in each shard
+        await settled(kube, replicas, weighed=True)
     rounds: list[list[tuple[float, list[RoundDone], float]]] = [[] for _ in groups]
     for _ in range(ROUNDS):
         for replicas, measured in zip(groups, rounds, strict=True):

@@ -5,8 +5,9 @@ requests, check runs) says what is unfinished.
 
 1. skip the round unless this process holds a shard of the resync (`Leadership`: with one
    shard, the leader alone; with several, the replicas share them, `bot.adapters.leases.shards`);
-2. list the App's installations and the repositories each one sees, and keep those of the
-   shards held (`bot.core.shards`);
+2. list the App's installations and the repositories each one sees, tell the leadership how
+   many fall into each shard (the replicas share the shards out by that), and keep those of
+   the shards held (`bot.core.shards`);
 3. queue one job per repository behind its webhook jobs: look at its heads, and refresh its
    landscapes where one moved (`bot.flows.repository.resync_repository`). At most
    `ROUND_WINDOW` of a round's jobs are queued at once, and a full queue is waited out, never
@@ -31,7 +32,7 @@ from bot.adapters.github.client import InstallationClient
 from bot.adapters.github.models import Repository
 from bot.adapters.leases.leader import Leadership, SoleProcess
 from bot.core.failures import Temporary
-from bot.core.shards import shards_of
+from bot.core.shards import shard_weights, shards_of
 from bot.flows.checks import checks_completed
 from bot.flows.repository import refresh_repository, resync_repository
 from bot.kit.jobs import Draining, Job, QueueFull, time_budget
@@ -68,6 +69,7 @@ class Resync:
         self.context.releases.begin_round()
         listed = await self._repositories()
         shards = shards_of([(i, r.full_name) for i, r in listed], self.leadership.count)
+        self.leadership.weigh(shard_weights(shards, self.leadership.count))
         work = [
             (github.installation(installation_id), repository)
             for (installation_id, repository), shard in zip(listed, shards, strict=True)

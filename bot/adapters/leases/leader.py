@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +58,11 @@ class Leadership(Protocol):
         """The shards this process resyncs now (none: another replica does it all)."""
         ...
 
+    def weigh(self, weights: Sequence[int]) -> None:
+        """The work in each shard, as the last round found it (`bot.core.shards`), which the
+        replicas share the shards out by."""
+        ...
+
 
 ALL_OF_ONE = frozenset({0})
 
@@ -69,6 +74,9 @@ class SoleProcess:
 
     async def held(self) -> frozenset[int]:
         return ALL_OF_ONE
+
+    def weigh(self, weights: Sequence[int]) -> None:
+        """One shard: nothing to share out."""
 
 
 class LeaderElectionError(Failure):
@@ -143,6 +151,9 @@ class LeaseLeadership:
 
     async def held(self) -> frozenset[int]:
         return ALL_OF_ONE if await self.leading() else frozenset()
+
+    def weigh(self, weights: Sequence[int]) -> None:
+        """One shard: nothing to share out."""
 
     async def leading(self) -> bool:
         """Whether this process holds the Lease now (trying to take or renew it first, when

@@ -1,7 +1,7 @@
-"""Replicas share the resync through shard Leases on the fake API server: equal shares, few
-moves when a replica comes, a dead replica's shards taken over once their lease duration has
-passed, and a round of each replica covering its shards' repositories only. Lease time runs
-on a clock the test moves."""
+"""Replicas share the resync through shard Leases on the fake API server: equal shares (of the
+work, once a round has weighed the shards), few moves when a replica comes, a dead replica's
+shards taken over once their lease duration has passed, and a round of each replica covering
+its shards' repositories only. Lease time runs on a clock the test moves."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from bot.adapters.cluster import Cluster
 from bot.adapters.leases import MARGIN
-from bot.adapters.leases.shards import ShardedLeases
+from bot.adapters.leases.shards import WEIGHTS, ShardedLeases, parse_weights
 from bot.server.resync import Resync
 from bot.services.context import BotContext
 from tests.integration.adapters.test_leader_election import api, kube  # noqa: F401 (fixtures)
@@ -176,3 +176,61 @@ async def test_two_replicas_resync_each_repository_once_between_them(
     # each repository's discovery file was read by one of them only
     read = [r.path for r in bot.fake.requests if r.operation_id == "repos/get-content"]
     assert len(read) == len(set(read)) >= 25
+    # the round told the leases how many repositories each shard holds, and they share them
+    # out by that: as evenly as the shards allow
+    weights = pair.a._weights[1] if pair.a._weights else ()
+    assert sum(weights) == 25
+    await ticks([pair.a, pair.b], pair.clock)
+    again = await first.run_once(), await second.run_once()
+    assert sum(again) == 25 and max(again) - min(again) < 2 * max(weights)
+
+
+async def test_the_shards_are_shared_out_by_the_work_a_round_found_in_them(
+    pair: Pair,
+    kube: FakeKubernetes,  # noqa: F811
+):
+    clock, a, b = pair.clock, pair.a, pair.b
+    weights = [0] * SHARDS
+    heavy = sorted(await a.held())[:3] + sorted(await b.held())[:1]
+    for shard in heavy:
+        weights[shard] = 10  # all the work in four shards, three of them a's
+    a.weigh(weights)  # only a has had a round: b goes by what a published
+    await ticks([a, b], clock)
+    work = [sum(weights[s] for s in await r.held()) for r in (a, b)]
+    assert work == [20, 20]
+    assert not (await a.held()) & (await b.held())
+    assert set(holders(kube).values()) == {"replica-a", "replica-b"}
+    assert len(holders(kube)) == SHARDS and None not in holders(kube).values()
+    # settled: the ticks write the slots only, the weights riding along
+    kube.requests.clear()
+    await ticks([a, b], clock, rounds=2)
+    assert [p for m, p in kube.requests if m == "PUT" and "-shard-" in p] == []
+    slots = [
+        obj
+        for (_, _, _, name), obj in kube.store.objects.items()
+        if name.startswith("bootstrap-bot-replica-")
+    ]
+    published = [parse_weights(slot, SHARDS) for slot in slots]
+    assert [w for _, w in filter(None, published)] == [tuple(weights)]
+
+
+def test_weights_a_slot_lease_publishes_are_believed_only_when_well_formed():
+    def slot(text: object) -> dict[str, Any]:
+        return {"metadata": {"annotations": {WEIGHTS: text}}}
+
+    assert parse_weights(slot("12.5 1,0,3"), 3) == (12.5, (1, 0, 3))
+    for wrong in [
+        "12.5 1,0",  # another shard count
+        "12.5 1,-1,3",
+        "12.5 1,٣,3",  # a digit, but not ASCII
+        "nan 1,0,3",
+        "inf 1,0,3",
+        f"1 1,0,{10**12}",
+        "1 " + "1" * 500 + ",0,0",
+        "12.5",
+        "",
+        7,
+    ]:
+        assert parse_weights(slot(wrong), 3) is None, wrong
+    assert parse_weights({"metadata": {"annotations": ["x"]}}, 3) is None
+    assert parse_weights({}, 3) is None
