@@ -7,7 +7,8 @@ Kubernetes API holding the Leases); each bot replica is a process of its own, as
 Deployment's pods are, with its own caches, its own GitHub App client and its own
 `ShardedLeases`. All of them share this machine's cores, so each one's CPU seconds are printed
 too. Every round refreshes every repository in full
-(`full_resync_every` 1), after one round that warms the replica's caches. GitHub's limits are
+(`full_resync_every` 1), after two rounds that warm the replica's caches (the first one
+weighs the shards, and the replicas share them out by that before the second). GitHub's limits are
 lifted on both sides: two full rounds of 1,000 landscapes cost about 8,000 requests, most of an
 installation's hourly budget, and the bot would spread them over the hour; GitHub's pace is not
 what is measured here.
@@ -217,8 +218,8 @@ class Measured:
 
 
 async def measured_rounds(kube: FakeKubernetes, groups: list[list[Replica]]) -> list[Measured]:
-    """A warm-up round of each group (after which the replicas share the shards out by the
-    repositories it found in them), then ROUNDS measured ones of each, the groups taking
+    """Two warm-up rounds of each group (after the first, the replicas share the shards out
+    by the repositories it found in them), then ROUNDS measured ones of each, the groups taking
     turns, all replicas of a group at once; the median round of each group. This machine's
     cores are shared (with the peers, and with other machines' work): one round alone can be
     a quarter slower than the next for the same work."""
@@ -226,8 +227,10 @@ async def measured_rounds(kube: FakeKubernetes, groups: list[list[Replica]]) -> 
         await settled(kube, replicas, weighed=False)
     for replicas in groups:
         await asyncio.gather(*(r.round() for r in replicas))
-    for replicas in groups:  # shared out again by the work the warm-up found in each shard
+    for replicas in groups:  # shared out again by the work the warm-up found in each shard,
         await settled(kube, replicas, weighed=True)
+        # and a round more, for the caches of the repositories that moved
+        await asyncio.gather(*(r.round() for r in replicas))
     rounds: list[list[tuple[float, list[RoundDone], float]]] = [[] for _ in groups]
     for _ in range(ROUNDS):
         for replicas, measured in zip(groups, rounds, strict=True):
